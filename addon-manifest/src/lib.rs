@@ -1,0 +1,21 @@
+//! The `addon-manifest.json` that Heroku reads, and the rules it must obey.
+//!
+//! One crate holds these rules so that the `#[heroku_addon]` macro (at compile time), the
+//! runtime (at start-up) and the conformance checker judge a manifest the same way.
+
+mod declaration;
+mod file;
+mod model;
+pub mod rules;
+mod secret;
+
+pub use declaration::{Declaration, DEFAULT_BASE_PATH, DEFAULT_PORT, DEFAULT_SSO_PATH};
+pub use file::{write_if_changed, Written, FILE_NAME};
+pub use model::{Api, Endpoints, Manifest};
+pub use rules::{Problem, Requirement};
+pub use secret::random_secret;
+
+/// The environment variable that holds the Basic auth password, at build time and at run time.
+pub const PASSWORD_ENV: &str = "ADDON_PASSWORD";
+/// The environment variable that holds the SSO salt, at build time and at run time.
+pub const SSO_SALT_ENV: &str = "ADDON_SSO_SALT";

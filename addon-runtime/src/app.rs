@@ -1,0 +1,160 @@
+//! The application: an [`Addon`], its settings and the vendor's own routes, served over HTTP.
+
+use std::fmt;
+use std::sync::Arc;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::registry::Registry;
+use crate::session::SessionKeys;
+use crate::{Addon, Error, Mode, Settings};
+
+/// What every request handler shares.
+pub(crate) struct Shared<A> {
+    pub(crate) addon: Arc<A>,
+    pub(crate) registry: Registry,
+    pub(crate) settings: Settings,
+    pub(crate) sessions: SessionKeys,
+}
+
+/// An add-on service, ready to serve or to merge into a larger axum app.
+///
+/// ```no_run
+/// # use addon_runtime::{Addon, App};
+/// # async fn run<A: Addon>(addon: A, dashboard: axum::Router) -> Result<(), addon_runtime::Error> {
+/// App::from_env(std::sync::Arc::new(addon))?.with_routes(dashboard).serve().await
+/// # }
+/// ```
+pub struct App<A> {
+    shared: Arc<Shared<A>>,
+    vendor_routes: Router,
+}
+
+impl<A: Addon> App<A> {
+    /// An app with these settings. Fails if the add-on's declaration breaks a manifest rule
+    /// (possible only for hand-written `Addon` impls) or a secret is missing.
+    ///
+    /// The app holds the add-on behind an `Arc`; keep a clone to share it with your own routes.
+    pub fn new(addon: Arc<A>, settings: Settings) -> Result<Self, Error> {
+        let problems = A::SPEC.declaration().problems();
+        if !problems.is_empty() {
+            return Err(Error::Manifest(problems));
+        }
+        for (name, value) in [
+            ("password", &settings.password),
+            ("sso_salt", &settings.sso_salt),
+        ] {
+            addon_manifest::rules::check_secret(name, value).map_err(Error::Config)?;
+        }
+        let sessions = SessionKeys::new(
+            &settings.session_key,
+            settings.session_ttl,
+            settings.mode == Mode::Production,
+        );
+        let shared = Shared {
+            addon,
+            registry: Registry::default(),
+            settings,
+            sessions,
+        };
+        Ok(Self {
+            shared: Arc::new(shared),
+            vendor_routes: Router::new(),
+        })
+    }
+
+    /// An app configured from the environment (see the README's table).
+    pub fn from_env(addon: Arc<A>) -> Result<Self, Error> {
+        Self::new(addon, Settings::from_env::<A>()?)
+    }
+
+    /// Adds the vendor's own routes (a dashboard, an API). They share the app's layers, so the
+    /// [`Session`](crate::Session) extractor works in them.
+    pub fn with_routes(mut self, routes: Router) -> Self {
+        self.vendor_routes = std::mem::take(&mut self.vendor_routes).merge(routes);
+        self
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.shared.settings
+    }
+
+    /// The whole router, to serve with axum or nest in a larger app.
+    pub fn into_router(self) -> Router {
+        crate::http::router::build(self.shared, self.vendor_routes)
+    }
+
+    /// Listens on `HOST:PORT` (by default 127.0.0.1 in development, 0.0.0.0 in production, and the
+    /// port the manifest's test URLs name) until Ctrl-C or SIGTERM.
+    pub async fn serve(self) -> Result<(), Error> {
+        init_logging();
+        let settings = &self.shared.settings;
+        let address = (settings.host.clone(), settings.port.unwrap_or(A::SPEC.port));
+        let listener = TcpListener::bind(&address).await.map_err(|e| {
+            Error::Config(format!(
+                "could not listen on {}:{} ({e}); set PORT to a free port",
+                address.0, address.1
+            ))
+        })?;
+        self.serve_on(listener).await
+    }
+
+    /// Serves on a listener the caller bound (port 0 in tests, a socket from a supervisor).
+    pub async fn serve_on(self, listener: TcpListener) -> Result<(), Error> {
+        let address = listener.local_addr()?;
+        tracing::info!(id = A::SPEC.id, mode = ?self.shared.settings.mode, "listening on http://{address}");
+        axum::serve(listener, self.into_router())
+            .with_graceful_shutdown(shutdown())
+            .await?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+impl<A> fmt::Debug for App<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("App")
+            .field("settings", &self.shared.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Serves an add-on configured from the environment: the one-line `main`.
+pub async fn serve<A: Addon>(addon: A) -> Result<(), Error> {
+    init_logging();
+    App::from_env(Arc::new(addon))?.serve().await
+}
+
+/// Logs to standard output, filtered by `RUST_LOG` (default `info`). Does nothing if the
+/// program already installed a subscriber.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .try_init();
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

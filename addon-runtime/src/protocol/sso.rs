@@ -1,0 +1,66 @@
+use std::fmt;
+
+/// A user Heroku sent through single sign-on, after the runtime verified the token.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct SsoLogin {
+    /// Heroku's uuid of the resource the user signed in to.
+    pub uuid: String,
+    /// The resource's current plan.
+    pub plan: String,
+    /// Which token Heroku signed the login with.
+    pub token: TokenKind,
+    /// The user, as Heroku named them. Covered by the token only when `token` is
+    /// [`TokenKind::UserScoped`]; otherwise it is what the form said.
+    pub user: Option<SsoUser>,
+    /// The app the user came from (`app`, `context_app` or `attached_app`, whichever was sent).
+    pub app: Option<String>,
+    /// The app that owns the resource (`owning_app`), when sent.
+    pub owning_app: Option<String>,
+}
+
+impl SsoLogin {
+    /// A login with no user details; for tests.
+    pub fn new(uuid: impl Into<String>, plan: impl Into<String>, token: TokenKind) -> Self {
+        Self {
+            uuid: uuid.into(),
+            plan: plan.into(),
+            token,
+            user: None,
+            app: None,
+            owning_app: None,
+        }
+    }
+}
+
+impl fmt::Debug for SsoLogin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SsoLogin")
+            .field("uuid", &self.uuid)
+            .field("plan", &self.plan)
+            .field("token", &self.token)
+            .field("user", &self.user)
+            .field("app", &self.app)
+            .field("owning_app", &self.owning_app)
+            .finish()
+    }
+}
+
+/// The Heroku user behind an SSO login.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SsoUser {
+    pub email: Option<String>,
+    pub id: Option<String>,
+}
+
+/// The three generations of SSO token Heroku has signed logins with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    /// `user_scoped_resource_token`: sha256 of `uuid:salt:timestamp:user_id:email`. Heroku's
+    /// recommended token; it also vouches for the user.
+    UserScoped,
+    /// `resource_token`: sha1 of `uuid:salt:timestamp`.
+    Resource,
+    /// Legacy `token`: sha1 of `id:salt:timestamp`, where `id` is the id returned at provisioning.
+    Legacy,
+}

@@ -1,0 +1,291 @@
+//! Configuration from the environment, twelve-factor style. Every name is in the README's table.
+//!
+//! In development the service runs with no configuration at all: secrets come from the
+//! `addon-manifest.json` the build wrote. In production it refuses to start without them.
+
+use std::fmt;
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::{Addon, Error};
+
+/// Whether the service runs for real (`ADDON_ENV=production`) or on a developer's machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Development,
+    Production,
+}
+
+/// What to do with Heroku's `user_scoped_resource_token` (sha256 over the resource and the user).
+///
+/// Its exact formula comes from one sentence of Heroku's documentation; if Heroku ever signs it
+/// differently, `Ignore` lets logins fall back to `resource_token` rather than locking users out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserScopedToken {
+    /// When sent, it must verify (the default).
+    Verify,
+    /// Disregard it and verify the other tokens.
+    Ignore,
+}
+
+/// The runtime's settings. Build them with [`Settings::from_env`] or, in tests,
+/// [`Settings::development`] and the `with_*` methods.
+#[derive(Clone)]
+pub struct Settings {
+    pub(crate) mode: Mode,
+    pub(crate) host: String,
+    pub(crate) port: Option<u16>,
+    pub(crate) password: String,
+    pub(crate) sso_salt: String,
+    pub(crate) session_key: Vec<u8>,
+    pub(crate) sso_window: Duration,
+    pub(crate) user_scoped_token: UserScopedToken,
+    pub(crate) body_limit: usize,
+    pub(crate) handler_timeout: Duration,
+    pub(crate) session_ttl: Duration,
+    pub(crate) public_url: Option<String>,
+}
+
+const DEFAULT_SSO_WINDOW: Duration = Duration::from_secs(5 * 60);
+const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+/// Heroku gives up after 25 seconds (v1 documentation); answering a clear 503 before that
+/// beats a silent time-out.
+const DEFAULT_HANDLER_TIMEOUT: Duration = Duration::from_secs(20);
+const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(8 * 60 * 60);
+
+impl Settings {
+    /// Development settings with these secrets and every other value at its default.
+    pub fn development(password: impl Into<String>, sso_salt: impl Into<String>) -> Self {
+        let sso_salt = sso_salt.into();
+        Self {
+            mode: Mode::Development,
+            host: "127.0.0.1".to_owned(),
+            port: None,
+            password: password.into(),
+            session_key: derive_session_key(&sso_salt),
+            sso_salt,
+            sso_window: DEFAULT_SSO_WINDOW,
+            user_scoped_token: UserScopedToken::Verify,
+            body_limit: DEFAULT_BODY_LIMIT,
+            handler_timeout: DEFAULT_HANDLER_TIMEOUT,
+            session_ttl: DEFAULT_SESSION_TTL,
+            public_url: None,
+        }
+    }
+
+    /// Settings from the process environment.
+    pub fn from_env<A: Addon>() -> Result<Self, Error> {
+        Self::from_vars::<A>(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Settings from any source of variables (the environment, a test's map).
+    pub fn from_vars<A: Addon>(var: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let mode = match var("ADDON_ENV").as_deref() {
+            None | Some("development") => Mode::Development,
+            Some("production") => Mode::Production,
+            Some(other) => {
+                return Err(config(format!(
+                    "ADDON_ENV is `{other}`; use `development` or `production`"
+                )))
+            }
+        };
+        let (password, sso_salt) = secrets::<A>(mode, &var)?;
+        let mut settings = Self::development(password, sso_salt);
+        settings.mode = mode;
+        if mode == Mode::Production {
+            settings.host = "0.0.0.0".to_owned();
+        }
+        if let Some(host) = var("HOST") {
+            settings.host = host;
+        }
+        settings.port = parse(&var, "PORT")?;
+        if let Some(key) = var("ADDON_SESSION_KEY") {
+            if key.len() < 32 {
+                return Err(config(
+                    "ADDON_SESSION_KEY must be at least 32 characters of random text".into(),
+                ));
+            }
+            settings.session_key = key.into_bytes();
+        }
+        if let Some(secs) = parse::<u64>(&var, "ADDON_SSO_WINDOW")? {
+            settings.sso_window = Duration::from_secs(secs);
+        }
+        settings.user_scoped_token = match var("ADDON_SSO_USER_SCOPED_TOKEN").as_deref() {
+            None | Some("verify") => UserScopedToken::Verify,
+            Some("ignore") => UserScopedToken::Ignore,
+            Some(other) => {
+                return Err(config(format!(
+                    "ADDON_SSO_USER_SCOPED_TOKEN is `{other}`; use `verify` or `ignore`"
+                )))
+            }
+        };
+        if let Some(limit) = parse(&var, "ADDON_BODY_LIMIT")? {
+            settings.body_limit = limit;
+        }
+        if let Some(secs) = parse::<u64>(&var, "ADDON_HANDLER_TIMEOUT")? {
+            settings.handler_timeout = Duration::from_secs(secs);
+        }
+        if let Some(secs) = parse::<u64>(&var, "ADDON_SESSION_TTL")? {
+            settings.session_ttl = Duration::from_secs(secs);
+        }
+        settings.public_url = var("ADDON_PUBLIC_URL");
+        Ok(settings)
+    }
+
+    pub fn with_mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// How far an SSO timestamp may lie from now, either way.
+    pub fn with_sso_window(mut self, window: Duration) -> Self {
+        self.sso_window = window;
+        self
+    }
+
+    pub fn with_user_scoped_token(mut self, policy: UserScopedToken) -> Self {
+        self.user_scoped_token = policy;
+        self
+    }
+
+    /// The largest request body accepted; larger ones get 413.
+    pub fn with_body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// How long a vendor method may take before Heroku gets a 503.
+    pub fn with_handler_timeout(mut self, timeout: Duration) -> Self {
+        self.handler_timeout = timeout;
+        self
+    }
+
+    pub fn with_session_ttl(mut self, ttl: Duration) -> Self {
+        self.session_ttl = ttl;
+        self
+    }
+
+    pub fn with_port(mut self, port: u16) -> Self {
+        self.port = Some(port);
+        self
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// The origin users and apps reach this service at: `ADDON_PUBLIC_URL`; else, in production,
+    /// the manifest's production URL; else `http://127.0.0.1:<port>`.
+    pub fn public_url<A: Addon>(&self) -> String {
+        match (&self.public_url, self.mode) {
+            (Some(url), _) => url.trim_end_matches('/').to_owned(),
+            (None, Mode::Production) => A::SPEC.production.trim_end_matches('/').to_owned(),
+            (None, Mode::Development) => {
+                format!("http://127.0.0.1:{}", self.port.unwrap_or(A::SPEC.port))
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("mode", &self.mode)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("password", &"<redacted>")
+            .field("sso_salt", &"<redacted>")
+            .field("session_key", &"<redacted>")
+            .field("sso_window", &self.sso_window)
+            .field("user_scoped_token", &self.user_scoped_token)
+            .field("body_limit", &self.body_limit)
+            .field("handler_timeout", &self.handler_timeout)
+            .field("session_ttl", &self.session_ttl)
+            .field("public_url", &self.public_url)
+            .finish()
+    }
+}
+
+fn config(message: String) -> Error {
+    Error::Config(message)
+}
+
+fn parse<T: std::str::FromStr>(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &str,
+) -> Result<Option<T>, Error> {
+    var(name)
+        .map(|v| {
+            v.trim()
+                .parse()
+                .map_err(|_| config(format!("{name} is `{v}`, which is not a valid number")))
+        })
+        .transpose()
+}
+
+/// The password and SSO salt: from the environment; in development, else from the manifest
+/// the build wrote.
+fn secrets<A: Addon>(
+    mode: Mode,
+    var: &impl Fn(&str) -> Option<String>,
+) -> Result<(String, String), Error> {
+    use addon_manifest::{PASSWORD_ENV, SSO_SALT_ENV};
+    let from_env = (var(PASSWORD_ENV), var(SSO_SALT_ENV));
+    let (password, salt) = match (from_env, mode) {
+        ((Some(password), Some(salt)), _) => (password, salt),
+        (_, Mode::Production) => {
+            return Err(config(format!(
+                "{PASSWORD_ENV} and {SSO_SALT_ENV} must both be set in production; \
+                 use the values of the manifest you pushed to Heroku"
+            )))
+        }
+        ((password, salt), Mode::Development) => {
+            let manifest = read_manifest::<A>(var)?;
+            (
+                password.unwrap_or(manifest.api.password),
+                salt.unwrap_or(manifest.api.sso_salt),
+            )
+        }
+    };
+    for (name, value) in [(PASSWORD_ENV, &password), (SSO_SALT_ENV, &salt)] {
+        addon_manifest::rules::check_secret(name, value).map_err(config)?;
+    }
+    Ok((password, salt))
+}
+
+fn read_manifest<A: Addon>(
+    var: &impl Fn(&str) -> Option<String>,
+) -> Result<addon_manifest::Manifest, Error> {
+    let Some(path) = var("ADDON_MANIFEST").or_else(|| A::SPEC.manifest_path.map(str::to_owned))
+    else {
+        return Err(config(format!(
+            "no secrets: set {} and {}, or ADDON_MANIFEST to a manifest file",
+            addon_manifest::PASSWORD_ENV,
+            addon_manifest::SSO_SALT_ENV
+        )));
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        config(format!("could not read the manifest `{path}` for development secrets ({e}); rebuild the crate to write it"))
+    })?;
+    let manifest = addon_manifest::Manifest::from_json(&text)
+        .map_err(|e| config(format!("the manifest `{path}` is not valid JSON: {e}")))?;
+    if manifest.id != A::SPEC.id {
+        return Err(config(format!(
+            "the manifest `{path}` is for `{}`, not `{}`",
+            manifest.id,
+            A::SPEC.id
+        )));
+    }
+    Ok(manifest)
+}
+
+/// A signing key for session cookies, derived from the SSO salt so that development needs no
+/// extra secret and sessions survive restarts.
+fn derive_session_key(sso_salt: &str) -> Vec<u8> {
+    let mut mac =
+        <Hmac<Sha256>>::new_from_slice(sso_salt.as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(b"addon-runtime session cookie key v1");
+    mac.finalize().into_bytes().to_vec()
+}
