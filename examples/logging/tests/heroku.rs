@@ -1,0 +1,303 @@
+//! Plays Heroku against the built example, from the manifest its build wrote: the acceptance
+//! test of the example as a vendor would ship it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+
+/// The example's process, killed when the test ends, however it ends.
+struct Example {
+    child: Child,
+    origin: String,
+}
+
+impl Drop for Example {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the binary with no configuration but a free port, and waits for its "listening" line.
+fn start_example() -> Example {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_acme-logs"))
+        .env_clear()
+        .env("PORT", port.to_string())
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the example binary starts");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains("listening on") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    let example = Example {
+        child,
+        origin: format!("http://127.0.0.1:{port}"),
+    };
+    rx.recv_timeout(Duration::from_secs(20))
+        .expect("the example prints its listening line");
+    example
+}
+
+fn manifest() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/addon-manifest.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("cargo build wrote the manifest"))
+        .unwrap()
+}
+
+/// The manifest's test URL, moved to the port this run listens on.
+fn at(example: &Example, test_url: &Value) -> String {
+    let url = test_url.as_str().unwrap();
+    let path = url
+        .strip_prefix("http://127.0.0.1:5000")
+        .expect("test URLs point at the default port");
+    format!("{}{path}", example.origin)
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn form(pairs: &[(&str, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.replace('@', "%40")))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[tokio::test]
+async fn heroku_from_the_manifest_against_the_running_example() {
+    let manifest = manifest();
+    let (id, api) = (
+        manifest["id"].as_str().unwrap().to_owned(),
+        &manifest["api"],
+    );
+    let (password, salt) = (
+        api["password"].as_str().unwrap().to_owned(),
+        api["sso_salt"].as_str().unwrap().to_owned(),
+    );
+    assert_eq!(password.len(), 32);
+    assert_eq!(api["version"], "3");
+    assert_eq!(api["requires"], json!(["syslog_drain"]));
+    let parsed = addon_runtime::Manifest::from_json(&manifest.to_string()).unwrap();
+    assert!(parsed.problems().is_empty(), "{:?}", parsed.problems());
+
+    let example = start_example();
+    let base = at(&example, &api["test"]["base_url"]);
+    let sso_url = at(&example, &api["test"]["sso_url"]);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let heroku = |method: Method, url: String| {
+        client
+            .request(method, url)
+            .basic_auth(&id, Some(&password))
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/vnd.heroku-addons+json; version=3")
+    };
+    let uuid = "2f0c6a3e-1d2b-4c5d-8e9f-0a1b2c3d4e5f";
+
+    // 401 for bad credentials on all three verbs.
+    for (method, url) in [
+        (Method::POST, base.clone()),
+        (Method::PUT, format!("{base}/{uuid}")),
+        (Method::DELETE, format!("{base}/{uuid}")),
+    ] {
+        let response = client
+            .request(method.clone(), &url)
+            .basic_auth(&id, Some("wrong"))
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{method}");
+        assert!(response.headers().contains_key("www-authenticate"));
+    }
+
+    // 200 with only declared, string config.
+    let body = json!({
+        "callback_url": format!("https://api.heroku.com/addons/{uuid}"), "name": "acme-logs-cubed-12345",
+        "oauth_grant": {"code": "c0de", "expires_at": "2026-11-27T18:01:31-0800", "type": "authorization_code"},
+        "options": {}, "plan": "basic", "region": "amazon-web-services::us-east-1", "uuid": uuid,
+        "log_drain_token": "d.7a1b2c3d-0000-4000-8000-000000000001"
+    });
+    let response = heroku(Method::POST, base.clone())
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let provisioned: Value = response.json().await.unwrap();
+    assert_eq!(provisioned["id"], uuid);
+    let declared: Vec<&str> = api["config_vars"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let config = provisioned["config"].as_object().unwrap();
+    assert_eq!(config.len(), declared.len());
+    for (name, value) in config {
+        assert!(declared.contains(&name.as_str()), "{name} is declared");
+        assert!(value.is_string(), "{name} is a string");
+    }
+    assert!(config["ACME_LOGS_URL"]
+        .as_str()
+        .unwrap()
+        .starts_with(&example.origin));
+    assert!(provisioned["log_drain_url"]
+        .as_str()
+        .unwrap()
+        .ends_with("/drain"));
+
+    // 200 on plan change (and on the same plan again).
+    let response = heroku(Method::PUT, format!("{base}/{uuid}"))
+        .body(r#"{"plan":"pro"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["message"],
+        "Moved from basic to pro."
+    );
+    let response = heroku(Method::PUT, format!("{base}/{uuid}"))
+        .body(r#"{"plan":"pro"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = heroku(Method::PUT, format!("{base}/{uuid}"))
+        .body(r#"{"plan":"platinum"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // 303 with a session cookie for each token kind, and the dashboard opens with it.
+    let ts = now().to_string();
+    let sha1 = |s: String| hex(&Sha1::digest(s.as_bytes()));
+    let forms = [
+        vec![
+            ("resource_id", uuid.to_owned()),
+            ("resource_token", sha1(format!("{uuid}:{salt}:{ts}"))),
+            ("timestamp", ts.clone()),
+        ],
+        vec![
+            ("resource_id", uuid.to_owned()),
+            (
+                "user_scoped_resource_token",
+                hex(&Sha256::digest(
+                    format!("{uuid}:{salt}:{ts}:u-1:dev@acme.example").as_bytes(),
+                )),
+            ),
+            ("timestamp", ts.clone()),
+            ("user_id", "u-1".to_owned()),
+            ("email", "dev@acme.example".to_owned()),
+        ],
+        vec![
+            ("id", uuid.to_owned()),
+            ("token", sha1(format!("{uuid}:{salt}:{ts}"))),
+            ("timestamp", ts.clone()),
+        ],
+    ];
+    for pairs in &forms {
+        let response = client
+            .post(&sso_url)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(form(pairs))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{:?}", pairs[1].0);
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        let cookie = response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        assert!(cookie.starts_with("addon_session="));
+        let page = client
+            .get(format!("{}{location}", example.origin))
+            .header("Cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains(uuid) && html.contains("class=\"plan\">pro<"),
+            "the dashboard shows the resource"
+        );
+    }
+
+    // 403 for wrong, stale, future and cross-resource tokens.
+    let other = "9e8d7c6b-0000-4000-8000-000000000002";
+    let refused = [
+        sha1("wrong".to_owned()),
+        sha1(format!("{uuid}:{salt}:{}", now() - 600)),
+        sha1(format!("{uuid}:{salt}:{}", now() + 600)),
+        sha1(format!("{other}:{salt}:{ts}")),
+    ];
+    let stamps = [
+        ts.clone(),
+        (now() - 600).to_string(),
+        (now() + 600).to_string(),
+        ts.clone(),
+    ];
+    for (token, stamp) in refused.iter().zip(&stamps) {
+        let pairs = [
+            ("resource_id", uuid.to_owned()),
+            ("resource_token", token.clone()),
+            ("timestamp", stamp.clone()),
+        ];
+        let response = client
+            .post(&sso_url)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(form(&pairs))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    }
+
+    // 204 on deprovision, then 410.
+    let response = heroku(Method::DELETE, format!("{base}/{uuid}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let response = heroku(Method::DELETE, format!("{base}/{uuid}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::GONE);
+}

@@ -1,0 +1,11 @@
+use addon_runtime::prelude::*;
+
+#[heroku_addon(
+    id = "acme-logs",
+    name = "Acme Logs",
+    config_vars = ["ACME_LOGS_URL"],
+    production = "https://logs.acme.example",
+)]
+struct Logs;
+
+fn main() {}
