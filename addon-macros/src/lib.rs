@@ -2,8 +2,8 @@
 //! its documentation; this crate only holds the proc-macro entry points.
 //!
 //! The work happens in plain `proc_macro2` functions, one step per module:
-//! [`args`] and [`handlers`] parse into a model, [`check`] applies the manifest rules shared
-//! with the runtime, [`manifest_file`] writes `addon-manifest.json`, [`expand`] generates code.
+//! `args` and `handlers` parse into a model, `check` applies the manifest rules shared
+//! with the runtime, `manifest_file` writes `addon-manifest.json`, `expand` generates code.
 
 mod args;
 mod check;

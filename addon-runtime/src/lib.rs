@@ -70,7 +70,7 @@ pub use settings::{Mode, Settings, UserScopedToken};
 
 /// Marks the method that removes a resource. Only valid inside a `#[heroku_addon]` impl.
 pub use addon_macros::deprovision;
-/// Turns an `impl` block into a Heroku add-on: see the crate documentation and the README.
+#[doc = include_str!("../docs/heroku_addon.md")]
 pub use addon_macros::heroku_addon;
 /// Marks the method that changes a resource's plan. Only valid inside a `#[heroku_addon]` impl.
 pub use addon_macros::plan_change;

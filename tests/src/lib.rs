@@ -381,7 +381,6 @@ pub async fn json_message(response: reqwest::Response) -> String {
 
 /// An add-on that implements `Addon` by hand, without the macro and without an SSO method.
 pub mod hand_written {
-    use std::future::Future;
     use std::sync::Arc;
 
     use addon_runtime::{
@@ -398,30 +397,19 @@ pub mod hand_written {
         const SPEC: AddonSpec =
             AddonSpec::new("plain", "Plain", "https://plain.example").config_vars(&["PLAIN_URL"]);
 
-        fn provision(
-            &self,
-            request: ProvisionRequest,
-        ) -> impl Future<Output = Result<Provisioned, AddonError>> + Send {
-            async move {
-                Ok(Provisioned::new(Config::new().set(
-                    URL,
-                    format!("https://plain.example/{}", request.uuid),
-                )))
-            }
+        async fn provision(&self, request: ProvisionRequest) -> Result<Provisioned, AddonError> {
+            Ok(Provisioned::new(Config::new().set(
+                URL,
+                format!("https://plain.example/{}", request.uuid),
+            )))
         }
 
-        fn plan_change(
-            &self,
-            _: PlanChangeRequest,
-        ) -> impl Future<Output = Result<PlanChanged, AddonError>> + Send {
-            async { Ok(PlanChanged::new()) }
+        async fn plan_change(&self, _: PlanChangeRequest) -> Result<PlanChanged, AddonError> {
+            Ok(PlanChanged::new())
         }
 
-        fn deprovision(
-            &self,
-            _: DeprovisionRequest,
-        ) -> impl Future<Output = Result<(), AddonError>> + Send {
-            async { Ok(()) }
+        async fn deprovision(&self, _: DeprovisionRequest) -> Result<(), AddonError> {
+            Ok(())
         }
     }
 

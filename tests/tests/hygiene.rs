@@ -146,8 +146,7 @@ fn an_addon_without_the_prelude_compiles_and_serves() {
         );
         let refused = Addon::plan_change(&addon, PlanChangeRequest::new("res-1", "gold", "basic"))
             .await
-            .err()
-            .expect("no gold plan");
+            .expect_err("no gold plan");
         assert_eq!(refused.message(), "no `gold` plan");
         let login =
             addon_runtime::SsoLogin::new("res-1", "basic", addon_runtime::TokenKind::Resource);

@@ -8,6 +8,8 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::AddonError;
+
 /// The media type of Partner API responses; Heroku sends it in `Accept`.
 pub(crate) const HEROKU_ADDONS_JSON: &str = "application/vnd.heroku-addons+json; version=3";
 
@@ -40,27 +42,34 @@ pub(crate) fn raw(status: StatusCode, bytes: Vec<u8>) -> Response {
     response
 }
 
+/// A refusal of the request, answered as `{"message": ...}` with its status.
+pub(crate) fn refuse(status: StatusCode, message: impl Into<String>) -> AddonError {
+    AddonError::new(message.into()).with_status(status)
+}
+
 /// Reads a JSON request body: the content type must be JSON (or absent), the body within the
 /// limit and well-formed, and its fields what `T` needs.
 pub(crate) fn parse<T: DeserializeOwned>(
     what: &str,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<T, Response> {
+) -> Result<T, AddonError> {
     check_content_type(headers)?;
     let body = body.map_err(|rejection| {
         let status = rejection.status();
-        let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            format!("The {what} body is larger than this add-on accepts.")
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            refuse(
+                status,
+                format!("The {what} body is larger than this add-on accepts."),
+            )
         } else {
-            format!("The {what} body could not be read.")
-        };
-        error(status, &message)
+            refuse(status, format!("The {what} body could not be read."))
+        }
     })?;
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(error(
+        return Err(refuse(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &format!("The {what} body is empty; expected a JSON object."),
+            format!("The {what} body is empty; expected a JSON object."),
         ));
     }
     serde_json::from_slice(&body).map_err(|e| {
@@ -69,13 +78,13 @@ pub(crate) fn parse<T: DeserializeOwned>(
             Category::Data => StatusCode::UNPROCESSABLE_ENTITY,
             Category::Syntax | Category::Eof | Category::Io => StatusCode::BAD_REQUEST,
         };
-        error(status, &format!("The {what} body is not valid: {e}."))
+        refuse(status, format!("The {what} body is not valid: {e}."))
     })
 }
 
 /// `application/json`, Heroku's `application/vnd.heroku-addons+json; version=3`, any other
 /// `+json` type, or no type at all (some clients send none) are JSON; anything else is 415.
-fn check_content_type(headers: &HeaderMap) -> Result<(), Response> {
+fn check_content_type(headers: &HeaderMap) -> Result<(), AddonError> {
     let Some(value) = headers.get(header::CONTENT_TYPE) else {
         return Ok(());
     };
@@ -92,9 +101,9 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), Response> {
     if is_json {
         Ok(())
     } else {
-        Err(error(
+        Err(refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            &format!("Content-Type `{essence}` is not supported; send `application/json` or `{HEROKU_ADDONS_JSON}`."),
+            format!("Content-Type `{essence}` is not supported; send `application/json` or `{HEROKU_ADDONS_JSON}`."),
         ))
     }
 }

@@ -15,9 +15,10 @@ use super::{json, vendor};
 use crate::app::Shared;
 use crate::protocol::request::{check_plan, check_resource_id, PlanChangeBody as PlanChangeInput};
 use crate::protocol::response::{check_log_drain_url, PlanChangeBody, ProvisionBody};
-use crate::registry::{Resource, State as ResourceState};
+use crate::registry::{KeyGuard, Resource, State as ResourceState};
 use crate::{
-    Addon, DeprovisionRequest, Mode, PlanChangeRequest, ProvisionRequest, Provisioned, Requirement,
+    Addon, AddonError, DeprovisionRequest, Mode, PlanChangeRequest, ProvisionRequest, Provisioned,
+    Requirement,
 };
 
 /// `POST {base_path}`.
@@ -28,7 +29,7 @@ pub(crate) async fn provision<A: Addon>(
 ) -> Response {
     let request: ProvisionRequest = match json::parse("provision request", &headers, body) {
         Ok(request) => request,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     if let Err(message) =
         check_resource_id("uuid", &request.uuid).and_then(|()| check_plan(&request.plan))
@@ -41,7 +42,7 @@ pub(crate) async fn provision<A: Addon>(
     let _lock = shared.registry.lock(&request.uuid).await;
     if let Some(existing) = shared.registry.find(&request.uuid) {
         return match existing.state {
-            ResourceState::Deprovisioned => gone(&existing.uuid),
+            ResourceState::Deprovisioned => gone(&existing.uuid).into_response(),
             ResourceState::Provisioned => json::raw(StatusCode::OK, existing.response),
         };
     }
@@ -114,7 +115,7 @@ pub(crate) async fn plan_change<A: Addon>(
 ) -> Response {
     let input: PlanChangeInput = match json::parse("plan change request", &headers, body) {
         Ok(input) => input,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     if let Err(message) = check_plan(&input.plan) {
         return json::error(
@@ -124,7 +125,7 @@ pub(crate) async fn plan_change<A: Addon>(
     }
     let (resource, _lock) = match locked(&shared, &id).await {
         Ok(found) => found,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     if resource.plan == input.plan {
         tracing::info!(uuid = %resource.uuid, plan = %input.plan, "plan change to the current plan: nothing to do");
@@ -172,7 +173,7 @@ pub(crate) async fn deprovision<A: Addon>(
 ) -> Response {
     let (resource, _lock) = match locked(&shared, &id).await {
         Ok(found) => found,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     let request = DeprovisionRequest::new(resource.uuid.clone(), resource.plan);
     match vendor::call(
@@ -194,13 +195,8 @@ pub(crate) async fn deprovision<A: Addon>(
 async fn locked<A: Addon>(
     shared: &Shared<A>,
     id: &str,
-) -> Result<(Resource, crate::registry::KeyGuard), Response> {
-    let unknown = || {
-        json::error(
-            StatusCode::NOT_FOUND,
-            &format!("No add-on resource `{id}` exists here."),
-        )
-    };
+) -> Result<(Resource, KeyGuard), AddonError> {
+    let unknown = || AddonError::not_found(format!("No add-on resource `{id}` exists here."));
     if check_resource_id("id", id).is_err() {
         return Err(unknown());
     }
@@ -214,9 +210,9 @@ async fn locked<A: Addon>(
     }
 }
 
-fn gone(uuid: &str) -> Response {
-    json::error(
+fn gone(uuid: &str) -> AddonError {
+    json::refuse(
         StatusCode::GONE,
-        &format!("The add-on resource `{uuid}` was deprovisioned; provision a new one instead."),
+        format!("The add-on resource `{uuid}` was deprovisioned; provision a new one instead."),
     )
 }

@@ -13,7 +13,10 @@ impl Logs {
     async fn provision(&self, request: ProvisionRequest) -> Result<Provisioned, AddonError> {
         let uuid = std::rc::Rc::new(request.uuid);
         std::future::ready(()).await;
-        Ok(Provisioned::new(Config::new().set(Self::ACME_LOGS_URL, format!("https://logs.acme.example/{uuid}"))))
+        Ok(Provisioned::new(Config::new().set(
+            Self::ACME_LOGS_URL,
+            format!("https://logs.acme.example/{uuid}"),
+        )))
     }
 
     #[plan_change]

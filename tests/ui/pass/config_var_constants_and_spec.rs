@@ -15,7 +15,10 @@ impl Acme {
     #[provision]
     async fn provision(&self, request: ProvisionRequest) -> Result<Provisioned, AddonError> {
         let config = Config::new()
-            .set(Self::ACME_URL, format!("https://acme.example/{}", request.uuid))
+            .set(
+                Self::ACME_URL,
+                format!("https://acme.example/{}", request.uuid),
+            )
             .set(Self::ACME_API_KEY, "key");
         Ok(Provisioned::new(config))
     }
@@ -46,6 +49,8 @@ fn main() {
     assert_eq!(spec.regions, ["eu", "frankfurt"]);
     assert_eq!(spec.production, "https://acme.example:8443");
     assert_eq!(spec.port, 5000);
-    assert!(spec.manifest_path.is_some_and(|p| p.ends_with("addon-manifest.json")));
+    assert!(spec
+        .manifest_path
+        .is_some_and(|p| p.ends_with("addon-manifest.json")));
     assert!(spec.declaration().problems().is_empty());
 }

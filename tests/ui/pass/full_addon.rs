@@ -21,7 +21,10 @@ impl Logs {
     #[provision]
     async fn provision(&self, request: ProvisionRequest) -> Result<Provisioned, AddonError> {
         let config = Config::new()
-            .set(Self::ACME_URL, format!("https://logs.acme.example/{}", request.uuid))
+            .set(
+                Self::ACME_URL,
+                format!("https://logs.acme.example/{}", request.uuid),
+            )
             .set(Self::ACME_TOKEN, "token");
         Ok(Provisioned::new(config))
     }
@@ -67,7 +70,10 @@ async fn main() {
     assert!(path.ends_with("full-addon-manifest.json"), "{path}");
     let manifest = std::fs::read_to_string(path).expect("the build wrote the manifest");
     assert!(manifest.contains("\"acme-logs\""), "{manifest}");
-    assert!(manifest.contains("https://logs.acme.example/heroku/sso"), "{manifest}");
+    assert!(
+        manifest.contains("https://logs.acme.example/heroku/sso"),
+        "{manifest}"
+    );
 
     let logs = Logs;
     assert!(logs
@@ -76,12 +82,13 @@ async fn main() {
         .is_ok());
     let refused = Addon::plan_change(&logs, PlanChangeRequest::new("res-1", "gold", "basic"))
         .await
-        .err()
-        .expect("no gold plan");
+        .expect_err("no gold plan");
     assert_eq!(refused.status().as_u16(), 422);
-    assert!(Addon::deprovision(&logs, DeprovisionRequest::new("res-1", "basic"))
-        .await
-        .is_ok());
+    assert!(
+        Addon::deprovision(&logs, DeprovisionRequest::new("res-1", "basic"))
+            .await
+            .is_ok()
+    );
     let redirect = Addon::sso(&logs, SsoLogin::new("res-1", "basic", TokenKind::Resource))
         .await
         .expect("sso succeeds");

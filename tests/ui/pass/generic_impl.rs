@@ -20,7 +20,9 @@ impl<T: Send + Sync + 'static> Store<T> {
     async fn provision(&self, request: ProvisionRequest) -> Result<Provisioned, AddonError> {
         self.uuids.lock().unwrap().push(request.uuid.clone());
         let url = format!("https://store.acme.example/{}", request.uuid);
-        Ok(Provisioned::new(Config::new().set(Self::ACME_STORE_URL, url)))
+        Ok(Provisioned::new(
+            Config::new().set(Self::ACME_STORE_URL, url),
+        ))
     }
 
     #[plan_change]
@@ -30,7 +32,10 @@ impl<T: Send + Sync + 'static> Store<T> {
 
     #[deprovision]
     async fn deprovision(&self, request: DeprovisionRequest) -> Result<(), AddonError> {
-        self.uuids.lock().unwrap().retain(|uuid| *uuid != request.uuid);
+        self.uuids
+            .lock()
+            .unwrap()
+            .retain(|uuid| *uuid != request.uuid);
         Ok(())
     }
 
@@ -54,12 +59,16 @@ async fn main() {
     };
     assert_eq!(spec_of(&store).name, "Acme Store");
     assert_eq!(*store.label(), 7);
-    Addon::provision(&store, ProvisionRequest::new("res-1", "basic"))
-        .await
-        .unwrap();
+    assert!(
+        Addon::provision(&store, ProvisionRequest::new("res-1", "basic"))
+            .await
+            .is_ok()
+    );
     assert_eq!(*store.uuids.lock().unwrap(), ["res-1"]);
-    Addon::deprovision(&store, DeprovisionRequest::new("res-1", "basic"))
-        .await
-        .unwrap();
+    assert!(
+        Addon::deprovision(&store, DeprovisionRequest::new("res-1", "basic"))
+            .await
+            .is_ok()
+    );
     assert!(store.uuids.lock().unwrap().is_empty());
 }

@@ -11,14 +11,17 @@ impl Queue {
 }
 
 impl addon_runtime::Addon for Queue {
-    const SPEC: AddonSpec = AddonSpec::new("acme-queue", "Acme Queue", "https://queue.acme.example")
-        .config_vars(&["ACME_QUEUE_URL"])
-        .regions(&["us", "eu"])
-        .port(5001);
+    const SPEC: AddonSpec =
+        AddonSpec::new("acme-queue", "Acme Queue", "https://queue.acme.example")
+            .config_vars(&["ACME_QUEUE_URL"])
+            .regions(&["us", "eu"])
+            .port(5001);
 
     async fn provision(&self, request: ProvisionRequest) -> Result<Provisioned, AddonError> {
         let url = format!("https://queue.acme.example/{}", request.uuid);
-        Ok(Provisioned::new(Config::new().set(Self::ACME_QUEUE_URL, url)))
+        Ok(Provisioned::new(
+            Config::new().set(Self::ACME_QUEUE_URL, url),
+        ))
     }
 
     fn plan_change(

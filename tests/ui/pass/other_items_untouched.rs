@@ -68,10 +68,11 @@ async fn main() {
     let refused = logs
         .provision(ProvisionRequest::new("res-1", "gold"))
         .await
-        .err()
-        .expect("no gold plan");
+        .expect_err("no gold plan");
     assert_eq!(refused.message(), "no `gold` plan");
-    assert!(Logs::plan_change(&logs, PlanChangeRequest::new("res-1", "pro", "basic"))
-        .await
-        .is_ok());
+    assert!(
+        Logs::plan_change(&logs, PlanChangeRequest::new("res-1", "pro", "basic"))
+            .await
+            .is_ok()
+    );
 }

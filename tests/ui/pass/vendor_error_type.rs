@@ -51,19 +51,19 @@ async fn main() {
     let store = Store;
     let error = Addon::provision(&store, ProvisionRequest::new("res-1", "basic"))
         .await
-        .err()
-        .expect("the store is full");
+        .expect_err("the store is full");
     assert_eq!(error.status().as_u16(), 500);
     assert!(!error.message().contains("full"), "{}", error.message());
     assert!(error.to_string().contains("the store is full"), "{error}");
 
     let error = Addon::plan_change(&store, PlanChangeRequest::new("res-1", "pro", "basic"))
         .await
-        .err()
-        .expect("the resource is missing");
+        .expect_err("the resource is missing");
     assert!(error.to_string().contains("no resource res-1"), "{error}");
 
-    assert!(Addon::deprovision(&store, DeprovisionRequest::new("res-1", "basic"))
-        .await
-        .is_ok());
+    assert!(
+        Addon::deprovision(&store, DeprovisionRequest::new("res-1", "basic"))
+            .await
+            .is_ok()
+    );
 }
