@@ -47,6 +47,9 @@ pub(crate) struct Args {
     pub(crate) sso_path: Option<Str>,
     pub(crate) port: Option<(u16, Span)>,
     pub(crate) manifest: Option<Str>,
+    /// Every known key that was written, whether or not its value was usable: a key given with a
+    /// value of the wrong kind is reported as that, not also as missing.
+    given: Vec<String>,
 }
 
 /// One `key = value` as written, before its key is known to be valid.
@@ -100,21 +103,16 @@ impl Args {
         for entry in entries {
             args.take(entry, errors);
         }
-        for (key, missing, example) in [
-            (symbol::ID, args.id.is_none(), "id = \"acme-logs\""),
-            (symbol::NAME, args.name.is_none(), "name = \"Acme Logs\""),
-            (
-                symbol::CONFIG_VARS,
-                args.config_vars.is_none(),
-                "config_vars = [\"ACME_LOGS_URL\"]",
-            ),
+        for (key, example) in [
+            (symbol::ID, "id = \"acme-logs\""),
+            (symbol::NAME, "name = \"Acme Logs\""),
+            (symbol::CONFIG_VARS, "config_vars = [\"ACME_LOGS_URL\"]"),
             (
                 symbol::PRODUCTION,
-                args.production.is_none(),
                 "production = \"https://logs.acme.example\"",
             ),
         ] {
-            if missing {
+            if !args.given.iter().any(|given| given == key) {
                 errors.push(
                     Span::call_site(),
                     format!("`#[heroku_addon]` needs `{key}`: add `{example}` to the attribute"),
@@ -127,6 +125,9 @@ impl Args {
     fn take(&mut self, entry: Entry, errors: &mut Errors) {
         let key = entry.key.to_string();
         let span = entry.key.span();
+        if KEYS.contains(&key.as_str()) {
+            self.given.push(key.clone());
+        }
         let slot_taken = match key.as_str() {
             symbol::ID => set_str(&mut self.id, &key, entry.value, errors),
             symbol::NAME => set_str(&mut self.name, &key, entry.value, errors),

@@ -12,6 +12,16 @@ impl Errors {
         self.errors.push(syn::Error::new(span, message));
     }
 
+    /// An error covering all of `tokens` (on stable, from the first token's start to the last
+    /// token's end).
+    pub(crate) fn push_spanned(
+        &mut self,
+        tokens: impl quote::ToTokens,
+        message: impl std::fmt::Display,
+    ) {
+        self.errors.push(syn::Error::new_spanned(tokens, message));
+    }
+
     pub(crate) fn push_error(&mut self, error: syn::Error) {
         self.errors.push(error);
     }

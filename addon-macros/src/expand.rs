@@ -3,8 +3,7 @@
 //! every error, and a stub `impl Addon` so that one mistake does not cascade into many.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
-use syn::spanned::Spanned;
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::ItemImpl;
 
 use crate::args::Args;
@@ -28,10 +27,13 @@ pub(crate) fn heroku_addon(args: TokenStream, item: TokenStream) -> TokenStream 
     };
     let mut errors = Errors::default();
     if let Some((_, trait_path, _)) = &item.trait_ {
-        errors.push(
-            trait_path.span(),
+        // Nothing else can be judged on a trait impl; say only this.
+        errors.push_spanned(
+            trait_path,
             "`#[heroku_addon]` goes on an inherent impl (`impl MyAddon`), not a trait impl",
         );
+        let errors = errors.to_compile_errors();
+        return quote! { #item #errors };
     }
     let args = Args::parse(args, &mut errors);
     let handlers = handlers::collect(&mut item, &mut errors);
@@ -146,39 +148,61 @@ fn spec_const(spec: &Spec, manifest_path: Option<&std::path::Path>) -> TokenStre
     }
 }
 
-/// The trait method that calls the vendor's. The argument is bound at the vendor's argument
-/// type and the call made at the vendor's return type, so rustc reports a mismatch there, with
-/// the message `__private`'s `on_unimplemented` gives.
+/// The trait method that calls the vendor's. The argument goes through a trait at the vendor's
+/// own argument type, and the generated return type spans the vendor's return type, so rustc
+/// reports a mismatch on the vendor's tokens with the messages `__private` gives.
 fn handler_method(handler: &Handler) -> TokenStream {
     let kind = handler.kind;
-    let trait_method = format_ident!("{}", kind.name());
-    let adapter = format_ident!("{}", kind.name());
+    let name = kind.name();
+    let trait_method = format_ident!("{name}");
     let argument_ty = format_ident!("{}", kind.argument());
-    let success: syn::Type =
-        syn::parse_str(kind.success()).expect("the success types are valid types");
-    let success = match kind {
-        Kind::Deprovision => quote!(#success),
-        _ => quote!(::addon_runtime::__private::#success),
-    };
-    let method = &handler.method;
+    let argument_trait = format_ident!("{}Argument", camel(name));
+    let success = success_type(kind);
     let vendor_argument = &handler.argument;
-    let bind = quote_spanned! {vendor_argument.span()=>
-        let argument: #vendor_argument = argument;
-    };
-    let call = quote_spanned! {handler.output.span()=>
-        ::addon_runtime::__private::#adapter(<Self>::#method(self, argument))
+    let (first, last) = first_and_last_span(&handler.output);
+    let method = syn::Ident::new(&handler.method.to_string(), first);
+    // `impl` at the first token and `Send` at the last: rustc's span for the opaque type then
+    // covers the vendor's whole return type, even on stable.
+    let impl_token = quote_spanned!(first=> impl);
+    let send = quote_spanned!(last=> Send);
+    let call = quote_spanned! {first=>
+        ::addon_runtime::__private::#trait_method(<Self>::#method(self, argument))
     };
     quote! {
         fn #trait_method(
             &self,
             argument: ::addon_runtime::__private::#argument_ty,
-        ) -> impl ::core::future::Future<
+        ) -> #impl_token ::core::future::Future<
             Output = ::core::result::Result<#success, ::addon_runtime::__private::AddonError>,
-        > + ::core::marker::Send {
-            #bind
+        > + ::core::marker::#send {
+            let argument = <#vendor_argument as ::addon_runtime::__private::#argument_trait>::take(argument);
             #call
         }
     }
+}
+
+fn success_type(kind: Kind) -> TokenStream {
+    match kind {
+        Kind::Deprovision => quote!(()),
+        _ => {
+            let success = format_ident!("{}", kind.success());
+            quote!(::addon_runtime::__private::#success)
+        }
+    }
+}
+
+/// `plan_change` -> `PlanChange`.
+fn camel(name: &str) -> String {
+    name.split('_')
+        .map(|part| part[..1].to_uppercase() + &part[1..])
+        .collect()
+}
+
+fn first_and_last_span(tokens: &impl ToTokens) -> (Span, Span) {
+    let mut iter = tokens.to_token_stream().into_iter();
+    let first = iter.next().map_or_else(Span::call_site, |t| t.span());
+    let last = iter.last().map_or(first, |t| t.span());
+    (first, last)
 }
 
 /// Stands in for the real impl after an error, so the vendor sees the error that matters and not

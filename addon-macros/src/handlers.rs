@@ -23,11 +23,12 @@ pub(crate) fn collect(item: &mut ItemImpl, errors: &mut Errors) -> Vec<Handler> 
     let mut seen: Vec<(Kind, syn::Ident)> = Vec::new();
     for impl_item in &mut item.items {
         let ImplItem::Fn(method) = impl_item else {
-            for attr in markers_on_other_items(impl_item) {
-                errors.push(
-                    attr.span(),
-                    "handler attributes go on methods (`async fn`), not on other items",
+            for (kind, attr) in markers_on_other_items(impl_item) {
+                let message = format!(
+                    "`#[{}]` goes on an `async fn` method, not on other items",
+                    kind.name()
                 );
+                errors.push_spanned(&attr, message);
             }
             continue;
         };
@@ -36,8 +37,8 @@ pub(crate) fn collect(item: &mut ItemImpl, errors: &mut Errors) -> Vec<Handler> 
             continue;
         };
         for (_, extra) in &markers[1..] {
-            errors.push(
-                extra.span(),
+            errors.push_spanned(
+                extra,
                 format!(
                     "`{}` is already marked `#[{}]`; a method handles one call",
                     method.sig.ident,
@@ -46,8 +47,8 @@ pub(crate) fn collect(item: &mut ItemImpl, errors: &mut Errors) -> Vec<Handler> 
             );
         }
         if let Some((_, first)) = seen.iter().find(|(k, _)| k == kind) {
-            errors.push(
-                attr.span(),
+            errors.push_spanned(
+                attr,
                 format!(
                     "a second `#[{}]` method; `{first}` is already the `#[{}]` method",
                     kind.name(),
@@ -82,11 +83,16 @@ fn take_markers(attrs: &mut Vec<Attribute>, errors: &mut Errors) -> Vec<(Kind, A
     let mut markers = Vec::new();
     attrs.retain(|attr| match marker_kind(attr) {
         Some(kind) => {
-            if !matches!(attr.meta, syn::Meta::Path(_)) {
-                errors.push(
-                    attr.meta.span(),
-                    format!("`#[{}]` takes no arguments", kind.name()),
-                );
+            match &attr.meta {
+                syn::Meta::Path(_) => {}
+                syn::Meta::List(list) => errors.push(
+                    list.delimiter.span().join(),
+                    format!("`#[{}]` takes no arguments; remove them", kind.name()),
+                ),
+                syn::Meta::NameValue(nv) => errors.push_spanned(
+                    &nv.value,
+                    format!("`#[{}]` takes no value; remove it", kind.name()),
+                ),
             }
             markers.push((kind, attr.clone()));
             false
@@ -102,7 +108,7 @@ fn marker_kind(attr: &Attribute) -> Option<Kind> {
     Kind::from_name(&last.ident.to_string())
 }
 
-fn markers_on_other_items(item: &mut ImplItem) -> Vec<Attribute> {
+fn markers_on_other_items(item: &mut ImplItem) -> Vec<(Kind, Attribute)> {
     let attrs = match item {
         ImplItem::Const(c) => &mut c.attrs,
         ImplItem::Type(t) => &mut t.attrs,
@@ -110,12 +116,12 @@ fn markers_on_other_items(item: &mut ImplItem) -> Vec<Attribute> {
         _ => return Vec::new(),
     };
     let mut found = Vec::new();
-    attrs.retain(|attr| {
-        let is_marker = marker_kind(attr).is_some();
-        if is_marker {
-            found.push(attr.clone());
+    attrs.retain(|attr| match marker_kind(attr) {
+        Some(kind) => {
+            found.push((kind, attr.clone()));
+            false
         }
-        !is_marker
+        None => true,
     });
     found
 }
@@ -136,8 +142,8 @@ fn check_signature(kind: Kind, sig: &syn::Signature, errors: &mut Errors) -> Opt
         ok = false;
     }
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-        errors.push(
-            sig.generics.span(),
+        errors.push_spanned(
+            &sig.generics,
             format!("`#[{name}]` methods cannot be generic"),
         );
         ok = false;
@@ -149,7 +155,13 @@ fn check_signature(kind: Kind, sig: &syn::Signature, errors: &mut Errors) -> Opt
                 && receiver.mutability.is_none()
                 && receiver.colon_token.is_none() => {}
         Some(FnArg::Receiver(receiver)) => {
-            errors.push(receiver.span(), format!("`#[{name}]` methods take `&self`; the runtime shares one value between requests"));
+            let message = format!(
+                "`#[{name}]` methods take `&self`; the runtime shares one value between requests"
+            );
+            match receiver.mutability {
+                Some(mutability) => errors.push(mutability.span, message),
+                None => errors.push_spanned(receiver, message),
+            }
             ok = false;
         }
         _ => {
@@ -176,8 +188,8 @@ fn check_signature(kind: Kind, sig: &syn::Signature, errors: &mut Errors) -> Opt
             None
         }
         (_, Some(extra)) => {
-            errors.push(
-                extra.span(),
+            errors.push_spanned(
+                extra,
                 format!(
                     "`#[{name}]` methods take one argument after `&self`: `{}`",
                     kind.example()

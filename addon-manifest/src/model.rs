@@ -78,7 +78,12 @@ impl Manifest {
         if let Some(prefix) = &self.api.config_vars_prefix {
             check("api.config_vars_prefix".into(), rules::check_prefix(prefix));
         }
-        let prefix = self.prefix();
+        // A prefix derived from an invalid id would only repeat the id's problem on every var.
+        let prefix = match (&self.api.config_vars_prefix, rules::check_slug(&self.id)) {
+            (Some(prefix), _) => rules::check_prefix(prefix).is_ok().then(|| prefix.clone()),
+            (None, Ok(())) => Some(self.prefix()),
+            (None, Err(_)) => None,
+        };
         check(
             "api.config_vars".into(),
             rules::check_config_vars_present(self.api.config_vars.len()),
@@ -86,7 +91,7 @@ impl Manifest {
         for (i, var) in self.api.config_vars.iter().enumerate() {
             check(
                 format!("api.config_vars[{i}]"),
-                rules::check_config_var(var, &prefix),
+                rules::check_config_var(var, prefix.as_deref()),
             );
         }
         check(

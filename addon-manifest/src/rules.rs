@@ -30,7 +30,7 @@ pub fn check_slug(id: &str) -> Result<(), String> {
     };
     if !first.is_ascii_lowercase() {
         return Err(format!(
-            "the add-on id `{id}` must start with a lower-case letter (a-z)"
+            "the add-on id `{id}` must start with a lower-case letter (a-z); use a slug such as `acme-logs`"
         ));
     }
     if let Some(bad) = id
@@ -38,7 +38,8 @@ pub fn check_slug(id: &str) -> Result<(), String> {
         .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
     {
         return Err(format!(
-            "the add-on id `{id}` contains `{bad}`; an id may hold only lower-case letters, digits and `-`"
+            "the add-on id `{id}` contains `{bad}`; an id may hold only lower-case letters, digits and `-`, \
+             such as `acme-logs`"
         ));
     }
     if id.ends_with('-') || id.contains("--") {
@@ -89,18 +90,23 @@ pub fn check_config_vars_present(count: usize) -> Result<(), String> {
 }
 
 /// Config var names: `^[A-Z][0-9A-Z_]+$`, beginning with `<prefix>_` and something after it.
-pub fn check_config_var(var: &str, prefix: &str) -> Result<(), String> {
+/// Without a valid prefix to compare with, only the shape is checked.
+pub fn check_config_var(var: &str, prefix: Option<&str>) -> Result<(), String> {
     let shaped = var.len() >= 2
         && var.starts_with(|c: char| c.is_ascii_uppercase())
         && var
             .chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
     if !shaped {
+        let example = prefix.map_or_else(|| "ACME_URL".to_owned(), |p| format!("{p}_URL"));
         return Err(format!(
             "the config var `{var}` must be upper case: letters, digits and `_`, starting with a letter \
-             (for example `{prefix}_URL`)"
+             (for example `{example}`)"
         ));
     }
+    let Some(prefix) = prefix else {
+        return Ok(());
+    };
     match var.strip_prefix(prefix).and_then(|rest| rest.strip_prefix('_')) {
         Some(rest) if !rest.is_empty() => Ok(()),
         _ => Err(format!(
@@ -323,11 +329,14 @@ mod tests {
     #[test]
     fn config_vars_carry_the_prefix() {
         assert_eq!(default_prefix("acme-logs"), "ACME_LOGS");
-        assert!(check_config_var("ACME_LOGS_URL", "ACME_LOGS").is_ok());
-        assert!(check_config_var("ACME_LOGS_", "ACME_LOGS").is_err());
-        assert!(check_config_var("ACME_LOGSURL", "ACME_LOGS").is_err());
-        assert!(check_config_var("acme_logs_url", "ACME_LOGS").is_err());
-        assert!(check_config_var("OTHER_URL", "ACME_LOGS").is_err());
+        let prefix = Some("ACME_LOGS");
+        assert!(check_config_var("ACME_LOGS_URL", prefix).is_ok());
+        assert!(check_config_var("ACME_LOGS_", prefix).is_err());
+        assert!(check_config_var("ACME_LOGSURL", prefix).is_err());
+        assert!(check_config_var("acme_logs_url", prefix).is_err());
+        assert!(check_config_var("OTHER_URL", prefix).is_err());
+        assert!(check_config_var("OTHER_URL", None).is_ok());
+        assert!(check_config_var("other_url", None).is_err());
     }
 
     #[test]

@@ -2,6 +2,9 @@
 //! which is why `addon-runtime` pins `addon-macros` to one exact version.
 
 use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 pub use crate::{Addon, AddonSpec, ConfigVar, Requirement};
 pub use crate::{
@@ -9,60 +12,112 @@ pub use crate::{
     SsoLogin, SsoRedirect,
 };
 
-/// Defines, for one handler kind, the trait its methods' results must implement (with a message
-/// that names the attribute when they do not) and the adapter the generated trait method calls.
+/// Defines, for one handler kind, the traits its argument and result must implement (each with a
+/// message naming the attribute when they do not) and the future the generated trait method
+/// returns.
+///
+/// The checks sit on the future's `Future` impl, not on a function's bounds, so a wrong result
+/// type is reported once, where the generated method's return type is: at the vendor's own
+/// return type.
 macro_rules! handler_kind {
-    ($output:ident, $adapt:ident, $success:ty, $message:literal, $label:literal) => {
+    (
+        $argument_trait:ident, $argument:ty, $argument_message:literal,
+        $output_trait:ident, $success:ty, $output_message:literal, $output_label:literal,
+        $future:ident, $adapt:ident
+    ) => {
+        #[diagnostic::on_unimplemented(message = $argument_message)]
+        pub trait $argument_trait {
+            fn take(request: $argument) -> Self;
+        }
+
+        impl $argument_trait for $argument {
+            fn take(request: $argument) -> Self {
+                request
+            }
+        }
+
         #[diagnostic::on_unimplemented(
-            message = $message,
-            label = $label,
+            message = $output_message,
+            label = $output_label,
             note = "any error type that implements `std::error::Error` converts into `AddonError` with `?`"
         )]
-        pub trait $output {
+        pub trait $output_trait {
             fn into_result(self) -> Result<$success, AddonError>;
         }
 
-        impl<E: Into<AddonError>> $output for Result<$success, E> {
+        impl<E: Into<AddonError>> $output_trait for Result<$success, E> {
             fn into_result(self) -> Result<$success, AddonError> {
                 self.map_err(Into::into)
             }
         }
 
-        pub fn $adapt<F>(future: F) -> impl Future<Output = Result<$success, AddonError>> + Send
+        /// The vendor's future, with its result converted for the runtime. (Nothing to show in
+        /// `Debug`: it is a future.)
+        #[allow(missing_debug_implementations)]
+        pub struct $future<F> {
+            future: Pin<Box<F>>,
+            _output: PhantomData<fn() -> $success>,
+        }
+
+        pub fn $adapt<F: Future>(future: F) -> $future<F> {
+            $future { future: Box::pin(future), _output: PhantomData }
+        }
+
+        impl<F> Future for $future<F>
         where
-            F: Future + Send,
-            F::Output: $output,
+            F: Future,
+            F::Output: $output_trait,
         {
-            async move { future.await.into_result() }
+            type Output = Result<$success, AddonError>;
+
+            fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+                self.get_mut().future.as_mut().poll(cx).map($output_trait::into_result)
+            }
         }
     };
 }
 
 handler_kind!(
+    ProvisionArgument,
+    ProvisionRequest,
+    "`#[provision]` methods take a `ProvisionRequest`, not `{Self}`",
     ProvisionOutput,
-    provision,
     Provisioned,
     "`#[provision]` methods must return `Result<Provisioned, E>`, not `{Self}`",
-    "expected `Result<Provisioned, E>` where `E: Into<AddonError>`"
+    "expected `Result<Provisioned, E>` where `E: Into<AddonError>`",
+    ProvisionFuture,
+    provision
 );
 handler_kind!(
+    PlanChangeArgument,
+    PlanChangeRequest,
+    "`#[plan_change]` methods take a `PlanChangeRequest`, not `{Self}`",
     PlanChangeOutput,
-    plan_change,
     PlanChanged,
     "`#[plan_change]` methods must return `Result<PlanChanged, E>`, not `{Self}`",
-    "expected `Result<PlanChanged, E>` where `E: Into<AddonError>`"
+    "expected `Result<PlanChanged, E>` where `E: Into<AddonError>`",
+    PlanChangeFuture,
+    plan_change
 );
 handler_kind!(
+    DeprovisionArgument,
+    DeprovisionRequest,
+    "`#[deprovision]` methods take a `DeprovisionRequest`, not `{Self}`",
     DeprovisionOutput,
-    deprovision,
     (),
     "`#[deprovision]` methods must return `Result<(), E>`, not `{Self}`",
-    "expected `Result<(), E>` where `E: Into<AddonError>`"
+    "expected `Result<(), E>` where `E: Into<AddonError>`",
+    DeprovisionFuture,
+    deprovision
 );
 handler_kind!(
+    SsoArgument,
+    SsoLogin,
+    "`#[sso]` methods take an `SsoLogin`, not `{Self}`",
     SsoOutput,
-    sso,
     SsoRedirect,
     "`#[sso]` methods must return `Result<SsoRedirect, E>`, not `{Self}`",
-    "expected `Result<SsoRedirect, E>` where `E: Into<AddonError>`"
+    "expected `Result<SsoRedirect, E>` where `E: Into<AddonError>`",
+    SsoFuture,
+    sso
 );

@@ -1,6 +1,10 @@
 // Three unrelated mistakes: an id that is not a slug, a typo in a key, and a handler that is not
-// `async`. All three are reported in one build, and nothing else: the impl is still emitted, so
-// `Logs::tenants` and the config var constant resolve, and `Logs` is still an `Addon`.
+// `async`. All three are reported in one build, and `main` has no error: the impl is still
+// emitted, so `Logs::tenants` and the config var constant resolve, and `Logs` is still an `Addon`.
+//
+// Known macro problem, kept visible here: the bad id also yields a fourth error on the config
+// var, because the default prefix is derived from the invalid id (`ACME LOGS_`). Regenerate the
+// `.stderr` once the macro stops checking config vars against a prefix taken from a bad id.
 use addon_runtime::prelude::*;
 
 struct Logs;
