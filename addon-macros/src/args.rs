@@ -19,10 +19,7 @@ pub(crate) struct Str {
 
 impl Str {
     fn from_lit(lit: &LitStr) -> Self {
-        Str {
-            value: lit.value(),
-            span: lit.span(),
-        }
+        Str { value: lit.value(), span: lit.span() }
     }
 }
 
@@ -107,10 +104,7 @@ impl Args {
             (symbol::ID, "id = \"acme-logs\""),
             (symbol::NAME, "name = \"Acme Logs\""),
             (symbol::CONFIG_VARS, "config_vars = [\"ACME_LOGS_URL\"]"),
-            (
-                symbol::PRODUCTION,
-                "production = \"https://logs.acme.example\"",
-            ),
+            (symbol::PRODUCTION, "production = \"https://logs.acme.example\""),
         ] {
             if !args.given.iter().any(|given| given == key) {
                 errors.push(
@@ -131,9 +125,7 @@ impl Args {
         let slot_taken = match key.as_str() {
             symbol::ID => set_str(&mut self.id, &key, entry.value, errors),
             symbol::NAME => set_str(&mut self.name, &key, entry.value, errors),
-            symbol::CONFIG_VARS_PREFIX => {
-                set_str(&mut self.config_vars_prefix, &key, entry.value, errors)
-            }
+            symbol::CONFIG_VARS_PREFIX => set_str(&mut self.config_vars_prefix, &key, entry.value, errors),
             symbol::PRODUCTION => set_str(&mut self.production, &key, entry.value, errors),
             symbol::BASE_PATH => set_str(&mut self.base_path, &key, entry.value, errors),
             symbol::SSO_PATH => set_str(&mut self.sso_path, &key, entry.value, errors),
@@ -147,13 +139,8 @@ impl Args {
                     Some(close) => format!("; did you mean `{close}`?"),
                     None => String::new(),
                 };
-                errors.push(
-                    span,
-                    format!(
-                        "unknown key `{key}`: expected one of {}{hint}",
-                        symbol::list(KEYS)
-                    ),
-                );
+                errors
+                    .push(span, format!("unknown key `{key}`: expected one of {}{hint}", symbol::list(KEYS)));
                 false
             }
         };
@@ -168,14 +155,12 @@ fn set_str(slot: &mut Option<Str>, key: &str, value: Value, errors: &mut Errors)
     let taken = slot.is_some();
     match value {
         Value::Str(lit) => *slot = Some(Str::from_lit(&lit)),
-        Value::List(_, span) => errors.push(
-            span,
-            format!("`{key}` takes one string, such as `{key} = \"...\"`"),
-        ),
-        Value::Int(lit) => errors.push(
-            lit.span(),
-            format!("`{key}` takes a string: write `{key} = \"{lit}\"`"),
-        ),
+        Value::List(_, span) => {
+            errors.push(span, format!("`{key}` takes one string, such as `{key} = \"...\"`"))
+        }
+        Value::Int(lit) => {
+            errors.push(lit.span(), format!("`{key}` takes a string: write `{key} = \"{lit}\"`"))
+        }
     }
     taken
 }
@@ -184,22 +169,15 @@ fn set_list(slot: &mut Option<List>, key: &str, value: Value, errors: &mut Error
     let taken = slot.is_some();
     match value {
         Value::List(items, span) => {
-            *slot = Some(List {
-                items: items.iter().map(Str::from_lit).collect(),
-                span,
-            })
+            *slot = Some(List { items: items.iter().map(Str::from_lit).collect(), span })
         }
         Value::Str(lit) => errors.push(
             lit.span(),
-            format!(
-                "`{key}` takes a list: write `{key} = [{}]`",
-                quote::ToTokens::to_token_stream(&lit)
-            ),
+            format!("`{key}` takes a list: write `{key} = [{}]`", quote::ToTokens::to_token_stream(&lit)),
         ),
-        Value::Int(lit) => errors.push(
-            lit.span(),
-            format!("`{key}` takes a list of strings, such as `[\"...\"]`"),
-        ),
+        Value::Int(lit) => {
+            errors.push(lit.span(), format!("`{key}` takes a list of strings, such as `[\"...\"]`"))
+        }
     }
     taken
 }
@@ -211,10 +189,9 @@ fn set_port(slot: &mut Option<(u16, Span)>, value: Value, errors: &mut Errors) -
             Ok(port) if port > 0 => *slot = Some((port, lit.span())),
             _ => errors.push(lit.span(), "`port` must be a TCP port from 1 to 65535"),
         },
-        Value::Str(lit) => errors.push(
-            lit.span(),
-            "`port` takes a number: write `port = 5000` without quotes",
-        ),
+        Value::Str(lit) => {
+            errors.push(lit.span(), "`port` takes a number: write `port = 5000` without quotes")
+        }
         Value::List(_, span) => errors.push(span, "`port` takes one number, such as `port = 5000`"),
     }
     taken

@@ -24,11 +24,7 @@ pub(crate) struct Spec {
 }
 
 impl Spec {
-    pub(crate) fn declaration<'a>(
-        &'a self,
-        vars: &'a [&'a str],
-        regions: &'a [&'a str],
-    ) -> Declaration<'a> {
+    pub(crate) fn declaration<'a>(&'a self, vars: &'a [&'a str], regions: &'a [&'a str]) -> Declaration<'a> {
         Declaration {
             id: &self.id,
             name: &self.name,
@@ -72,16 +68,8 @@ pub(crate) fn check(args: &Args, errors: &mut Errors) -> Option<Spec> {
         },
         requires: requires?,
         production: production.value.clone(),
-        base_path: args
-            .base_path
-            .as_ref()
-            .map_or(DEFAULT_BASE_PATH, |p| &p.value)
-            .to_owned(),
-        sso_path: args
-            .sso_path
-            .as_ref()
-            .map_or(DEFAULT_SSO_PATH, |p| &p.value)
-            .to_owned(),
+        base_path: args.base_path.as_ref().map_or(DEFAULT_BASE_PATH, |p| &p.value).to_owned(),
+        sso_path: args.sso_path.as_ref().map_or(DEFAULT_SSO_PATH, |p| &p.value).to_owned(),
         port: args.port.map_or(DEFAULT_PORT, |(port, _)| port),
         manifest: args.manifest.as_ref().map(|m| m.value.clone()),
     };
@@ -131,10 +119,7 @@ fn span_of(field: &str, args: &Args) -> Span {
         f => f
             .strip_prefix("api.config_vars")
             .and_then(|rest| item_span(&args.config_vars, rest))
-            .or_else(|| {
-                f.strip_prefix("api.regions")
-                    .and_then(|rest| item_span(&args.regions, rest))
-            }),
+            .or_else(|| f.strip_prefix("api.regions").and_then(|rest| item_span(&args.regions, rest))),
     };
     span.unwrap_or_else(Span::call_site)
 }

@@ -14,11 +14,7 @@ impl Errors {
 
     /// An error covering all of `tokens` (on stable, from the first token's start to the last
     /// token's end).
-    pub(crate) fn push_spanned(
-        &mut self,
-        tokens: impl quote::ToTokens,
-        message: impl std::fmt::Display,
-    ) {
+    pub(crate) fn push_spanned(&mut self, tokens: impl quote::ToTokens, message: impl std::fmt::Display) {
         self.errors.push(syn::Error::new_spanned(tokens, message));
     }
 
@@ -32,9 +28,6 @@ impl Errors {
 
     /// One `compile_error!` per error, each at its own span.
     pub(crate) fn to_compile_errors(&self) -> TokenStream {
-        self.errors
-            .iter()
-            .map(syn::Error::to_compile_error)
-            .collect()
+        self.errors.iter().map(syn::Error::to_compile_error).collect()
     }
 }

@@ -129,13 +129,8 @@ fn spec_const(spec: &Spec, manifest_path: Option<&std::path::Path>) -> TokenStre
         quote!(::addon_runtime::__private::Requirement::#variant)
     });
     let (base_path, sso_path, port) = (&spec.base_path, &spec.sso_path, spec.port);
-    let prefix = spec
-        .config_vars_prefix
-        .as_ref()
-        .map(|p| quote!(.config_vars_prefix(#p)));
-    let manifest = manifest_path
-        .and_then(|p| p.to_str())
-        .map(|p| quote!(.manifest_path(#p)));
+    let prefix = spec.config_vars_prefix.as_ref().map(|p| quote!(.config_vars_prefix(#p)));
+    let manifest = manifest_path.and_then(|p| p.to_str()).map(|p| quote!(.manifest_path(#p)));
     quote! {
         ::addon_runtime::__private::AddonSpec::new(#id, #name, #production)
             .config_vars(&[#(#vars),*])
@@ -193,9 +188,7 @@ fn success_type(kind: Kind) -> TokenStream {
 
 /// `plan_change` -> `PlanChange`.
 fn camel(name: &str) -> String {
-    name.split('_')
-        .map(|part| part[..1].to_uppercase() + &part[1..])
-        .collect()
+    name.split('_').map(|part| part[..1].to_uppercase() + &part[1..]).collect()
 }
 
 fn first_and_last_span(tokens: &impl ToTokens) -> (Span, Span) {
@@ -213,8 +206,7 @@ fn stub_impl(item: &ItemImpl) -> TokenStream {
     let methods = Kind::ALL.iter().filter(|k| k.required()).map(|kind| {
         let method = format_ident!("{}", kind.name());
         let argument_ty = format_ident!("{}", kind.argument());
-        let success: syn::Type =
-            syn::parse_str(kind.success()).expect("the success types are valid types");
+        let success: syn::Type = syn::parse_str(kind.success()).expect("the success types are valid types");
         let success = match kind {
             Kind::Deprovision => quote!(#success),
             _ => quote!(::addon_runtime::__private::#success),

@@ -24,10 +24,8 @@ pub(crate) fn collect(item: &mut ItemImpl, errors: &mut Errors) -> Vec<Handler> 
     for impl_item in &mut item.items {
         let ImplItem::Fn(method) = impl_item else {
             for (kind, attr) in markers_on_other_items(impl_item) {
-                let message = format!(
-                    "`#[{}]` goes on an `async fn` method, not on other items",
-                    kind.name()
-                );
+                let message =
+                    format!("`#[{}]` goes on an `async fn` method, not on other items", kind.name());
                 errors.push_spanned(&attr, message);
             }
             continue;
@@ -89,10 +87,9 @@ fn take_markers(attrs: &mut Vec<Attribute>, errors: &mut Errors) -> Vec<(Kind, A
                     list.delimiter.span().join(),
                     format!("`#[{}]` takes no arguments; remove them", kind.name()),
                 ),
-                syn::Meta::NameValue(nv) => errors.push_spanned(
-                    &nv.value,
-                    format!("`#[{}]` takes no value; remove it", kind.name()),
-                ),
+                syn::Meta::NameValue(nv) => {
+                    errors.push_spanned(&nv.value, format!("`#[{}]` takes no value; remove it", kind.name()))
+                }
             }
             markers.push((kind, attr.clone()));
             false
@@ -132,20 +129,12 @@ fn check_signature(kind: Kind, sig: &syn::Signature, errors: &mut Errors) -> Opt
     let name = kind.name();
     let mut ok = true;
     if sig.asyncness.is_none() {
-        errors.push(
-            sig.fn_token.span,
-            format!(
-                "`#[{name}]` methods must be `async fn`: `{}`",
-                kind.example()
-            ),
-        );
+        errors
+            .push(sig.fn_token.span, format!("`#[{name}]` methods must be `async fn`: `{}`", kind.example()));
         ok = false;
     }
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-        errors.push_spanned(
-            &sig.generics,
-            format!("`#[{name}]` methods cannot be generic"),
-        );
+        errors.push_spanned(&sig.generics, format!("`#[{name}]` methods cannot be generic"));
         ok = false;
     }
     let mut inputs = sig.inputs.iter();
@@ -155,9 +144,8 @@ fn check_signature(kind: Kind, sig: &syn::Signature, errors: &mut Errors) -> Opt
                 && receiver.mutability.is_none()
                 && receiver.colon_token.is_none() => {}
         Some(FnArg::Receiver(receiver)) => {
-            let message = format!(
-                "`#[{name}]` methods take `&self`; the runtime shares one value between requests"
-            );
+            let message =
+                format!("`#[{name}]` methods take `&self`; the runtime shares one value between requests");
             match receiver.mutability {
                 Some(mutability) => errors.push(mutability.span, message),
                 None => errors.push_spanned(receiver, message),
@@ -167,10 +155,7 @@ fn check_signature(kind: Kind, sig: &syn::Signature, errors: &mut Errors) -> Opt
         _ => {
             errors.push(
                 sig.ident.span(),
-                format!(
-                    "`#[{name}]` methods take `&self` first: `{}`",
-                    kind.example()
-                ),
+                format!("`#[{name}]` methods take `&self` first: `{}`", kind.example()),
             );
             return None;
         }
@@ -180,28 +165,19 @@ fn check_signature(kind: Kind, sig: &syn::Signature, errors: &mut Errors) -> Opt
         (None, _) => {
             errors.push(
                 sig.paren_token.span.join(),
-                format!(
-                    "`#[{name}]` methods take one argument after `&self`: `{}`",
-                    kind.example()
-                ),
+                format!("`#[{name}]` methods take one argument after `&self`: `{}`", kind.example()),
             );
             None
         }
         (_, Some(extra)) => {
             errors.push_spanned(
                 extra,
-                format!(
-                    "`#[{name}]` methods take one argument after `&self`: `{}`",
-                    kind.example()
-                ),
+                format!("`#[{name}]` methods take one argument after `&self`: `{}`", kind.example()),
             );
             None
         }
         (Some(other), None) => {
-            errors.push(
-                other.span(),
-                format!("`#[{name}]` methods take one argument after `&self`"),
-            );
+            errors.push(other.span(), format!("`#[{name}]` methods take one argument after `&self`"));
             None
         }
     };
@@ -220,12 +196,9 @@ fn check_signature(kind: Kind, sig: &syn::Signature, errors: &mut Errors) -> Opt
         }
     };
     match (ok, argument, output) {
-        (true, Some(argument), Some(output)) => Some(Handler {
-            kind,
-            method: sig.ident.clone(),
-            argument,
-            output,
-        }),
+        (true, Some(argument), Some(output)) => {
+            Some(Handler { kind, method: sig.ident.clone(), argument, output })
+        }
         _ => None,
     }
 }

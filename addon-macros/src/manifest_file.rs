@@ -14,13 +14,7 @@ use crate::check::Spec;
 /// `None` when not built by cargo (no `CARGO_MANIFEST_DIR`), in which case nothing is written.
 pub(crate) fn path(spec: &Spec) -> Option<PathBuf> {
     let dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR")?);
-    Some(
-        dir.join(
-            spec.manifest
-                .as_deref()
-                .unwrap_or(addon_manifest::FILE_NAME),
-        ),
-    )
+    Some(dir.join(spec.manifest.as_deref().unwrap_or(addon_manifest::FILE_NAME)))
 }
 
 /// Writes the manifest, keeping or generating its secrets. An existing file that is not a
@@ -47,9 +41,7 @@ pub(crate) fn write(spec: &Spec, path: &Path) -> Result<(), String> {
     let password = secret(PASSWORD_ENV, existing.as_ref().map(|m| &m.api.password));
     let sso_salt = secret(SSO_SALT_ENV, existing.as_ref().map(|m| &m.api.sso_salt));
     let (vars, regions) = (spec.var_names(), spec.region_names());
-    let mut manifest = spec
-        .declaration(&vars, &regions)
-        .manifest(&password, &sso_salt);
+    let mut manifest = spec.declaration(&vars, &regions).manifest(&password, &sso_salt);
     // Keep the revision token `manifest:pull` adds, so pushing the file again stays possible.
     manifest.base = existing.and_then(|m| m.base);
     write_if_changed(path, &manifest.to_json())

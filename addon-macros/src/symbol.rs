@@ -38,12 +38,7 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 4] = [
-        Kind::Provision,
-        Kind::PlanChange,
-        Kind::Deprovision,
-        Kind::Sso,
-    ];
+    pub(crate) const ALL: [Kind; 4] = [Kind::Provision, Kind::PlanChange, Kind::Deprovision, Kind::Sso];
 
     /// The attribute's name, which is also the `Addon` trait method and the `__private` adapter.
     pub(crate) fn name(self) -> &'static str {
@@ -127,9 +122,7 @@ fn distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let above = row[j + 1];
-            row[j + 1] = (above + 1)
-                .min(row[j] + 1)
-                .min(diagonal + usize::from(ca != *cb));
+            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
             diagonal = above;
         }
     }

@@ -45,11 +45,7 @@ impl Declaration<'_> {
                 password: password.to_owned(),
                 sso_salt: sso_salt.to_owned(),
                 regions: self.regions.iter().map(|r| (*r).to_owned()).collect(),
-                requires: self
-                    .requires
-                    .iter()
-                    .map(|r| r.as_str().to_owned())
-                    .collect(),
+                requires: self.requires.iter().map(|r| r.as_str().to_owned()).collect(),
                 production: endpoints(production),
                 test: Some(endpoints(&test)),
                 version: "3".to_owned(),
@@ -68,17 +64,11 @@ impl Declaration<'_> {
             .collect();
         if let Err(message) = crate::rules::check_origin(self.production) {
             problems.retain(|p| !p.field.starts_with("api.production"));
-            problems.push(crate::Problem {
-                field: "production".to_owned(),
-                message,
-            });
+            problems.push(crate::Problem { field: "production".to_owned(), message });
         }
         for (field, path) in [("base_path", self.base_path), ("sso_path", self.sso_path)] {
             if let Err(message) = crate::rules::check_path(path) {
-                problems.push(crate::Problem {
-                    field: field.to_owned(),
-                    message,
-                });
+                problems.push(crate::Problem { field: field.to_owned(), message });
             }
         }
         problems

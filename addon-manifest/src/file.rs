@@ -30,9 +30,5 @@ pub fn write_if_changed(path: &Path, contents: &str) -> io::Result<Written> {
     let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
     std::fs::write(&tmp, contents)?;
     std::fs::rename(&tmp, path)?;
-    Ok(if existed {
-        Written::Updated
-    } else {
-        Written::Created
-    })
+    Ok(if existed { Written::Updated } else { Written::Created })
 }

@@ -84,58 +84,25 @@ impl Manifest {
             (None, Ok(())) => Some(self.prefix()),
             (None, Err(_)) => None,
         };
-        check(
-            "api.config_vars".into(),
-            rules::check_config_vars_present(self.api.config_vars.len()),
-        );
+        check("api.config_vars".into(), rules::check_config_vars_present(self.api.config_vars.len()));
         for (i, var) in self.api.config_vars.iter().enumerate() {
-            check(
-                format!("api.config_vars[{i}]"),
-                rules::check_config_var(var, prefix.as_deref()),
-            );
+            check(format!("api.config_vars[{i}]"), rules::check_config_var(var, prefix.as_deref()));
         }
-        check(
-            "api.config_vars".into(),
-            rules::check_unique(&self.api.config_vars),
-        );
-        check(
-            "api.password".into(),
-            rules::check_secret("password", &self.api.password),
-        );
-        check(
-            "api.sso_salt".into(),
-            rules::check_secret("sso_salt", &self.api.sso_salt),
-        );
-        check(
-            "api.regions".into(),
-            rules::check_regions_present(self.api.regions.len()),
-        );
+        check("api.config_vars".into(), rules::check_unique(&self.api.config_vars));
+        check("api.password".into(), rules::check_secret("password", &self.api.password));
+        check("api.sso_salt".into(), rules::check_secret("sso_salt", &self.api.sso_salt));
+        check("api.regions".into(), rules::check_regions_present(self.api.regions.len()));
         for (i, region) in self.api.regions.iter().enumerate() {
             check(format!("api.regions[{i}]"), rules::check_region(region));
         }
         check("api.regions".into(), rules::check_unique(&self.api.regions));
         for (i, flag) in self.api.requires.iter().enumerate() {
-            check(
-                format!("api.requires[{i}]"),
-                flag.parse::<rules::Requirement>().map(drop),
-            );
+            check(format!("api.requires[{i}]"), flag.parse::<rules::Requirement>().map(drop));
         }
-        check(
-            "api.requires".into(),
-            rules::check_unique(&self.api.requires),
-        );
-        check(
-            "api.production.base_url".into(),
-            rules::check_production_url(&self.api.production.base_url),
-        );
-        check(
-            "api.production.sso_url".into(),
-            rules::check_production_url(&self.api.production.sso_url),
-        );
-        check(
-            "api.version".into(),
-            rules::check_version(&self.api.version),
-        );
+        check("api.requires".into(), rules::check_unique(&self.api.requires));
+        check("api.production.base_url".into(), rules::check_production_url(&self.api.production.base_url));
+        check("api.production.sso_url".into(), rules::check_production_url(&self.api.production.sso_url));
+        check("api.version".into(), rules::check_version(&self.api.version));
         problems
     }
 }

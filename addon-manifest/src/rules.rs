@@ -33,19 +33,14 @@ pub fn check_slug(id: &str) -> Result<(), String> {
             "the add-on id `{id}` must start with a lower-case letter (a-z); use a slug such as `acme-logs`"
         ));
     }
-    if let Some(bad) = id
-        .chars()
-        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
-    {
+    if let Some(bad) = id.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')) {
         return Err(format!(
             "the add-on id `{id}` contains `{bad}`; an id may hold only lower-case letters, digits and `-`, \
              such as `acme-logs`"
         ));
     }
     if id.ends_with('-') || id.contains("--") {
-        return Err(format!(
-            "the add-on id `{id}` must not end with `-` or contain `--`"
-        ));
+        return Err(format!("the add-on id `{id}` must not end with `-` or contain `--`"));
     }
     Ok(())
 }
@@ -66,9 +61,7 @@ pub fn default_prefix(id: &str) -> String {
 /// A declared `config_vars_prefix` must itself be a valid config var name start.
 pub fn check_prefix(prefix: &str) -> Result<(), String> {
     let valid = prefix.starts_with(|c: char| c.is_ascii_uppercase())
-        && prefix
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && prefix.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
         && !prefix.ends_with('_');
     if !valid {
         return Err(format!(
@@ -82,9 +75,7 @@ pub fn check_prefix(prefix: &str) -> Result<(), String> {
 /// At least one config var: an add-on that sets none gives the app nothing to connect with.
 pub fn check_config_vars_present(count: usize) -> Result<(), String> {
     if count == 0 {
-        return Err(
-            "no config vars are declared; declare at least one, such as `<PREFIX>_URL`".into(),
-        );
+        return Err("no config vars are declared; declare at least one, such as `<PREFIX>_URL`".into());
     }
     Ok(())
 }
@@ -94,9 +85,7 @@ pub fn check_config_vars_present(count: usize) -> Result<(), String> {
 pub fn check_config_var(var: &str, prefix: Option<&str>) -> Result<(), String> {
     let shaped = var.len() >= 2
         && var.starts_with(|c: char| c.is_ascii_uppercase())
-        && var
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        && var.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
     if !shaped {
         let example = prefix.map_or_else(|| "ACME_URL".to_owned(), |p| format!("{p}_URL"));
         return Err(format!(
@@ -118,14 +107,10 @@ pub fn check_config_var(var: &str, prefix: Option<&str>) -> Result<(), String> {
 /// Secrets must be set to something that is not the generator's old placeholder.
 pub fn check_secret(which: &str, value: &str) -> Result<(), String> {
     if value.is_empty() {
-        return Err(format!(
-            "`{which}` is empty; generate a random secret of 32 characters"
-        ));
+        return Err(format!("`{which}` is empty; generate a random secret of 32 characters"));
     }
     if value == PLACEHOLDER {
-        return Err(format!(
-            "`{which}` is still the placeholder `{PLACEHOLDER}`; generate a random secret"
-        ));
+        return Err(format!("`{which}` is still the placeholder `{PLACEHOLDER}`; generate a random secret"));
     }
     Ok(())
 }
@@ -142,9 +127,7 @@ pub fn check_regions_present(count: usize) -> Result<(), String> {
 pub fn check_region(region: &str) -> Result<(), String> {
     let valid = region == "*"
         || (!region.is_empty()
-            && region
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
+            && region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
     if !valid {
         return Err(format!(
             "the region `{region}` is not a Heroku region name; use lower-case names such as `us`, `eu`, \
@@ -182,9 +165,7 @@ pub fn check_production_url(url: &str) -> Result<(), String> {
         ));
     }
     if url.contains(['?', '#']) {
-        return Err(format!(
-            "the production URL `{url}` must not carry a query or fragment"
-        ));
+        return Err(format!("the production URL `{url}` must not carry a query or fragment"));
     }
     Ok(())
 }
@@ -209,15 +190,8 @@ pub fn check_origin(origin: &str) -> Result<(), String> {
 
 /// A route path such as `/heroku/resources`: absolute, plain, without a trailing `/`.
 pub fn check_path(path: &str) -> Result<(), String> {
-    let plain = path
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/-_.~".contains(c));
-    if !path.starts_with('/')
-        || path.len() < 2
-        || path.ends_with('/')
-        || path.contains("//")
-        || !plain
-    {
+    let plain = path.chars().all(|c| c.is_ascii_alphanumeric() || "/-_.~".contains(c));
+    if !path.starts_with('/') || path.len() < 2 || path.ends_with('/') || path.contains("//") || !plain {
         return Err(format!(
             "the path `{path}` must start with `/`, not end with `/`, and hold only letters, digits and `-_.~/` \
              (for example `/heroku/resources`)"
@@ -229,9 +203,7 @@ pub fn check_path(path: &str) -> Result<(), String> {
 /// This framework speaks version 3 of the Add-on Partner API.
 pub fn check_version(version: &str) -> Result<(), String> {
     if version != "3" {
-        return Err(format!(
-            "`api.version` is `{version}`; it must be \"3\" for the v3 Add-on Partner API"
-        ));
+        return Err(format!("`api.version` is `{version}`; it must be \"3\" for the v3 Add-on Partner API"));
     }
     Ok(())
 }
@@ -251,12 +223,7 @@ pub enum Requirement {
 
 impl Requirement {
     /// Every flag, in the order the documentation lists them.
-    pub const ALL: [Requirement; 4] = [
-        Self::SyslogDrain,
-        Self::LogInput,
-        Self::Attachable,
-        Self::ManyPerApp,
-    ];
+    pub const ALL: [Requirement; 4] = [Self::SyslogDrain, Self::LogInput, Self::Attachable, Self::ManyPerApp];
 
     /// The variant's name in Rust, for code that generates a `Requirement` constant.
     pub fn variant_name(self) -> &'static str {
@@ -283,19 +250,10 @@ impl FromStr for Requirement {
     type Err = String;
 
     fn from_str(flag: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|r| r.as_str() == flag)
-            .ok_or_else(|| {
-                let known: Vec<String> = Self::ALL
-                    .iter()
-                    .map(|r| format!("`{}`", r.as_str()))
-                    .collect();
-                format!(
-                    "unknown `requires` flag `{flag}`; expected one of {}",
-                    known.join(", ")
-                )
-            })
+        Self::ALL.into_iter().find(|r| r.as_str() == flag).ok_or_else(|| {
+            let known: Vec<String> = Self::ALL.iter().map(|r| format!("`{}`", r.as_str())).collect();
+            format!("unknown `requires` flag `{flag}`; expected one of {}", known.join(", "))
+        })
     }
 }
 
@@ -313,15 +271,7 @@ mod tests {
     fn slugs() {
         assert!(check_slug("acme-logs").is_ok());
         assert!(check_slug("a1").is_ok());
-        for bad in [
-            "",
-            "Acme",
-            "1acme",
-            "acme_logs",
-            "acme logs",
-            "acme-",
-            "ac--me",
-        ] {
+        for bad in ["", "Acme", "1acme", "acme_logs", "acme logs", "acme-", "ac--me"] {
             assert!(check_slug(bad).is_err(), "{bad:?} should be refused");
         }
     }
@@ -351,10 +301,7 @@ mod tests {
 
     #[test]
     fn requirements_name_the_known_flags() {
-        assert_eq!(
-            "log_input".parse::<Requirement>(),
-            Ok(Requirement::LogInput)
-        );
+        assert_eq!("log_input".parse::<Requirement>(), Ok(Requirement::LogInput));
         let err = "syslog".parse::<Requirement>().unwrap_err();
         assert!(err.contains("`syslog_drain`"), "{err}");
     }

@@ -8,8 +8,8 @@ use std::task::{Context, Poll};
 
 pub use crate::{Addon, AddonSpec, ConfigVar, Requirement};
 pub use crate::{
-    AddonError, DeprovisionRequest, PlanChangeRequest, PlanChanged, ProvisionRequest, Provisioned,
-    SsoLogin, SsoRedirect,
+    AddonError, DeprovisionRequest, PlanChangeRequest, PlanChanged, ProvisionRequest, Provisioned, SsoLogin,
+    SsoRedirect,
 };
 
 /// Defines, for one handler kind, the traits its argument and result must implement (each with a

@@ -3,8 +3,8 @@ use std::future::Future;
 use addon_manifest::Requirement;
 
 use crate::{
-    AddonError, DeprovisionRequest, PlanChangeRequest, PlanChanged, ProvisionRequest, Provisioned,
-    SsoLogin, SsoRedirect,
+    AddonError, DeprovisionRequest, PlanChangeRequest, PlanChanged, ProvisionRequest, Provisioned, SsoLogin,
+    SsoRedirect,
 };
 
 /// A Heroku add-on: its manifest and the vendor's answers to Heroku's calls.
@@ -34,10 +34,8 @@ pub trait Addon: Send + Sync + 'static {
     ) -> impl Future<Output = Result<PlanChanged, AddonError>> + Send;
 
     /// Removes a resource. Not called again once it succeeded.
-    fn deprovision(
-        &self,
-        request: DeprovisionRequest,
-    ) -> impl Future<Output = Result<(), AddonError>> + Send;
+    fn deprovision(&self, request: DeprovisionRequest)
+        -> impl Future<Output = Result<(), AddonError>> + Send;
 
     /// Runs after a user's SSO token was verified and before the session cookie is set; says where
     /// the browser goes. Without it, users land on `/`.

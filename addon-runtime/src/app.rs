@@ -6,16 +6,25 @@ use std::sync::Arc;
 use axum::Router;
 use tokio::net::TcpListener;
 
-use crate::registry::Registry;
+use crate::locks::KeyedLocks;
 use crate::session::SessionKeys;
-use crate::{Addon, Error, Mode, Settings};
+use crate::{Addon, Error, Mode, Settings, Store};
 
 /// What every request handler shares.
 pub(crate) struct Shared<A> {
     pub(crate) addon: Arc<A>,
-    pub(crate) registry: Registry,
+    pub(crate) store: Store,
+    pub(crate) locks: KeyedLocks,
     pub(crate) settings: Settings,
     pub(crate) sessions: SessionKeys,
+}
+
+impl<A> Shared<A> {
+    /// How long one operation may hold a resource: the vendor's time limit and a margin for the
+    /// database work around it. A lease older than this was left by a process that died.
+    pub(crate) fn lease(&self) -> std::time::Duration {
+        self.settings.handler_timeout + std::time::Duration::from_secs(5)
+    }
 }
 
 /// An add-on service, ready to serve or to merge into a larger axum app.
@@ -23,7 +32,7 @@ pub(crate) struct Shared<A> {
 /// ```no_run
 /// # use addon_runtime::{Addon, App};
 /// # async fn run<A: Addon>(addon: A, dashboard: axum::Router) -> Result<(), addon_runtime::Error> {
-/// App::from_env(std::sync::Arc::new(addon))?.with_routes(dashboard).serve().await
+/// App::from_env(std::sync::Arc::new(addon)).await?.with_routes(dashboard).serve().await
 /// # }
 /// ```
 pub struct App<A> {
@@ -32,41 +41,30 @@ pub struct App<A> {
 }
 
 impl<A: Addon> App<A> {
-    /// An app with these settings. Fails if the add-on's declaration breaks a manifest rule
-    /// (possible only for hand-written `Addon` impls) or a secret is missing.
+    /// An app with these settings and this registry. Fails if the add-on's declaration breaks a
+    /// manifest rule (possible only for hand-written `Addon` impls) or a secret is missing.
     ///
     /// The app holds the add-on behind an `Arc`; keep a clone to share it with your own routes.
-    pub fn new(addon: Arc<A>, settings: Settings) -> Result<Self, Error> {
+    pub fn new(addon: Arc<A>, settings: Settings, store: Store) -> Result<Self, Error> {
         let problems = A::SPEC.declaration().problems();
         if !problems.is_empty() {
             return Err(Error::Manifest(problems));
         }
-        for (name, value) in [
-            ("password", &settings.password),
-            ("sso_salt", &settings.sso_salt),
-        ] {
+        for (name, value) in [("password", &settings.password), ("sso_salt", &settings.sso_salt)] {
             addon_manifest::rules::check_secret(name, value).map_err(Error::Config)?;
         }
-        let sessions = SessionKeys::new(
-            &settings.session_key,
-            settings.session_ttl,
-            settings.mode == Mode::Production,
-        );
-        let shared = Shared {
-            addon,
-            registry: Registry::default(),
-            settings,
-            sessions,
-        };
-        Ok(Self {
-            shared: Arc::new(shared),
-            vendor_routes: Router::new(),
-        })
+        let sessions =
+            SessionKeys::new(&settings.session_key, settings.session_ttl, settings.mode == Mode::Production);
+        let shared = Shared { addon, store, locks: KeyedLocks::default(), settings, sessions };
+        Ok(Self { shared: Arc::new(shared), vendor_routes: Router::new() })
     }
 
-    /// An app configured from the environment (see the README's table).
-    pub fn from_env(addon: Arc<A>) -> Result<Self, Error> {
-        Self::new(addon, Settings::from_env::<A>()?)
+    /// An app configured from the environment (see the README's table), with the registry
+    /// `DATABASE_URL` names (by default a SQLite file named after the add-on).
+    pub async fn from_env(addon: Arc<A>) -> Result<Self, Error> {
+        let settings = Settings::from_env::<A>()?;
+        let store = Store::open(&settings.database_url::<A>()).await?;
+        Self::new(addon, settings, store)
     }
 
     /// Adds the vendor's own routes (a dashboard, an API). They share the app's layers, so the
@@ -78,6 +76,10 @@ impl<A: Addon> App<A> {
 
     pub fn settings(&self) -> &Settings {
         &self.shared.settings
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.shared.store
     }
 
     /// The whole router, to serve with axum or nest in a larger app.
@@ -104,9 +106,7 @@ impl<A: Addon> App<A> {
     pub async fn serve_on(self, listener: TcpListener) -> Result<(), Error> {
         let address = listener.local_addr()?;
         tracing::info!(id = A::SPEC.id, mode = ?self.shared.settings.mode, "listening on http://{address}");
-        axum::serve(listener, self.into_router())
-            .with_graceful_shutdown(shutdown())
-            .await?;
+        axum::serve(listener, self.into_router()).with_graceful_shutdown(shutdown()).await?;
         tracing::info!("stopped");
         Ok(())
     }
@@ -114,16 +114,14 @@ impl<A: Addon> App<A> {
 
 impl<A> fmt::Debug for App<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("App")
-            .field("settings", &self.shared.settings)
-            .finish_non_exhaustive()
+        f.debug_struct("App").field("settings", &self.shared.settings).finish_non_exhaustive()
     }
 }
 
 /// Serves an add-on configured from the environment: the one-line `main`.
 pub async fn serve<A: Addon>(addon: A) -> Result<(), Error> {
     init_logging();
-    App::from_env(Arc::new(addon))?.serve().await
+    App::from_env(Arc::new(addon)).await?.serve().await
 }
 
 /// Logs to standard output, filtered by `RUST_LOG` (default `info`). Does nothing if the
@@ -132,10 +130,7 @@ fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(ansi)
-        .try_init();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).try_init();
 }
 
 async fn shutdown() {

@@ -20,11 +20,7 @@ pub struct AddonError {
 impl AddonError {
     /// A request that cannot be fulfilled (422), with a message for Heroku's user.
     pub fn new(message: impl Into<Cow<'static, str>>) -> Self {
-        Self {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            message: message.into(),
-            detail: None,
-        }
+        Self { status: StatusCode::UNPROCESSABLE_ENTITY, message: message.into(), detail: None }
     }
 
     /// The same message with another status. Only 4xx and 5xx statuses are kept: an error
@@ -57,9 +53,7 @@ impl AddonError {
     pub fn internal(detail: impl fmt::Display) -> Self {
         Self {
             status: StatusCode::INTERNAL_SERVER_ERROR,
-            message: Cow::Borrowed(
-                "The add-on could not complete this request. Please try again later.",
-            ),
+            message: Cow::Borrowed("The add-on could not complete this request. Please try again later."),
             detail: Some(detail.to_string()),
         }
     }
@@ -72,6 +66,19 @@ impl AddonError {
     /// The message Heroku's user sees.
     pub fn message(&self) -> &str {
         &self.message
+    }
+}
+
+/// The registry's database failed: 503, which Heroku retries; the cause is logged.
+impl From<crate::StoreError> for AddonError {
+    fn from(error: crate::StoreError) -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: Cow::Borrowed(
+                "The add-on's database is unavailable right now. Please try again shortly.",
+            ),
+            detail: Some(error.to_string()),
+        }
     }
 }
 
@@ -129,6 +136,9 @@ pub enum Error {
     /// the macro refuses them at compile time).
     #[error("the add-on's manifest is not valid:\n{}", .0.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
     Manifest(Vec<addon_manifest::Problem>),
+    /// The registry's database could not be opened or migrated.
+    #[error("registry: {0}")]
+    Store(String),
     /// The listener could not be bound or the server failed.
     #[error("server: {0}")]
     Io(#[from] std::io::Error),

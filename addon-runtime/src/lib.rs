@@ -48,11 +48,12 @@ mod addon;
 mod app;
 mod error;
 mod http;
+mod locks;
 mod protocol;
-mod registry;
 mod session;
 mod settings;
 mod signon;
+mod store;
 
 #[doc(hidden)]
 pub mod __private;
@@ -62,11 +63,12 @@ pub use addon_manifest::{random_secret, Manifest, Requirement};
 pub use app::{serve, App};
 pub use error::{AddonError, Error};
 pub use protocol::{
-    Config, ConfigVar, DeprovisionRequest, OauthGrant, PlanChangeRequest, PlanChanged,
-    ProvisionRequest, Provisioned, SsoLogin, SsoRedirect, SsoUser, TokenKind,
+    Config, ConfigVar, DeprovisionRequest, OauthGrant, PlanChangeRequest, PlanChanged, ProvisionRequest,
+    Provisioned, SsoLogin, SsoRedirect, SsoUser, TokenKind,
 };
 pub use session::Session;
 pub use settings::{Mode, Settings, UserScopedToken};
+pub use store::{Backend, ResourceRecord, ResourceState, Store, StoreError};
 
 /// Marks the method that removes a resource. Only valid inside a `#[heroku_addon]` impl.
 pub use addon_macros::deprovision;
@@ -82,8 +84,8 @@ pub use addon_macros::sso;
 /// Everything a vendor's add-on module needs, in one `use`.
 pub mod prelude {
     pub use crate::{
-        deprovision, heroku_addon, plan_change, provision, sso, Addon, AddonError, Config,
-        ConfigVar, DeprovisionRequest, PlanChangeRequest, PlanChanged, ProvisionRequest,
-        Provisioned, Session, SsoLogin, SsoRedirect,
+        deprovision, heroku_addon, plan_change, provision, sso, Addon, AddonError, Config, ConfigVar,
+        DeprovisionRequest, PlanChangeRequest, PlanChanged, ProvisionRequest, Provisioned, Session, SsoLogin,
+        SsoRedirect,
     };
 }

@@ -84,28 +84,18 @@ pub(crate) struct SessionKeys {
 
 impl SessionKeys {
     pub(crate) fn new(key: &[u8], ttl: Duration, secure: bool) -> Self {
-        Self {
-            key: key.into(),
-            ttl,
-            secure,
-        }
+        Self { key: key.into(), ttl, secure }
     }
 
     /// A `Set-Cookie` value starting a session.
-    pub(crate) fn issue(
-        &self,
-        uuid: &str,
-        email: Option<&str>,
-        user_id: Option<&str>,
-    ) -> HeaderValue {
+    pub(crate) fn issue(&self, uuid: &str, email: Option<&str>, user_id: Option<&str>) -> HeaderValue {
         let session = Session {
             uuid: uuid.to_owned(),
             email: email.map(str::to_owned),
             user_id: user_id.map(str::to_owned),
             expires_at: unix_now() + self.ttl.as_secs(),
         };
-        let payload =
-            B64.encode(serde_json::to_vec(&session).expect("a session always serializes"));
+        let payload = B64.encode(serde_json::to_vec(&session).expect("a session always serializes"));
         let signed = format!("{VERSION}.{payload}");
         let value = format!("{signed}.{}", B64.encode(self.mac(&signed)));
         cookie_header(COOKIE, &value, Some(self.ttl), self.secure, true)
@@ -161,9 +151,7 @@ pub(crate) fn cookie_header(
 }
 
 pub(crate) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// The value of one cookie in a request's `Cookie` headers.
@@ -184,7 +172,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Response> {
         let Some(keys) = parts.extensions.get::<SessionKeys>() else {
-            tracing::error!("a route uses `Session` but is not part of the add-on's App: add it with `App::with_routes`");
+            tracing::error!(
+                "a route uses `Session` but is not part of the add-on's App: add it with `App::with_routes`"
+            );
             return Err(json::error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "This page is not set up for add-on sessions.",
@@ -204,39 +194,24 @@ mod tests {
     use super::*;
 
     fn keys() -> SessionKeys {
-        SessionKeys::new(
-            b"0123456789abcdef0123456789abcdef",
-            Duration::from_secs(60),
-            false,
-        )
+        SessionKeys::new(b"0123456789abcdef0123456789abcdef", Duration::from_secs(60), false)
     }
 
     fn value_of(header: &HeaderValue) -> String {
         let text = header.to_str().unwrap();
-        text.split(';')
-            .next()
-            .unwrap()
-            .split_once('=')
-            .unwrap()
-            .1
-            .to_owned()
+        text.split(';').next().unwrap().split_once('=').unwrap().1.to_owned()
     }
 
     #[test]
     fn round_trip() {
         let header = keys().issue("uuid-1", Some("a@example.com"), None);
         let text = header.to_str().unwrap();
-        assert!(
-            text.contains("HttpOnly") && text.contains("SameSite=Lax") && !text.contains("Secure")
-        );
+        assert!(text.contains("HttpOnly") && text.contains("SameSite=Lax") && !text.contains("Secure"));
         let session = keys().verify(&value_of(&header)).unwrap();
         assert_eq!(session.uuid(), "uuid-1");
         assert_eq!(session.email(), Some("a@example.com"));
         assert!(session.require("uuid-1").is_ok());
-        assert_eq!(
-            session.require("uuid-2").unwrap_err().status(),
-            StatusCode::FORBIDDEN
-        );
+        assert_eq!(session.require("uuid-2").unwrap_err().status(), StatusCode::FORBIDDEN);
     }
 
     #[test]
@@ -244,15 +219,9 @@ mod tests {
         let value = value_of(&keys().issue("uuid-1", None, None));
         let (signed, mac) = value.rsplit_once('.').unwrap();
         let forged_payload = B64.encode(br#"{"r":"uuid-2","x":99999999999}"#);
-        assert!(keys()
-            .verify(&format!("v1.{forged_payload}.{mac}"))
-            .is_none());
+        assert!(keys().verify(&format!("v1.{forged_payload}.{mac}")).is_none());
         assert!(keys().verify(&format!("{signed}.AAAA")).is_none());
-        let other = SessionKeys::new(
-            b"another key, just as long as one",
-            Duration::from_secs(60),
-            false,
-        );
+        let other = SessionKeys::new(b"another key, just as long as one", Duration::from_secs(60), false);
         assert!(other.verify(&value).is_none());
         assert!(keys().verify("garbage").is_none());
     }

@@ -46,6 +46,7 @@ pub struct Settings {
     pub(crate) handler_timeout: Duration,
     pub(crate) session_ttl: Duration,
     pub(crate) public_url: Option<String>,
+    pub(crate) database_url: Option<String>,
 }
 
 const DEFAULT_SSO_WINDOW: Duration = Duration::from_secs(5 * 60);
@@ -72,6 +73,7 @@ impl Settings {
             handler_timeout: DEFAULT_HANDLER_TIMEOUT,
             session_ttl: DEFAULT_SESSION_TTL,
             public_url: None,
+            database_url: None,
         }
     }
 
@@ -86,9 +88,7 @@ impl Settings {
             None | Some("development") => Mode::Development,
             Some("production") => Mode::Production,
             Some(other) => {
-                return Err(config(format!(
-                    "ADDON_ENV is `{other}`; use `development` or `production`"
-                )))
+                return Err(config(format!("ADDON_ENV is `{other}`; use `development` or `production`")))
             }
         };
         let (password, sso_salt) = secrets::<A>(mode, &var)?;
@@ -103,9 +103,7 @@ impl Settings {
         settings.port = parse(&var, "PORT")?;
         if let Some(key) = var("ADDON_SESSION_KEY") {
             if key.len() < 32 {
-                return Err(config(
-                    "ADDON_SESSION_KEY must be at least 32 characters of random text".into(),
-                ));
+                return Err(config("ADDON_SESSION_KEY must be at least 32 characters of random text".into()));
             }
             settings.session_key = key.into_bytes();
         }
@@ -131,6 +129,7 @@ impl Settings {
             settings.session_ttl = Duration::from_secs(secs);
         }
         settings.public_url = var("ADDON_PUBLIC_URL");
+        settings.database_url = var("DATABASE_URL");
         Ok(settings)
     }
 
@@ -189,6 +188,14 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// The registry's database: `DATABASE_URL`, else a SQLite file named after the add-on
+    /// (`<id>.db`) in the working directory.
+    pub fn database_url<A: Addon>(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}.db", A::SPEC.id))
+    }
+}
+
 impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Settings")
@@ -204,6 +211,7 @@ impl fmt::Debug for Settings {
             .field("handler_timeout", &self.handler_timeout)
             .field("session_ttl", &self.session_ttl)
             .field("public_url", &self.public_url)
+            .field("database_url", &self.database_url.as_deref().map(crate::store::redact_url))
             .finish()
     }
 }
@@ -218,19 +226,14 @@ fn parse<T: std::str::FromStr>(
 ) -> Result<Option<T>, Error> {
     var(name)
         .map(|v| {
-            v.trim()
-                .parse()
-                .map_err(|_| config(format!("{name} is `{v}`, which is not a valid number")))
+            v.trim().parse().map_err(|_| config(format!("{name} is `{v}`, which is not a valid number")))
         })
         .transpose()
 }
 
 /// The password and SSO salt: from the environment; in development, else from the manifest
 /// the build wrote.
-fn secrets<A: Addon>(
-    mode: Mode,
-    var: &impl Fn(&str) -> Option<String>,
-) -> Result<(String, String), Error> {
+fn secrets<A: Addon>(mode: Mode, var: &impl Fn(&str) -> Option<String>) -> Result<(String, String), Error> {
     use addon_manifest::{PASSWORD_ENV, SSO_SALT_ENV};
     let from_env = (var(PASSWORD_ENV), var(SSO_SALT_ENV));
     let (password, salt) = match (from_env, mode) {
@@ -243,10 +246,7 @@ fn secrets<A: Addon>(
         }
         ((password, salt), Mode::Development) => {
             let manifest = read_manifest::<A>(var)?;
-            (
-                password.unwrap_or(manifest.api.password),
-                salt.unwrap_or(manifest.api.sso_salt),
-            )
+            (password.unwrap_or(manifest.api.password), salt.unwrap_or(manifest.api.sso_salt))
         }
     };
     for (name, value) in [(PASSWORD_ENV, &password), (SSO_SALT_ENV, &salt)] {
@@ -255,11 +255,8 @@ fn secrets<A: Addon>(
     Ok((password, salt))
 }
 
-fn read_manifest<A: Addon>(
-    var: &impl Fn(&str) -> Option<String>,
-) -> Result<addon_manifest::Manifest, Error> {
-    let Some(path) = var("ADDON_MANIFEST").or_else(|| A::SPEC.manifest_path.map(str::to_owned))
-    else {
+fn read_manifest<A: Addon>(var: &impl Fn(&str) -> Option<String>) -> Result<addon_manifest::Manifest, Error> {
+    let Some(path) = var("ADDON_MANIFEST").or_else(|| A::SPEC.manifest_path.map(str::to_owned)) else {
         return Err(config(format!(
             "no secrets: set {} and {}, or ADDON_MANIFEST to a manifest file",
             addon_manifest::PASSWORD_ENV,
@@ -272,11 +269,7 @@ fn read_manifest<A: Addon>(
     let manifest = addon_manifest::Manifest::from_json(&text)
         .map_err(|e| config(format!("the manifest `{path}` is not valid JSON: {e}")))?;
     if manifest.id != A::SPEC.id {
-        return Err(config(format!(
-            "the manifest `{path}` is for `{}`, not `{}`",
-            manifest.id,
-            A::SPEC.id
-        )));
+        return Err(config(format!("the manifest `{path}` is for `{}`, not `{}`", manifest.id, A::SPEC.id)));
     }
     Ok(manifest)
 }
@@ -284,8 +277,7 @@ fn read_manifest<A: Addon>(
 /// A signing key for session cookies, derived from the SSO salt so that development needs no
 /// extra secret and sessions survive restarts.
 fn derive_session_key(sso_salt: &str) -> Vec<u8> {
-    let mut mac =
-        <Hmac<Sha256>>::new_from_slice(sso_salt.as_bytes()).expect("HMAC takes keys of any length");
+    let mut mac = <Hmac<Sha256>>::new_from_slice(sso_salt.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(b"addon-runtime session cookie key v1");
     mac.finalize().into_bytes().to_vec()
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use addon_runtime::prelude::*;
-use addon_runtime::{App, Settings, TokenKind};
+use addon_runtime::{App, Settings, Store, TokenKind};
 use axum::extract::Path;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -53,10 +53,7 @@ impl TestAddon {
     async fn provision(&self, request: ProvisionRequest) -> Result<Provisioned, AddonError> {
         count(&self.provisions);
         let config = Config::new()
-            .set(
-                Self::TEST_ADDON_URL,
-                format!("https://test-addon.example/r/{}", request.uuid),
-            )
+            .set(Self::TEST_ADDON_URL, format!("https://test-addon.example/r/{}", request.uuid))
             .set(Self::TEST_ADDON_TOKEN, "token-1");
         let provisioned =
             Provisioned::new(config.clone()).with_log_drain_url("https://test-addon.example/drain");
@@ -84,19 +81,16 @@ impl TestAddon {
         count(&self.plan_changes);
         misbehave(&request.plan)?;
         let config = Config::new().set(Self::TEST_ADDON_TOKEN, format!("token-{}", request.plan));
-        Ok(PlanChanged::new().with_config(config).with_message(format!(
-            "Moved from {} to {}.",
-            request.previous_plan, request.plan
-        )))
+        Ok(PlanChanged::new()
+            .with_config(config)
+            .with_message(format!("Moved from {} to {}.", request.previous_plan, request.plan)))
     }
 
     #[deprovision]
     async fn deprovision(&self, request: DeprovisionRequest) -> Result<(), AddonError> {
         count(&self.deprovisions);
         if request.plan == "sticky" {
-            return Err(AddonError::new(
-                "Export your data before removing the add-on.",
-            ));
+            return Err(AddonError::new("Export your data before removing the add-on."));
         }
         misbehave(&request.plan)
     }
@@ -113,9 +107,7 @@ fn misbehave(plan: &str) -> Result<(), AddonError> {
     match plan {
         "panic" => panic!("the vendor's code panicked"),
         "fail" => Err(AddonError::new("That plan is sold out in this region.")),
-        "teapot" => {
-            Err(AddonError::new("I am a teapot.").with_status(axum::http::StatusCode::IM_A_TEAPOT))
-        }
+        "teapot" => Err(AddonError::new("I am a teapot.").with_status(axum::http::StatusCode::IM_A_TEAPOT)),
         "io" => Err(std::io::Error::other("disk /dev/secret-volume is full"))?,
         _ => Ok(()),
     }
@@ -128,9 +120,7 @@ fn vendor_routes() -> Router {
         session: Session,
     ) -> Result<Json<serde_json::Value>, AddonError> {
         session.require(&uuid)?;
-        Ok(Json(
-            serde_json::json!({ "uuid": session.uuid(), "email": session.email() }),
-        ))
+        Ok(Json(serde_json::json!({ "uuid": session.uuid(), "email": session.email() })))
     }
     Router::new().route("/resources/{uuid}", get(resource_page))
 }
@@ -140,6 +130,7 @@ fn vendor_routes() -> Router {
 pub struct TestServer {
     pub url: String,
     pub addon: Arc<TestAddon>,
+    pub store: Store,
     pub client: reqwest::Client,
     /// The Basic auth user: the add-on's id.
     pub user: &'static str,
@@ -151,17 +142,19 @@ impl TestServer {
     }
 
     pub async fn start_with(settings: Settings) -> Self {
+        Self::start_on(settings, sqlite_store().await).await
+    }
+
+    /// A server on PostgreSQL (`TEST_DATABASE_URL`).
+    pub async fn start_postgres() -> Self {
+        Self::start_on(Settings::development(PASSWORD, SALT), postgres_store().await).await
+    }
+
+    pub async fn start_on(settings: Settings, store: Store) -> Self {
         let addon = Arc::new(TestAddon::default());
-        let app = App::new(addon.clone(), settings)
-            .expect("valid settings")
-            .with_routes(vendor_routes());
-        let url = serve(app).await;
-        Self {
-            url,
-            addon,
-            client: client(),
-            user: ID,
-        }
+        let app = App::new(addon.clone(), settings, store.clone()).expect("valid settings");
+        let url = serve(app.with_routes(vendor_routes())).await;
+        Self { url, addon, store, client: client(), user: ID }
     }
 
     /// `POST /heroku/resources` with Heroku's credentials and headers.
@@ -185,10 +178,7 @@ impl TestServer {
     }
 
     pub async fn deprovision(&self, id: &str) -> reqwest::Response {
-        self.heroku(reqwest::Method::DELETE, &format!("/heroku/resources/{id}"))
-            .send()
-            .await
-            .unwrap()
+        self.heroku(reqwest::Method::DELETE, &format!("/heroku/resources/{id}")).send().await.unwrap()
     }
 
     /// A request with Heroku's credentials and v3 `Accept` header; the caller sets the body and
@@ -211,6 +201,23 @@ impl TestServer {
             .await
             .unwrap()
     }
+}
+
+/// A registry in a fresh SQLite file under the workspace's `target/`.
+pub async fn sqlite_store() -> Store {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-databases");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{}.db", new_uuid()));
+    Store::open(&format!("sqlite://{}", path.display())).await.expect("a SQLite registry")
+}
+
+/// The PostgreSQL registry the test script started (`TEST_DATABASE_URL`). Tests that need it
+/// fail, rather than skip, without it: `scripts/test.sh` provides one.
+pub async fn postgres_store() -> Store {
+    let url = std::env::var("TEST_DATABASE_URL").expect(
+        "TEST_DATABASE_URL is not set: run the tests with `bash scripts/test.sh`, which starts PostgreSQL",
+    );
+    Store::open(&url).await.expect("a PostgreSQL registry at TEST_DATABASE_URL")
 }
 
 /// Serves an app on 127.0.0.1 with an OS-chosen port; returns its base URL.
@@ -249,42 +256,27 @@ pub fn v3_body(uuid: &str, plan: &str) -> serde_json::Value {
 pub fn new_uuid() -> String {
     static NEXT: AtomicUsize = AtomicUsize::new(1);
     let n = NEXT.fetch_add(1, Ordering::SeqCst);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
     format!("{:08x}-0000-4000-8000-{:012x}", nanos, n)
 }
 
 pub fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
 pub fn sha1_hex(input: &str) -> String {
-    Sha1::digest(input.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha1::digest(input.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub fn sha256_hex(input: &str) -> String {
-    Sha256::digest(input.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(input.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The v3 SSO form: `resource_id` and `resource_token`.
 pub fn resource_token_form(uuid: &str, salt: &str, timestamp: u64) -> Vec<(&'static str, String)> {
     vec![
         ("resource_id", uuid.to_owned()),
-        (
-            "resource_token",
-            sha1_hex(&format!("{uuid}:{salt}:{timestamp}")),
-        ),
+        ("resource_token", sha1_hex(&format!("{uuid}:{salt}:{timestamp}"))),
         ("timestamp", timestamp.to_string()),
         ("email", "user@example.com".to_owned()),
         ("app", "my-app".to_owned()),
@@ -301,14 +293,8 @@ pub fn user_scoped_form(
 ) -> Vec<(&'static str, String)> {
     vec![
         ("resource_id", uuid.to_owned()),
-        (
-            "user_scoped_resource_token",
-            sha256_hex(&format!("{uuid}:{salt}:{timestamp}:{user_id}:{email}")),
-        ),
-        (
-            "resource_token",
-            sha1_hex(&format!("{uuid}:{salt}:{timestamp}")),
-        ),
+        ("user_scoped_resource_token", sha256_hex(&format!("{uuid}:{salt}:{timestamp}:{user_id}:{email}"))),
+        ("resource_token", sha1_hex(&format!("{uuid}:{salt}:{timestamp}"))),
         ("timestamp", timestamp.to_string()),
         ("user_id", user_id.to_owned()),
         ("email", email.to_owned()),
@@ -329,18 +315,13 @@ pub fn legacy_form(id: &str, salt: &str, timestamp: u64) -> Vec<(&'static str, S
 
 /// `application/x-www-form-urlencoded`, escaping what the form's values need.
 pub fn serde_urlencoded(form: &[(&str, String)]) -> String {
-    form.iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    form.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
 }
 
 fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -363,20 +344,10 @@ pub fn cookie_pair(set_cookie: &str) -> String {
 
 /// Checks a response is an error with a JSON `{"message": ...}` body, and returns the message.
 pub async fn json_message(response: reqwest::Response) -> String {
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned());
-    assert_eq!(
-        content_type.as_deref(),
-        Some("application/json"),
-        "errors are JSON"
-    );
+    let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(content_type.as_deref(), Some("application/json"), "errors are JSON");
     let body: serde_json::Value = response.json().await.expect("a JSON body");
-    body["message"]
-        .as_str()
-        .expect("a `message` string")
-        .to_owned()
+    body["message"].as_str().expect("a `message` string").to_owned()
 }
 
 /// An add-on that implements `Addon` by hand, without the macro and without an SSO method.
@@ -384,8 +355,8 @@ pub mod hand_written {
     use std::sync::Arc;
 
     use addon_runtime::{
-        Addon, AddonError, AddonSpec, App, Config, ConfigVar, DeprovisionRequest,
-        PlanChangeRequest, PlanChanged, ProvisionRequest, Provisioned, Settings,
+        Addon, AddonError, AddonSpec, App, Config, ConfigVar, DeprovisionRequest, PlanChangeRequest,
+        PlanChanged, ProvisionRequest, Provisioned, Settings,
     };
 
     #[derive(Debug)]
@@ -398,10 +369,7 @@ pub mod hand_written {
             AddonSpec::new("plain", "Plain", "https://plain.example").config_vars(&["PLAIN_URL"]);
 
         async fn provision(&self, request: ProvisionRequest) -> Result<Provisioned, AddonError> {
-            Ok(Provisioned::new(Config::new().set(
-                URL,
-                format!("https://plain.example/{}", request.uuid),
-            )))
+            Ok(Provisioned::new(Config::new().set(URL, format!("https://plain.example/{}", request.uuid))))
         }
 
         async fn plan_change(&self, _: PlanChangeRequest) -> Result<PlanChanged, AddonError> {
@@ -415,17 +383,10 @@ pub mod hand_written {
 
     /// Serves `Plain` with the test secrets; its Basic auth user is `plain`.
     pub async fn start() -> super::TestServer {
-        let app = App::new(
-            Arc::new(Plain),
-            Settings::development(super::PASSWORD, super::SALT),
-        )
-        .unwrap();
+        let store = super::sqlite_store().await;
+        let settings = Settings::development(super::PASSWORD, super::SALT);
+        let app = App::new(Arc::new(Plain), settings, store.clone()).unwrap();
         let url = super::serve(app).await;
-        super::TestServer {
-            url,
-            addon: Arc::default(),
-            client: super::client(),
-            user: "plain",
-        }
+        super::TestServer { url, addon: Arc::default(), store, client: super::client(), user: "plain" }
     }
 }

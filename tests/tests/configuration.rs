@@ -9,10 +9,8 @@ use addon_tests::hand_written::Plain;
 use addon_tests::TestAddon;
 
 fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-    let map: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
+    let map: HashMap<String, String> =
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
     move |name| map.get(name).cloned()
 }
 
@@ -25,20 +23,11 @@ fn config_error(result: Result<Settings, Error>) -> String {
 
 #[test]
 fn production_refuses_to_start_without_secrets_from_the_environment() {
-    let message = config_error(Settings::from_vars::<TestAddon>(vars(&[(
-        "ADDON_ENV",
-        "production",
-    )])));
-    assert!(
-        message.contains("ADDON_PASSWORD") && message.contains("ADDON_SSO_SALT"),
-        "{message}"
-    );
+    let message = config_error(Settings::from_vars::<TestAddon>(vars(&[("ADDON_ENV", "production")])));
+    assert!(message.contains("ADDON_PASSWORD") && message.contains("ADDON_SSO_SALT"), "{message}");
 
     // Even with a manifest on disk: production secrets never come from a file in the build tree.
-    let only_password = vars(&[
-        ("ADDON_ENV", "production"),
-        ("ADDON_PASSWORD", "p4ssw0rd-long-enough"),
-    ]);
+    let only_password = vars(&[("ADDON_ENV", "production"), ("ADDON_PASSWORD", "p4ssw0rd-long-enough")]);
     config_error(Settings::from_vars::<TestAddon>(only_password));
 
     let placeholder = vars(&[
@@ -48,17 +37,11 @@ fn production_refuses_to_start_without_secrets_from_the_environment() {
     ]);
     assert!(config_error(Settings::from_vars::<TestAddon>(placeholder)).contains("placeholder"));
 
-    let full = vars(&[
-        ("ADDON_ENV", "production"),
-        ("ADDON_PASSWORD", "p4ssw0rd"),
-        ("ADDON_SSO_SALT", "s4lt"),
-    ]);
+    let full =
+        vars(&[("ADDON_ENV", "production"), ("ADDON_PASSWORD", "p4ssw0rd"), ("ADDON_SSO_SALT", "s4lt")]);
     let settings = Settings::from_vars::<TestAddon>(full).unwrap();
     assert_eq!(settings.mode(), Mode::Production);
-    assert_eq!(
-        settings.public_url::<TestAddon>(),
-        "https://test-addon.example"
-    );
+    assert_eq!(settings.public_url::<TestAddon>(), "https://test-addon.example");
 }
 
 #[test]
@@ -67,8 +50,7 @@ fn development_falls_back_to_the_manifest_the_build_wrote() {
     let path = <TestAddon as addon_runtime::Addon>::SPEC
         .manifest_path
         .expect("the macro records where it wrote the manifest");
-    let manifest =
-        addon_runtime::Manifest::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let manifest = addon_runtime::Manifest::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
     assert_eq!(manifest.id, "test-addon");
     assert_eq!(manifest.api.password.len(), 32);
     assert!(manifest.problems().is_empty(), "{:?}", manifest.problems());
@@ -77,10 +59,7 @@ fn development_falls_back_to_the_manifest_the_build_wrote() {
     assert_eq!(settings.mode(), Mode::Development);
     assert_eq!(settings.public_url::<TestAddon>(), "http://127.0.0.1:6001");
     let debug = format!("{settings:?}");
-    assert!(
-        !debug.contains(&manifest.api.password) && !debug.contains(&manifest.api.sso_salt),
-        "{debug}"
-    );
+    assert!(!debug.contains(&manifest.api.password) && !debug.contains(&manifest.api.sso_salt), "{debug}");
 
     // The environment wins over the file.
     let settings = Settings::from_vars::<TestAddon>(vars(&[
@@ -93,10 +72,7 @@ fn development_falls_back_to_the_manifest_the_build_wrote() {
 #[test]
 fn development_without_any_manifest_says_what_to_do() {
     let message = config_error(Settings::from_vars::<Plain>(vars(&[])));
-    assert!(
-        message.contains("ADDON_PASSWORD") && message.contains("ADDON_MANIFEST"),
-        "{message}"
-    );
+    assert!(message.contains("ADDON_PASSWORD") && message.contains("ADDON_MANIFEST"), "{message}");
     let message = config_error(Settings::from_vars::<Plain>(vars(&[(
         "ADDON_MANIFEST",
         "/nonexistent/addon-manifest.json",
@@ -150,18 +126,15 @@ impl addon_runtime::Addon for Broken {
     }
 }
 
-#[test]
-fn a_hand_written_addon_that_breaks_the_manifest_rules_does_not_start() {
-    let Err(Error::Manifest(problems)) =
-        App::new(Arc::new(Broken), Settings::development("p", "s"))
+#[tokio::test]
+async fn a_hand_written_addon_that_breaks_the_manifest_rules_does_not_start() {
+    let store = addon_tests::sqlite_store().await;
+    let Err(Error::Manifest(problems)) = App::new(Arc::new(Broken), Settings::development("p", "s"), store)
     else {
         panic!("a broken declaration must be refused");
     };
     let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
     assert_eq!(fields, ["id", "name", "api.config_vars[0]", "production"]);
     let shown = Error::Manifest(problems).to_string();
-    assert!(
-        shown.contains("must start with a lower-case letter"),
-        "{shown}"
-    );
+    assert!(shown.contains("must start with a lower-case letter"), "{shown}");
 }

@@ -42,14 +42,7 @@ async fn hostile_requests_get_json_4xx_and_the_server_survives() {
         "/heroku/resources/a/b".to_owned(),
         "/".to_owned(),
     ];
-    let methods = [
-        Method::GET,
-        Method::POST,
-        Method::PUT,
-        Method::DELETE,
-        Method::PATCH,
-        Method::OPTIONS,
-    ];
+    let methods = [Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::PATCH, Method::OPTIONS];
     let content_types = [
         "application/json",
         "application/x-www-form-urlencoded",
@@ -73,16 +66,9 @@ async fn hostile_requests_get_json_4xx_and_the_server_survives() {
         let method = rng.pick(&methods).clone();
         let path = rng.pick(&paths).clone();
         let content_type = *rng.pick(&content_types);
-        let body = if round % 3 == 0 {
-            rng.bytes(2048)
-        } else {
-            rng.pick(&json_bodies).clone().into_bytes()
-        };
+        let body = if round % 3 == 0 { rng.bytes(2048) } else { rng.pick(&json_bodies).clone().into_bytes() };
         let authorised = round % 4 != 0;
-        let mut request = server
-            .client
-            .request(method.clone(), format!("{}{path}", server.url))
-            .body(body);
+        let mut request = server.client.request(method.clone(), format!("{}{path}", server.url)).body(body);
         if !content_type.is_empty() {
             request = request.header("Content-Type", content_type);
         }
@@ -93,20 +79,14 @@ async fn hostile_requests_get_json_4xx_and_the_server_survives() {
         }
         let response = request.send().await.expect("the server answers");
         let status = response.status();
-        assert!(
-            !status.is_server_error(),
-            "round {round}: {method} {path} answered {status}"
-        );
+        assert!(!status.is_server_error(), "round {round}: {method} {path} answered {status}");
         if status == StatusCode::NO_CONTENT
             || status.is_redirection()
             || status == StatusCode::OK && method == Method::GET
         {
             continue;
         }
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap().to_owned());
+        let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
         if status.is_client_error() {
             assert_eq!(
                 content_type.as_deref(),
@@ -118,13 +98,7 @@ async fn hostile_requests_get_json_4xx_and_the_server_survives() {
         }
     }
     // Still serving. (Some rounds were well-formed, authenticated DELETEs: the resource may be gone.)
-    assert_eq!(
-        server
-            .provision(&v3_body(&new_uuid(), "basic"))
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(server.provision(&v3_body(&new_uuid(), "basic")).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -133,6 +107,7 @@ async fn the_router_merges_into_a_larger_axum_app() {
     let app = addon_runtime::App::new(
         Arc::new(TestAddon::default()),
         addon_runtime::Settings::development(PASSWORD, SALT),
+        sqlite_store().await,
     )
     .unwrap();
     let health = axum::Router::new().route("/healthz", axum::routing::get(|| async { "ok" }));
@@ -141,17 +116,7 @@ async fn the_router_merges_into_a_larger_axum_app() {
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await });
     let client = client();
-    assert_eq!(
-        client
-            .get(format!("{url}/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "ok"
-    );
+    assert_eq!(client.get(format!("{url}/healthz")).send().await.unwrap().text().await.unwrap(), "ok");
     let response = client
         .post(format!("{url}/heroku/resources"))
         .basic_auth(ID, Some(PASSWORD))

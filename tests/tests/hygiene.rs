@@ -29,9 +29,7 @@ mod hygienic {
         #[provision]
         async fn provision(&self, request: ProvisionRequest) -> Result<Provisioned, AddonError> {
             let url = format!("https://{}/{}", self.host, request.uuid);
-            Ok(Provisioned::new(
-                Config::new().set(Self::ACME_HYGIENIC_URL, url),
-            ))
+            Ok(Provisioned::new(Config::new().set(Self::ACME_HYGIENIC_URL, url)))
         }
 
         #[plan_change]
@@ -109,10 +107,7 @@ mod shadowed {
         }
 
         #[deprovision]
-        async fn deprovision(
-            &self,
-            _request: DeprovisionRequest,
-        ) -> ::core::result::Result<(), AddonError> {
+        async fn deprovision(&self, _request: DeprovisionRequest) -> ::core::result::Result<(), AddonError> {
             ::core::result::Result::Ok(())
         }
     }
@@ -127,29 +122,17 @@ fn an_addon_without_the_prelude_compiles_and_serves() {
     assert_eq!(spec.config_vars, ["ACME_HYGIENIC_URL"]);
     assert_eq!(spec.regions, ["us", "eu"]);
     assert_eq!(spec.requires, [addon_runtime::Requirement::LogInput]);
-    assert_eq!(
-        hygienic::Addon::ACME_HYGIENIC_URL.name(),
-        "ACME_HYGIENIC_URL"
-    );
+    assert_eq!(hygienic::Addon::ACME_HYGIENIC_URL.name(), "ACME_HYGIENIC_URL");
 
-    let addon = hygienic::Addon {
-        host: "hygienic.acme.example".to_owned(),
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
+    let addon = hygienic::Addon { host: "hygienic.acme.example".to_owned() };
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     runtime.block_on(async {
-        assert!(
-            Addon::provision(&addon, ProvisionRequest::new("res-1", "basic"))
-                .await
-                .is_ok()
-        );
+        assert!(Addon::provision(&addon, ProvisionRequest::new("res-1", "basic")).await.is_ok());
         let refused = Addon::plan_change(&addon, PlanChangeRequest::new("res-1", "gold", "basic"))
             .await
             .expect_err("no gold plan");
         assert_eq!(refused.message(), "no `gold` plan");
-        let login =
-            addon_runtime::SsoLogin::new("res-1", "basic", addon_runtime::TokenKind::Resource);
+        let login = addon_runtime::SsoLogin::new("res-1", "basic", addon_runtime::TokenKind::Resource);
         let redirect = Addon::sso(&addon, login).await.unwrap();
         assert_eq!(redirect.location(), "/dashboard");
     });
@@ -159,24 +142,14 @@ fn an_addon_without_the_prelude_compiles_and_serves() {
 fn an_addon_beside_shadowing_items_compiles_and_serves() {
     let spec = <shadowed::Addon as Addon>::SPEC;
     assert_eq!(spec.id, "acme-shadowed");
-    assert_eq!(
-        spec.config_vars,
-        ["ACME_SHADOWED_URL", "ACME_SHADOWED_TOKEN"]
-    );
+    assert_eq!(spec.config_vars, ["ACME_SHADOWED_URL", "ACME_SHADOWED_TOKEN"]);
     assert_eq!(spec.port, 5002);
-    assert_eq!(
-        shadowed::Addon::ACME_SHADOWED_TOKEN.name(),
-        "ACME_SHADOWED_TOKEN"
-    );
+    assert_eq!(shadowed::Addon::ACME_SHADOWED_TOKEN.name(), "ACME_SHADOWED_TOKEN");
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     runtime.block_on(async {
-        assert!(
-            Addon::deprovision(&shadowed::Addon, DeprovisionRequest::new("res-1", "basic"))
-                .await
-                .is_ok()
-        );
+        assert!(Addon::deprovision(&shadowed::Addon, DeprovisionRequest::new("res-1", "basic"))
+            .await
+            .is_ok());
     });
 }

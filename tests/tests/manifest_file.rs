@@ -11,10 +11,7 @@ use std::time::SystemTime;
 use addon_runtime::Manifest;
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 struct Probe {
@@ -84,11 +81,7 @@ impl Probe {{
             command.env("ADDON_PASSWORD", password);
         }
         let output = command.output().unwrap();
-        assert!(
-            output.status.success(),
-            "cargo check failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert!(output.status.success(), "cargo check failed:\n{}", String::from_utf8_lossy(&output.stderr));
     }
 
     fn manifest_path(&self) -> PathBuf {
@@ -100,10 +93,7 @@ impl Probe {{
     }
 
     fn modified(&self) -> SystemTime {
-        std::fs::metadata(self.manifest_path())
-            .unwrap()
-            .modified()
-            .unwrap()
+        std::fs::metadata(self.manifest_path()).unwrap().modified().unwrap()
     }
 }
 
@@ -119,17 +109,10 @@ fn the_build_writes_restores_and_updates_the_manifest() {
     assert_eq!(first.name, "Probe One");
     assert_eq!(first.api.password, "password-from-the-build-env");
     assert_eq!(first.api.sso_salt.len(), 32);
-    assert!(first
-        .api
-        .sso_salt
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric()));
+    assert!(first.api.sso_salt.chars().all(|c| c.is_ascii_alphanumeric()));
     let test = first.api.test.as_ref().unwrap();
     assert_eq!(test.base_url, "http://127.0.0.1:5111/heroku/resources");
-    assert_eq!(
-        first.api.production.sso_url,
-        "https://probe.example/sso/login"
-    );
+    assert_eq!(first.api.production.sso_url, "https://probe.example/sso/login");
 
     // Rebuilt (the source is touched, so the macro runs again) without change: the file is
     // not rewritten.
@@ -137,11 +120,7 @@ fn the_build_writes_restores_and_updates_the_manifest() {
     std::thread::sleep(std::time::Duration::from_millis(50));
     probe.write_source("Probe One");
     probe.check(Some("password-from-the-build-env"));
-    assert_eq!(
-        probe.modified(),
-        stamp,
-        "an unchanged manifest keeps its modification time"
-    );
+    assert_eq!(probe.modified(), stamp, "an unchanged manifest keeps its modification time");
 
     // Deleted: the next build brings it back (new salt, since the old one was deleted with it).
     std::fs::remove_file(probe.manifest_path()).unwrap();

@@ -9,10 +9,7 @@ use serde_json::{json, Value};
 async fn every_verb_needs_the_manifest_credentials() {
     let server = TestServer::start().await;
     let uuid = new_uuid();
-    assert_eq!(
-        server.provision(&v3_body(&uuid, "basic")).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(server.provision(&v3_body(&uuid, "basic")).await.status(), StatusCode::OK);
 
     let verbs = [
         (Method::POST, "/heroku/resources".to_owned()),
@@ -22,12 +19,7 @@ async fn every_verb_needs_the_manifest_credentials() {
         (Method::PUT, "/heroku/resources/unknown".to_owned()),
         (Method::DELETE, "/heroku/resources/unknown".to_owned()),
     ];
-    let credentials = [
-        None,
-        Some((ID, "wrong-password")),
-        Some(("other-addon", PASSWORD)),
-        Some((ID, "")),
-    ];
+    let credentials = [None, Some((ID, "wrong-password")), Some(("other-addon", PASSWORD)), Some((ID, ""))];
     for (method, path) in &verbs {
         for credential in credentials {
             let mut request = server
@@ -39,21 +31,10 @@ async fn every_verb_needs_the_manifest_credentials() {
                 request = request.basic_auth(user, Some(password));
             }
             let response = request.send().await.unwrap();
-            assert_eq!(
-                response.status(),
-                StatusCode::UNAUTHORIZED,
-                "{method} {path} with {credential:?}"
-            );
-            let challenge = response
-                .headers()
-                .get("www-authenticate")
-                .unwrap()
-                .to_str()
-                .unwrap();
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{method} {path} with {credential:?}");
+            let challenge = response.headers().get("www-authenticate").unwrap().to_str().unwrap();
             assert!(challenge.starts_with("Basic"), "{challenge}");
-            assert!(json_message(response)
-                .await
-                .contains("Authentication failed"));
+            assert!(json_message(response).await.contains("Authentication failed"));
         }
     }
     assert_eq!(TestAddon::calls(&server.addon.provisions), 1);
@@ -69,11 +50,7 @@ async fn a_v3_provision_gets_the_id_declared_string_config_and_the_drain() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "application/json");
     let body: Value = response.json().await.unwrap();
-    assert_eq!(
-        body["id"],
-        uuid.as_str(),
-        "the id defaults to Heroku's uuid"
-    );
+    assert_eq!(body["id"], uuid.as_str(), "the id defaults to Heroku's uuid");
     let config = body["config"].as_object().unwrap();
     let mut names: Vec<&str> = config.keys().map(String::as_str).collect();
     names.sort_unstable();
@@ -119,11 +96,7 @@ async fn json_content_types_are_accepted_and_others_get_415() {
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{content_type}");
     }
-    for content_type in [
-        "text/plain",
-        "application/x-www-form-urlencoded",
-        "application/xml",
-    ] {
+    for content_type in ["text/plain", "application/x-www-form-urlencoded", "application/xml"] {
         let response = server
             .heroku(Method::POST, "/heroku/resources")
             .header("Content-Type", content_type)
@@ -131,11 +104,7 @@ async fn json_content_types_are_accepted_and_others_get_415() {
             .send()
             .await
             .unwrap();
-        assert_eq!(
-            response.status(),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "{content_type}"
-        );
+        assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "{content_type}");
         assert!(json_message(response).await.contains("application/json"));
     }
     assert_eq!(TestAddon::calls(&server.addon.provisions), 3);
@@ -147,31 +116,14 @@ async fn malformed_bodies_get_a_4xx_with_a_json_message() {
     let cases: [(&str, StatusCode, &str); 7] = [
         ("{\"uuid\": ", StatusCode::BAD_REQUEST, "not valid"),
         ("not json at all", StatusCode::BAD_REQUEST, "not valid"),
-        (
-            "{\"plan\": \"basic\"}",
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "uuid",
-        ),
-        (
-            "{\"uuid\": 42, \"plan\": \"basic\"}",
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "not valid",
-        ),
-        (
-            "{\"uuid\": \"../../etc\", \"plan\": \"basic\"}",
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "uuid",
-        ),
+        ("{\"plan\": \"basic\"}", StatusCode::UNPROCESSABLE_ENTITY, "uuid"),
+        ("{\"uuid\": 42, \"plan\": \"basic\"}", StatusCode::UNPROCESSABLE_ENTITY, "not valid"),
+        ("{\"uuid\": \"../../etc\", \"plan\": \"basic\"}", StatusCode::UNPROCESSABLE_ENTITY, "uuid"),
         ("[1, 2]", StatusCode::UNPROCESSABLE_ENTITY, "not valid"),
         ("", StatusCode::UNPROCESSABLE_ENTITY, "empty"),
     ];
     for (body, status, hint) in cases {
-        let response = server
-            .heroku(Method::POST, "/heroku/resources")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+        let response = server.heroku(Method::POST, "/heroku/resources").body(body).send().await.unwrap();
         assert_eq!(response.status(), status, "{body:?}");
         let message = json_message(response).await;
         assert!(message.contains(hint), "{body:?} -> {message}");
@@ -188,21 +140,11 @@ async fn bodies_over_the_limit_get_413() {
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert!(json_message(response).await.contains("larger"));
 
-    let small =
-        TestServer::start_with(Settings::development(PASSWORD, SALT).with_body_limit(512)).await;
+    let small = TestServer::start_with(Settings::development(PASSWORD, SALT).with_body_limit(512)).await;
     let mut body = v3_body(&new_uuid(), "basic");
     body["padding"] = json!("x".repeat(600));
-    assert_eq!(
-        small.provision(&body).await.status(),
-        StatusCode::PAYLOAD_TOO_LARGE
-    );
-    assert_eq!(
-        small
-            .provision(&v3_body(&new_uuid(), "basic"))
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(small.provision(&body).await.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(small.provision(&v3_body(&new_uuid(), "basic")).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -210,10 +152,7 @@ async fn vendor_errors_become_their_status_with_the_message_for_the_user() {
     let server = TestServer::start().await;
     let response = server.provision(&v3_body(&new_uuid(), "fail")).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(
-        json_message(response).await,
-        "That plan is sold out in this region."
-    );
+    assert_eq!(json_message(response).await, "That plan is sold out in this region.");
 
     let response = server.provision(&v3_body(&new_uuid(), "teapot")).await;
     assert_eq!(response.status(), StatusCode::IM_A_TEAPOT);
@@ -245,22 +184,16 @@ async fn a_panicking_handler_gets_a_json_500_and_the_server_keeps_serving() {
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert!(json_message(response).await.contains("failed"));
     // Nothing was recorded and the resource lock was released: the retry goes through.
-    assert_eq!(
-        server.provision(&v3_body(&uuid, "basic")).await.status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        server.plan_change(&uuid, "panic").await.status(),
-        StatusCode::INTERNAL_SERVER_ERROR
-    );
+    assert_eq!(server.provision(&v3_body(&uuid, "basic")).await.status(), StatusCode::OK);
+    assert_eq!(server.plan_change(&uuid, "panic").await.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let response = server.plan_change(&uuid, "pro").await;
     assert_eq!(response.status(), StatusCode::OK);
 }
 
 #[tokio::test]
 async fn a_handler_slower_than_the_timeout_gets_a_json_503() {
-    let settings = Settings::development(PASSWORD, SALT)
-        .with_handler_timeout(std::time::Duration::from_millis(100));
+    let settings =
+        Settings::development(PASSWORD, SALT).with_handler_timeout(std::time::Duration::from_millis(100));
     let server = TestServer::start_with(settings).await;
     let uuid = new_uuid();
     let response = server.provision(&v3_body(&uuid, "slow")).await;
@@ -274,21 +207,10 @@ async fn answers_that_break_the_protocol_never_reach_heroku() {
     for plan in ["undeclared", "bad-url", "no-drain"] {
         let uuid = new_uuid();
         let response = server.provision(&v3_body(&uuid, plan)).await;
-        assert_eq!(
-            response.status(),
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "{plan}"
-        );
-        assert!(
-            json_message(response).await.contains("invalid answer"),
-            "{plan}"
-        );
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR, "{plan}");
+        assert!(json_message(response).await.contains("invalid answer"), "{plan}");
         // Not recorded: a later, fixed answer for the same uuid is possible.
-        assert_eq!(
-            server.provision(&v3_body(&uuid, "basic")).await.status(),
-            StatusCode::OK,
-            "{plan}"
-        );
+        assert_eq!(server.provision(&v3_body(&uuid, "basic")).await.status(), StatusCode::OK, "{plan}");
     }
 }
 
@@ -296,12 +218,7 @@ async fn answers_that_break_the_protocol_never_reach_heroku() {
 async fn a_replayed_provision_gets_the_same_body_without_calling_the_vendor() {
     let server = TestServer::start().await;
     let uuid = new_uuid();
-    let first = server
-        .provision(&v3_body(&uuid, "basic"))
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let first = server.provision(&v3_body(&uuid, "basic")).await.bytes().await.unwrap();
     // A replay may differ in anything but the uuid: it is the same resource.
     let second = server.provision(&v3_body(&uuid, "pro")).await;
     assert_eq!(second.status(), StatusCode::OK);
@@ -321,9 +238,7 @@ async fn concurrent_duplicates_call_the_vendor_once() {
         })
     });
     let answers: Vec<_> = futures_join(requests).await;
-    assert!(answers
-        .iter()
-        .all(|(status, body)| *status == StatusCode::OK && *body == answers[0].1));
+    assert!(answers.iter().all(|(status, body)| *status == StatusCode::OK && *body == answers[0].1));
     assert_eq!(TestAddon::calls(&server.addon.provisions), 1);
 }
 
@@ -354,10 +269,7 @@ async fn plan_change_answers_with_config_and_message_and_same_plan_is_a_no_op() 
     let response = server.plan_change(&uuid, "pro").await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
-    assert!(body["message"]
-        .as_str()
-        .unwrap()
-        .contains("already on the pro plan"));
+    assert!(body["message"].as_str().unwrap().contains("already on the pro plan"));
     assert!(body.get("config").is_none());
     assert_eq!(
         TestAddon::calls(&server.addon.plan_changes),
@@ -368,15 +280,7 @@ async fn plan_change_answers_with_config_and_message_and_same_plan_is_a_no_op() 
     let response = server.plan_change(&uuid, "fail").await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // The failed change left the plan as it was.
-    assert_eq!(
-        server
-            .plan_change(&uuid, "pro")
-            .await
-            .json::<Value>()
-            .await
-            .unwrap()["config"],
-        Value::Null
-    );
+    assert_eq!(server.plan_change(&uuid, "pro").await.json::<Value>().await.unwrap()["config"], Value::Null);
 }
 
 #[tokio::test]
@@ -394,12 +298,7 @@ async fn plan_change_bodies_are_checked() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(json_message(response).await.contains("plan"));
-    let response = server
-        .heroku(Method::PUT, &path)
-        .body("{plan")
-        .send()
-        .await
-        .unwrap();
+    let response = server.heroku(Method::PUT, &path).body("{plan").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let response = server
         .heroku(Method::PUT, &path)
@@ -432,10 +331,7 @@ async fn deprovision_is_204_then_410_and_unknown_ids_are_404() {
     assert_eq!(TestAddon::calls(&server.addon.deprovisions), 1);
     assert_eq!(TestAddon::calls(&server.addon.provisions), 1);
 
-    for response in [
-        server.deprovision(&new_uuid()).await,
-        server.plan_change(&new_uuid(), "pro").await,
-    ] {
+    for response in [server.deprovision(&new_uuid()).await, server.plan_change(&new_uuid(), "pro").await] {
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
         json_message(response).await;
     }
@@ -448,19 +344,9 @@ async fn a_failed_deprovision_leaves_the_resource_in_place() {
     server.provision(&v3_body(&uuid, "sticky")).await;
     let response = server.deprovision(&uuid).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(
-        json_message(response).await,
-        "Export your data before removing the add-on."
-    );
-    assert_eq!(
-        server.plan_change(&uuid, "basic").await.status(),
-        StatusCode::OK,
-        "still there"
-    );
-    assert_eq!(
-        server.deprovision(&uuid).await.status(),
-        StatusCode::NO_CONTENT
-    );
+    assert_eq!(json_message(response).await, "Export your data before removing the add-on.");
+    assert_eq!(server.plan_change(&uuid, "basic").await.status(), StatusCode::OK, "still there");
+    assert_eq!(server.deprovision(&uuid).await.status(), StatusCode::NO_CONTENT);
     assert_eq!(TestAddon::calls(&server.addon.deprovisions), 2);
 }
 
@@ -468,41 +354,21 @@ async fn a_failed_deprovision_leaves_the_resource_in_place() {
 async fn a_vendor_chosen_id_addresses_the_resource_afterwards() {
     let server = TestServer::start().await;
     let uuid = new_uuid();
-    let body: Value = server
-        .provision(&v3_body(&uuid, "custom-id"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body: Value = server.provision(&v3_body(&uuid, "custom-id")).await.json().await.unwrap();
     let id = body["id"].as_str().unwrap().to_owned();
     assert_eq!(id, format!("acct-{uuid}"));
-    assert_eq!(
-        server.plan_change(&id, "pro").await.status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        server.deprovision(&uuid).await.status(),
-        StatusCode::NO_CONTENT
-    );
+    assert_eq!(server.plan_change(&id, "pro").await.status(), StatusCode::OK);
+    assert_eq!(server.deprovision(&uuid).await.status(), StatusCode::NO_CONTENT);
     assert_eq!(server.deprovision(&id).await.status(), StatusCode::GONE);
 }
 
 #[tokio::test]
 async fn unknown_routes_and_methods_answer_json() {
     let server = TestServer::start().await;
-    let response = server
-        .client
-        .get(format!("{}/nowhere", server.url))
-        .send()
-        .await
-        .unwrap();
+    let response = server.client.get(format!("{}/nowhere", server.url)).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     json_message(response).await;
-    let response = server
-        .heroku(Method::PATCH, "/heroku/resources")
-        .send()
-        .await
-        .unwrap();
+    let response = server.heroku(Method::PATCH, "/heroku/resources").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
     json_message(response).await;
 }

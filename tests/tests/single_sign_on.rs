@@ -7,44 +7,28 @@ use reqwest::StatusCode;
 
 async fn provisioned(server: &TestServer) -> String {
     let uuid = new_uuid();
-    assert_eq!(
-        server.provision(&v3_body(&uuid, "basic")).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(server.provision(&v3_body(&uuid, "basic")).await.status(), StatusCode::OK);
     uuid
 }
 
 /// Follows the redirect by hand with the session cookie, as a browser would.
 async fn open_with_cookie(server: &TestServer, path: &str, cookie: &str) -> reqwest::Response {
-    server
-        .client
-        .get(format!("{}{path}", server.url))
-        .header("Cookie", cookie)
-        .send()
-        .await
-        .unwrap()
+    server.client.get(format!("{}{path}", server.url)).header("Cookie", cookie).send().await.unwrap()
 }
 
 #[tokio::test]
 async fn a_resource_token_signs_in_with_a_303_and_a_scoped_session() {
     let server = TestServer::start().await;
     let uuid = provisioned(&server).await;
-    let response = server
-        .sso_post(&resource_token_form(&uuid, SALT, now()))
-        .await;
+    let response = server.sso_post(&resource_token_form(&uuid, SALT, now())).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     assert_eq!(location, format!("/resources/{uuid}"));
-    let cookie = set_cookie(&response, "addon_session")
-        .expect("a session cookie")
-        .to_owned();
+    let cookie = set_cookie(&response, "addon_session").expect("a session cookie").to_owned();
     for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age="] {
         assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
     }
-    assert!(
-        !cookie.contains("Secure"),
-        "no Secure flag over plain http in development"
-    );
+    assert!(!cookie.contains("Secure"), "no Secure flag over plain http in development");
 
     let page = open_with_cookie(&server, &location, &cookie_pair(&cookie)).await;
     assert_eq!(page.status(), StatusCode::OK);
@@ -73,10 +57,7 @@ async fn a_user_scoped_token_signs_in_and_vouches_for_the_user() {
     // The sha1 resource token still holds, but a changed email breaks the user-scoped one.
     let mut forged = form.clone();
     forged.iter_mut().find(|(k, _)| *k == "email").unwrap().1 = "mallory@example.com".into();
-    assert_eq!(
-        server.sso_post(&forged).await.status(),
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(server.sso_post(&forged).await.status(), StatusCode::FORBIDDEN);
 
     // A vendor who chose to ignore user-scoped tokens falls back to the resource token.
     let lenient = TestServer::start_with(
@@ -85,14 +66,8 @@ async fn a_user_scoped_token_signs_in_and_vouches_for_the_user() {
     .await;
     let uuid = provisioned(&lenient).await;
     let mut form = user_scoped_form(&uuid, SALT, now(), "user", "dev@example.com");
-    form.iter_mut()
-        .find(|(k, _)| *k == "user_scoped_resource_token")
-        .unwrap()
-        .1 = "0".repeat(64);
-    assert_eq!(
-        lenient.sso_post(&form).await.status(),
-        StatusCode::SEE_OTHER
-    );
+    form.iter_mut().find(|(k, _)| *k == "user_scoped_resource_token").unwrap().1 = "0".repeat(64);
+    assert_eq!(lenient.sso_post(&form).await.status(), StatusCode::SEE_OTHER);
 }
 
 #[tokio::test]
@@ -103,14 +78,8 @@ async fn a_legacy_token_signs_in_and_keeps_heroku_nav_data() {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert!(set_cookie(&response, "addon_session").is_some());
     let nav = set_cookie(&response, "heroku-nav-data").expect("the nav-data cookie");
-    assert!(
-        nav.starts_with("heroku-nav-data=eyJhZGRvbiI6IlRlc3QifQ;"),
-        "{nav}"
-    );
-    assert_eq!(
-        server.addon.last_login.lock().unwrap().as_ref().unwrap().0,
-        TokenKind::Legacy
-    );
+    assert!(nav.starts_with("heroku-nav-data=eyJhZGRvbiI6IlRlc3QifQ;"), "{nav}");
+    assert_eq!(server.addon.last_login.lock().unwrap().as_ref().unwrap().0, TokenKind::Legacy);
 }
 
 #[tokio::test]
@@ -119,30 +88,21 @@ async fn the_legacy_get_link_signs_in_with_a_302() {
     let uuid = provisioned(&server).await;
     let ts = now();
     let token = sha1_hex(&format!("{uuid}:{SALT}:{ts}"));
-    let url = format!("{}/heroku/resources/{uuid}?token={token}&timestamp={ts}&nav-data=abc&email=u%40example.com", server.url);
+    let url = format!(
+        "{}/heroku/resources/{uuid}?token={token}&timestamp={ts}&nav-data=abc&email=u%40example.com",
+        server.url
+    );
     let response = server.client.get(&url).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::FOUND);
-    assert_eq!(
-        response.headers()["location"],
-        format!("/resources/{uuid}").as_str()
-    );
+    assert_eq!(response.headers()["location"], format!("/resources/{uuid}").as_str());
     assert!(set_cookie(&response, "addon_session").is_some());
 
     // The same link with a token for another resource, or none at all, is refused.
     let other = sha1_hex(&format!("{}:{SALT}:{ts}", new_uuid()));
-    let url = format!(
-        "{}/heroku/resources/{uuid}?token={other}&timestamp={ts}",
-        server.url
-    );
-    assert_eq!(
-        server.client.get(&url).send().await.unwrap().status(),
-        StatusCode::FORBIDDEN
-    );
+    let url = format!("{}/heroku/resources/{uuid}?token={other}&timestamp={ts}", server.url);
+    assert_eq!(server.client.get(&url).send().await.unwrap().status(), StatusCode::FORBIDDEN);
     let url = format!("{}/heroku/resources/{uuid}", server.url);
-    assert_eq!(
-        server.client.get(&url).send().await.unwrap().status(),
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(server.client.get(&url).send().await.unwrap().status(), StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
@@ -158,10 +118,7 @@ async fn wrong_stale_future_and_cross_resource_tokens_get_403_without_reaching_t
     no_timestamp.retain(|(k, _)| *k != "timestamp");
     let cases = [
         ("wrong token", wrong),
-        (
-            "wrong salt",
-            resource_token_form(&uuid, "another-salt", now()),
-        ),
+        ("wrong salt", resource_token_form(&uuid, "another-salt", now())),
         ("stale", resource_token_form(&uuid, SALT, now() - 6 * 60)),
         ("future", resource_token_form(&uuid, SALT, now() + 6 * 60)),
         ("another resource's token", cross),
@@ -173,32 +130,22 @@ async fn wrong_stale_future_and_cross_resource_tokens_get_403_without_reaching_t
         let response = server.sso_post(&form).await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{case}");
         assert!(set_cookie(&response, "addon_session").is_none(), "{case}");
-        assert!(
-            json_message(response).await.contains("Heroku dashboard"),
-            "{case}"
-        );
+        assert!(json_message(response).await.contains("Heroku dashboard"), "{case}");
     }
     assert_eq!(TestAddon::calls(&server.addon.sso_logins), 0);
 }
 
 #[tokio::test]
 async fn the_time_window_is_configurable() {
-    let settings =
-        Settings::development(PASSWORD, SALT).with_sso_window(std::time::Duration::from_secs(30));
+    let settings = Settings::development(PASSWORD, SALT).with_sso_window(std::time::Duration::from_secs(30));
     let server = TestServer::start_with(settings).await;
     let uuid = provisioned(&server).await;
     assert_eq!(
-        server
-            .sso_post(&resource_token_form(&uuid, SALT, now() - 60))
-            .await
-            .status(),
+        server.sso_post(&resource_token_form(&uuid, SALT, now() - 60)).await.status(),
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        server
-            .sso_post(&resource_token_form(&uuid, SALT, now() - 10))
-            .await
-            .status(),
+        server.sso_post(&resource_token_form(&uuid, SALT, now() - 10)).await.status(),
         StatusCode::SEE_OTHER
     );
 }
@@ -206,17 +153,13 @@ async fn the_time_window_is_configurable() {
 #[tokio::test]
 async fn unknown_and_deprovisioned_resources_cannot_sign_in() {
     let server = TestServer::start().await;
-    let response = server
-        .sso_post(&resource_token_form(&new_uuid(), SALT, now()))
-        .await;
+    let response = server.sso_post(&resource_token_form(&new_uuid(), SALT, now())).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     json_message(response).await;
 
     let uuid = provisioned(&server).await;
     server.deprovision(&uuid).await;
-    let response = server
-        .sso_post(&resource_token_form(&uuid, SALT, now()))
-        .await;
+    let response = server.sso_post(&resource_token_form(&uuid, SALT, now())).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert!(json_message(response).await.contains("removed"));
     assert_eq!(TestAddon::calls(&server.addon.sso_logins), 0);
@@ -230,22 +173,12 @@ async fn a_session_opens_its_own_resource_only_and_cannot_be_forged() {
     let response = server.sso_post(&resource_token_form(&a, SALT, now())).await;
     let cookie = cookie_pair(set_cookie(&response, "addon_session").unwrap());
 
-    assert_eq!(
-        open_with_cookie(&server, &format!("/resources/{a}"), &cookie)
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(open_with_cookie(&server, &format!("/resources/{a}"), &cookie).await.status(), StatusCode::OK);
     let other = open_with_cookie(&server, &format!("/resources/{b}"), &cookie).await;
     assert_eq!(other.status(), StatusCode::FORBIDDEN);
     assert!(json_message(other).await.contains("different add-on"));
 
-    let no_cookie = server
-        .client
-        .get(format!("{}/resources/{a}", server.url))
-        .send()
-        .await
-        .unwrap();
+    let no_cookie = server.client.get(format!("{}/resources/{a}", server.url)).send().await.unwrap();
     assert_eq!(no_cookie.status(), StatusCode::UNAUTHORIZED);
     json_message(no_cookie).await;
 
@@ -255,9 +188,7 @@ async fn a_session_opens_its_own_resource_only_and_cannot_be_forged() {
     chars[5] = if chars[5] == 'A' { 'B' } else { 'A' };
     let tampered = format!("{name}={}", chars.into_iter().collect::<String>());
     assert_eq!(
-        open_with_cookie(&server, &format!("/resources/{a}"), &tampered)
-            .await
-            .status(),
+        open_with_cookie(&server, &format!("/resources/{a}"), &tampered).await.status(),
         StatusCode::UNAUTHORIZED
     );
 }
@@ -265,16 +196,11 @@ async fn a_session_opens_its_own_resource_only_and_cannot_be_forged() {
 #[tokio::test]
 async fn production_cookies_are_secure() {
     let server =
-        TestServer::start_with(Settings::development(PASSWORD, SALT).with_mode(Mode::Production))
-            .await;
+        TestServer::start_with(Settings::development(PASSWORD, SALT).with_mode(Mode::Production)).await;
     let uuid = provisioned(&server).await;
     let response = server.sso_post(&legacy_form(&uuid, SALT, now())).await;
-    assert!(set_cookie(&response, "addon_session")
-        .unwrap()
-        .contains("; Secure"));
-    assert!(set_cookie(&response, "heroku-nav-data")
-        .unwrap()
-        .contains("; Secure"));
+    assert!(set_cookie(&response, "addon_session").unwrap().contains("; Secure"));
+    assert!(set_cookie(&response, "heroku-nav-data").unwrap().contains("; Secure"));
 }
 
 #[tokio::test]
@@ -299,15 +225,10 @@ async fn an_add_on_without_an_sso_method_lands_users_on_the_root() {
     let server = hand_written::start().await;
     let uuid = new_uuid();
     assert_eq!(
-        server
-            .provision(&serde_json::json!({"uuid": uuid, "plan": "basic"}))
-            .await
-            .status(),
+        server.provision(&serde_json::json!({"uuid": uuid, "plan": "basic"})).await.status(),
         StatusCode::OK
     );
-    let response = server
-        .sso_post(&resource_token_form(&uuid, SALT, now()))
-        .await;
+    let response = server.sso_post(&resource_token_form(&uuid, SALT, now())).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/");
 }

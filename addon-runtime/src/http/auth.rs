@@ -25,10 +25,7 @@ impl BasicAuth {
     pub(crate) fn new(user: &str, password: &str) -> Self {
         let challenge = HeaderValue::from_str(&format!("Basic realm=\"{user}\""))
             .unwrap_or_else(|_| HeaderValue::from_static("Basic"));
-        Self {
-            expected: digest(user, password),
-            challenge,
-        }
+        Self { expected: digest(user, password), challenge }
     }
 
     /// Whether an `Authorization` header value carries the right id and password.
@@ -44,9 +41,7 @@ impl BasicAuth {
             StatusCode::UNAUTHORIZED,
             "Authentication failed: this endpoint is for Heroku's calls only.",
         );
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, self.challenge.clone());
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, self.challenge.clone());
         response
     }
 }
@@ -66,20 +61,14 @@ fn decode(value: &HeaderValue) -> Option<(String, String)> {
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
     let decoded = String::from_utf8(decoded).ok()?;
     let (user, password) = decoded.split_once(':')?;
     Some((user.to_owned(), password.to_owned()))
 }
 
 /// Middleware for the resource routes.
-pub(crate) async fn require(
-    State(auth): State<Arc<BasicAuth>>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub(crate) async fn require(State(auth): State<Arc<BasicAuth>>, request: Request, next: Next) -> Response {
     if auth.accepts(request.headers().get(header::AUTHORIZATION)) {
         next.run(request).await
     } else {
@@ -108,18 +97,9 @@ mod tests {
         let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
         assert!(!auth.accepts(None));
         assert!(!auth.accepts(Some(&header(&format!("Basic {}", b64("addon-slug:wrong"))))));
-        assert!(!auth.accepts(Some(&header(&format!(
-            "Basic {}",
-            b64("other:super-secret")
-        )))));
-        assert!(!auth.accepts(Some(&header(&format!(
-            "Bearer {}",
-            b64("addon-slug:super-secret")
-        )))));
+        assert!(!auth.accepts(Some(&header(&format!("Basic {}", b64("other:super-secret"))))));
+        assert!(!auth.accepts(Some(&header(&format!("Bearer {}", b64("addon-slug:super-secret"))))));
         assert!(!auth.accepts(Some(&header("Basic !!!"))));
-        assert!(!auth.accepts(Some(&header(&format!(
-            "Basic {}",
-            b64("addon-slugsuper-secret")
-        )))));
+        assert!(!auth.accepts(Some(&header(&format!("Basic {}", b64("addon-slugsuper-secret"))))));
     }
 }

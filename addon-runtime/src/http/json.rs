@@ -35,10 +35,7 @@ pub(crate) fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
 /// Bytes that already hold JSON (a recorded answer, say).
 pub(crate) fn raw(status: StatusCode, bytes: Vec<u8>) -> Response {
     let mut response = (status, bytes).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
 }
 
@@ -58,10 +55,7 @@ pub(crate) fn parse<T: DeserializeOwned>(
     let body = body.map_err(|rejection| {
         let status = rejection.status();
         if status == StatusCode::PAYLOAD_TOO_LARGE {
-            refuse(
-                status,
-                format!("The {what} body is larger than this add-on accepts."),
-            )
+            refuse(status, format!("The {what} body is larger than this add-on accepts."))
         } else {
             refuse(status, format!("The {what} body could not be read."))
         }
@@ -88,16 +82,10 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), AddonError> {
     let Some(value) = headers.get(header::CONTENT_TYPE) else {
         return Ok(());
     };
-    let essence = value
-        .to_str()
-        .unwrap_or_default()
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    let is_json = essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"));
+    let essence =
+        value.to_str().unwrap_or_default().split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let is_json =
+        essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"));
     if is_json {
         Ok(())
     } else {
@@ -114,10 +102,7 @@ mod tests {
 
     fn headers(content_type: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_str(content_type).unwrap(),
-        );
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_str(content_type).unwrap());
         h
     }
 

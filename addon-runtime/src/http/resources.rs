@@ -1,9 +1,12 @@
 //! Provision, plan change and deprovision: the three calls Heroku makes with Basic auth.
 //!
-//! Each call takes the resource's lock, consults the registry, and only then reaches the
-//! vendor, so re-delivered and concurrent requests are answered from the record.
+//! Heroku delivers each call at least once. Every call therefore goes through the registry
+//! before it reaches the vendor: a provision claims its uuid (or finds the recorded answer), a
+//! plan change or deprovision takes the resource's lease. Work runs detached from the client's
+//! connection, so a claim or lease is always completed or undone.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -13,13 +16,17 @@ use axum::response::{IntoResponse, Response};
 
 use super::{json, vendor};
 use crate::app::Shared;
+use crate::locks::KeyGuard;
 use crate::protocol::request::{check_plan, check_resource_id, PlanChangeBody as PlanChangeInput};
 use crate::protocol::response::{check_log_drain_url, PlanChangeBody, ProvisionBody};
-use crate::registry::{KeyGuard, Resource, State as ResourceState};
+use crate::store::{Claim, ResourceRecord, ResourceState};
 use crate::{
     Addon, AddonError, DeprovisionRequest, Mode, PlanChangeRequest, ProvisionRequest, Provisioned,
     Requirement,
 };
+
+/// How often a request waiting for another one's claim or lease looks again.
+const POLL: Duration = Duration::from_millis(20);
 
 /// `POST {base_path}`.
 pub(crate) async fn provision<A: Addon>(
@@ -31,55 +38,72 @@ pub(crate) async fn provision<A: Addon>(
         Ok(request) => request,
         Err(refusal) => return refusal.into_response(),
     };
-    if let Err(message) =
-        check_resource_id("uuid", &request.uuid).and_then(|()| check_plan(&request.plan))
-    {
-        return json::error(
+    if let Err(message) = check_resource_id("uuid", &request.uuid).and_then(|()| check_plan(&request.plan)) {
+        return json::refuse(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &format!("The provision request is not valid: {message}."),
-        );
+            format!("The provision request is not valid: {message}."),
+        )
+        .into_response();
     }
-    let _lock = shared.registry.lock(&request.uuid).await;
-    if let Some(existing) = shared.registry.find(&request.uuid) {
-        return match existing.state {
-            ResourceState::Deprovisioned => gone(&existing.uuid).into_response(),
-            ResourceState::Provisioned => json::raw(StatusCode::OK, existing.response),
-        };
+    vendor::detached(async move {
+        provision_once(&shared, request).await.unwrap_or_else(IntoResponse::into_response)
+    })
+    .await
+}
+
+/// Answers a provision exactly once per uuid: replays, refusals and waits come from the record.
+async fn provision_once<A: Addon>(
+    shared: &Arc<Shared<A>>,
+    request: ProvisionRequest,
+) -> Result<Response, AddonError> {
+    let _local = shared.locks.lock(&request.uuid).await;
+    let deadline = Instant::now() + shared.lease();
+    loop {
+        match shared.store.claim_provision(&request, shared.lease()).await? {
+            Claim::Owned => break,
+            Claim::Existing(record) => match record.state {
+                ResourceState::Provisioned => return Ok(replay(record)),
+                ResourceState::Deprovisioned => return Err(gone(&record.uuid)),
+                // Another instance is provisioning this uuid right now: wait for its answer.
+                ResourceState::Provisioning if Instant::now() < deadline => tokio::time::sleep(POLL).await,
+                ResourceState::Provisioning => return Err(in_progress()),
+            },
+        }
     }
     let uuid = request.uuid.clone();
-    let plan = request.plan.clone();
-    let provisioned = match vendor::call(
-        shared.settings.handler_timeout,
-        "provision",
-        shared.addon.provision(request),
-    )
-    .await
-    {
-        Ok(provisioned) => provisioned,
-        Err(error) => return error.into_response(),
-    };
-    let body = match provision_body::<A>(&uuid, &provisioned, shared.settings.mode) {
-        Ok(body) => body,
-        Err(problem) => return vendor::bug("provision", &problem),
-    };
-    let id = provisioned.id.unwrap_or_else(|| uuid.clone());
-    shared.registry.insert(Resource {
-        uuid,
-        id,
-        plan,
-        state: ResourceState::Provisioned,
-        response: body.clone(),
-    });
-    json::raw(StatusCode::OK, body)
+    let result = call_provision(shared, request).await;
+    if result.is_err() {
+        shared.store.abandon_provision(&uuid).await?;
+    }
+    result
+}
+
+/// Calls the vendor, checks the answer and records it. Nothing is recorded unless all succeed.
+async fn call_provision<A: Addon>(
+    shared: &Arc<Shared<A>>,
+    request: ProvisionRequest,
+) -> Result<Response, AddonError> {
+    let uuid = request.uuid.clone();
+    let addon = shared.addon.clone();
+    let provisioned =
+        vendor::call(
+            shared.settings.handler_timeout,
+            "provision",
+            async move { addon.provision(request).await },
+        )
+        .await?;
+    let body = provision_body::<A>(&uuid, &provisioned, shared.settings.mode)
+        .map_err(|p| vendor::bug("provision", &p))?;
+    let id = provisioned.id.as_deref().unwrap_or(&uuid);
+    let config =
+        provisioned.config.iter().map(|(var, value)| (var.name().to_owned(), value.to_owned())).collect();
+    shared.store.complete_provision(&uuid, id, &body, &config).await?;
+    Ok(json::raw(StatusCode::OK, body.into_bytes()))
 }
 
 /// The answer to Heroku, checked against the manifest: declared config vars only, URLs where
 /// URLs belong, and a log drain exactly when the manifest asks for one.
-fn provision_body<A: Addon>(
-    uuid: &str,
-    provisioned: &Provisioned,
-    mode: Mode,
-) -> Result<Vec<u8>, String> {
+fn provision_body<A: Addon>(uuid: &str, provisioned: &Provisioned, mode: Mode) -> Result<String, String> {
     provisioned.config.check(A::SPEC.config_vars)?;
     let id = provisioned.id.as_deref().unwrap_or(uuid);
     check_resource_id("id", id)?;
@@ -87,12 +111,12 @@ fn provision_body<A: Addon>(
     let log_drain_url = match (&provisioned.log_drain_url, wants_drain) {
         (Some(url), true) => Some(check_log_drain_url(url, mode).map(|()| url.as_str())?),
         (None, true) => {
-            return Err(
-                "the manifest requires `syslog_drain` but no log_drain_url was returned".into(),
-            )
+            return Err("the manifest requires `syslog_drain` but no log_drain_url was returned".into())
         }
         (Some(_), false) => {
-            tracing::warn!("a log_drain_url was returned without `requires = [\"syslog_drain\"]`; it was left out");
+            tracing::warn!(
+                "a log_drain_url was returned without `requires = [\"syslog_drain\"]`; it was left out"
+            );
             None
         }
         (None, false) => None,
@@ -103,7 +127,11 @@ fn provision_body<A: Addon>(
         message: provisioned.message.as_deref(),
         log_drain_url,
     };
-    serde_json::to_vec(&body).map_err(|e| e.to_string())
+    serde_json::to_string(&body).map_err(|e| e.to_string())
+}
+
+fn replay(record: ResourceRecord) -> Response {
+    json::raw(StatusCode::OK, record.response.unwrap_or_default().into_bytes())
 }
 
 /// `PUT {base_path}/{id}`.
@@ -118,52 +146,54 @@ pub(crate) async fn plan_change<A: Addon>(
         Err(refusal) => return refusal.into_response(),
     };
     if let Err(message) = check_plan(&input.plan) {
-        return json::error(
+        return json::refuse(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &format!("The plan change request is not valid: {message}."),
-        );
+            format!("The plan change request is not valid: {message}."),
+        )
+        .into_response();
     }
-    let (resource, _lock) = match locked(&shared, &id).await {
-        Ok(found) => found,
-        Err(refusal) => return refusal.into_response(),
-    };
-    if resource.plan == input.plan {
-        tracing::info!(uuid = %resource.uuid, plan = %input.plan, "plan change to the current plan: nothing to do");
-        let message = format!("The add-on is already on the {} plan.", input.plan);
-        return json::json(
-            StatusCode::OK,
-            &PlanChangeBody {
-                config: None,
-                message: Some(&message),
-            },
-        );
-    }
-    let request = PlanChangeRequest::new(resource.uuid.clone(), input.plan.clone(), resource.plan);
-    let changed = match vendor::call(
-        shared.settings.handler_timeout,
-        "plan_change",
-        shared.addon.plan_change(request),
-    )
+    vendor::detached(async move {
+        plan_change_once(&shared, &id, input.plan).await.unwrap_or_else(IntoResponse::into_response)
+    })
     .await
-    {
-        Ok(changed) => changed,
-        Err(error) => return error.into_response(),
-    };
-    if let Some(Err(problem)) = changed
-        .config
-        .as_ref()
-        .map(|c| c.check(A::SPEC.config_vars))
-    {
-        return vendor::bug("plan_change", &problem);
+}
+
+async fn plan_change_once<A: Addon>(
+    shared: &Arc<Shared<A>>,
+    id: &str,
+    plan: String,
+) -> Result<Response, AddonError> {
+    let (record, _local) = leased(shared, id).await?;
+    if record.plan == plan {
+        shared.store.release(&record.uuid).await?;
+        tracing::info!(uuid = %record.uuid, %plan, "plan change to the current plan: nothing to do");
+        let message = format!("The add-on is already on the {plan} plan.");
+        return Ok(json::json(StatusCode::OK, &PlanChangeBody { config: None, message: Some(&message) }));
     }
-    shared.registry.set_plan(&resource.uuid, &input.plan);
-    json::json(
-        StatusCode::OK,
-        &PlanChangeBody {
-            config: changed.config.as_ref(),
-            message: changed.message.as_deref(),
-        },
-    )
+    let request = PlanChangeRequest::new(record.uuid.clone(), plan.clone(), record.plan.clone());
+    let addon = shared.addon.clone();
+    let called = vendor::call(shared.settings.handler_timeout, "plan_change", async move {
+        addon.plan_change(request).await
+    })
+    .await
+    .and_then(|changed| match changed.config.as_ref().map(|c| c.check(A::SPEC.config_vars)) {
+        Some(Err(problem)) => Err(vendor::bug("plan_change", &problem)),
+        _ => Ok(changed),
+    });
+    let changed = match called {
+        Ok(changed) => changed,
+        Err(error) => {
+            shared.store.release(&record.uuid).await?;
+            return Err(error);
+        }
+    };
+    let mut config = record.config;
+    if let Some(new) = &changed.config {
+        config.extend(new.iter().map(|(var, value)| (var.name().to_owned(), value.to_owned())));
+    }
+    shared.store.change_plan(&record.uuid, &plan, &config).await?;
+    let body = PlanChangeBody { config: changed.config.as_ref(), message: changed.message.as_deref() };
+    Ok(json::json(StatusCode::OK, &body))
 }
 
 /// `DELETE {base_path}/{id}`.
@@ -171,42 +201,56 @@ pub(crate) async fn deprovision<A: Addon>(
     State(shared): State<Arc<Shared<A>>>,
     Path(id): Path<String>,
 ) -> Response {
-    let (resource, _lock) = match locked(&shared, &id).await {
-        Ok(found) => found,
-        Err(refusal) => return refusal.into_response(),
-    };
-    let request = DeprovisionRequest::new(resource.uuid.clone(), resource.plan);
-    match vendor::call(
-        shared.settings.handler_timeout,
-        "deprovision",
-        shared.addon.deprovision(request),
-    )
+    vendor::detached(async move {
+        deprovision_once(&shared, &id).await.unwrap_or_else(IntoResponse::into_response)
+    })
     .await
-    {
+}
+
+async fn deprovision_once<A: Addon>(shared: &Arc<Shared<A>>, id: &str) -> Result<Response, AddonError> {
+    let (record, _local) = leased(shared, id).await?;
+    let request = DeprovisionRequest::new(record.uuid.clone(), record.plan.clone());
+    let addon = shared.addon.clone();
+    let called = vendor::call(shared.settings.handler_timeout, "deprovision", async move {
+        addon.deprovision(request).await
+    })
+    .await;
+    match called {
         Ok(()) => {
-            shared.registry.mark_deprovisioned(&resource.uuid);
-            StatusCode::NO_CONTENT.into_response()
+            shared.store.mark_deprovisioned(&record.uuid).await?;
+            Ok(StatusCode::NO_CONTENT.into_response())
         }
-        Err(error) => error.into_response(),
+        Err(error) => {
+            shared.store.release(&record.uuid).await?;
+            Err(error)
+        }
     }
 }
 
-/// The live resource behind a path id, with its lock held: 404 if unknown, 410 if removed.
-async fn locked<A: Addon>(
-    shared: &Shared<A>,
-    id: &str,
-) -> Result<(Resource, KeyGuard), AddonError> {
+/// The live resource behind a path id, with its lease held (and this process's lock, so local
+/// requests for it queue instead of polling): 404 if unknown, 410 if removed, 503 if another
+/// operation on it does not finish in time.
+async fn leased<A: Addon>(shared: &Shared<A>, id: &str) -> Result<(ResourceRecord, KeyGuard), AddonError> {
     let unknown = || AddonError::not_found(format!("No add-on resource `{id}` exists here."));
     if check_resource_id("id", id).is_err() {
         return Err(unknown());
     }
-    let uuid = shared.registry.find(id).ok_or_else(unknown)?.uuid;
-    let lock = shared.registry.lock(&uuid).await;
-    // Read again under the lock: a deprovision may have finished while this request waited.
-    let resource = shared.registry.find(&uuid).ok_or_else(unknown)?;
-    match resource.state {
-        ResourceState::Provisioned => Ok((resource, lock)),
-        ResourceState::Deprovisioned => Err(gone(&resource.uuid)),
+    let uuid = shared.store.resource(id).await?.ok_or_else(unknown)?.uuid;
+    let local = shared.locks.lock(&uuid).await;
+    let deadline = Instant::now() + shared.lease();
+    loop {
+        let record = shared.store.resource(&uuid).await?.ok_or_else(unknown)?;
+        match record.state {
+            ResourceState::Deprovisioned => return Err(gone(&record.uuid)),
+            ResourceState::Provisioned if shared.store.acquire(&uuid, shared.lease()).await? => {
+                // Read again now that nothing else can change it.
+                let record = shared.store.resource(&uuid).await?.ok_or_else(unknown)?;
+                return Ok((record, local));
+            }
+            // Still provisioning, or another instance holds the lease: wait for it.
+            _ if Instant::now() < deadline => tokio::time::sleep(POLL).await,
+            _ => return Err(in_progress()),
+        }
     }
 }
 
@@ -214,5 +258,12 @@ fn gone(uuid: &str) -> AddonError {
     json::refuse(
         StatusCode::GONE,
         format!("The add-on resource `{uuid}` was deprovisioned; provision a new one instead."),
+    )
+}
+
+/// Another request for the same resource is still running: 503, which Heroku retries.
+fn in_progress() -> AddonError {
+    AddonError::unavailable(
+        "Another request for this add-on resource is still in progress. Please try again.",
     )
 }

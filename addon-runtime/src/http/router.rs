@@ -17,10 +17,8 @@ use crate::{signon, Addon};
 
 pub(crate) fn build<A: Addon>(shared: Arc<Shared<A>>, vendor_routes: Router) -> Router {
     let spec = &A::SPEC;
-    let basic_auth = from_fn_with_state(
-        Arc::new(auth::BasicAuth::new(spec.id, &shared.settings.password)),
-        auth::require,
-    );
+    let basic_auth =
+        from_fn_with_state(Arc::new(auth::BasicAuth::new(spec.id, &shared.settings.password)), auth::require);
     // The same path serves plan change and deprovision (authenticated) and the legacy SSO
     // link (signed by its token instead): auth is layered onto the first two only.
     let resource = put(resources::plan_change::<A>)
@@ -28,10 +26,7 @@ pub(crate) fn build<A: Addon>(shared: Arc<Shared<A>>, vendor_routes: Router) -> 
         .route_layer(basic_auth.clone())
         .get(signon::legacy_get::<A>);
     let heroku = Router::new()
-        .route(
-            spec.base_path,
-            post(resources::provision::<A>).route_layer(basic_auth),
-        )
+        .route(spec.base_path, post(resources::provision::<A>).route_layer(basic_auth))
         .route(&format!("{}/{{id}}", spec.base_path), resource)
         .route(spec.sso_path, post(signon::form_post::<A>))
         .with_state(shared.clone());
@@ -51,10 +46,7 @@ async fn not_found() -> Response {
 }
 
 async fn method_not_allowed() -> Response {
-    json::error(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "This address does not answer to that HTTP method.",
-    )
+    json::error(StatusCode::METHOD_NOT_ALLOWED, "This address does not answer to that HTTP method.")
 }
 
 /// A panic in a vendor method (or anywhere below) ends that request with a JSON 500; the server
@@ -65,10 +57,7 @@ fn panicked(payload: Box<dyn Any + Send + 'static>) -> Response {
         .copied()
         .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("(no message)");
-    tracing::error!(
-        panic = message,
-        "a handler panicked; the request got a 500 and nothing was recorded"
-    );
+    tracing::error!(panic = message, "a handler panicked; the request got a 500 and nothing was recorded");
     json::error(
         StatusCode::INTERNAL_SERVER_ERROR,
         "The add-on failed while handling this request. Please try again.",

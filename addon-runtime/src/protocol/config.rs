@@ -58,10 +58,7 @@ impl Config {
 
     /// The value of a var, if set.
     pub fn get(&self, var: ConfigVar) -> Option<&str> {
-        self.vars
-            .iter()
-            .find(|(v, _)| *v == var)
-            .map(|(_, value)| value.as_str())
+        self.vars.iter().find(|(v, _)| *v == var).map(|(_, value)| value.as_str())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -84,9 +81,7 @@ impl Config {
                 ));
             }
             if var.name().ends_with("_URL") && !is_absolute_url(value) {
-                return Err(format!(
-                    "config var `{var}` must be a full URL with a scheme and a host"
-                ));
+                return Err(format!("config var `{var}` must be a full URL with a scheme and a host"));
             }
         }
         Ok(())
@@ -99,9 +94,7 @@ fn is_absolute_url(value: &str) -> bool {
         return false;
     };
     let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-        && scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
     let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let host = host.rsplit_once('@').map_or(host, |(_userinfo, host)| host);
     scheme_ok && !host.is_empty() && !value.chars().any(char::is_whitespace)
@@ -110,9 +103,7 @@ fn is_absolute_url(value: &str) -> bool {
 /// Values are secrets (credentials in URLs), so `Debug` shows only the names.
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set()
-            .entries(self.vars.iter().map(|(var, _)| var))
-            .finish()
+        f.debug_set().entries(self.vars.iter().map(|(var, _)| var)).finish()
     }
 }
 
@@ -128,8 +119,7 @@ impl Serialize for Config {
 
 impl<const N: usize> From<[(ConfigVar, String); N]> for Config {
     fn from(vars: [(ConfigVar, String); N]) -> Self {
-        vars.into_iter()
-            .fold(Config::new(), |config, (var, value)| config.set(var, value))
+        vars.into_iter().fold(Config::new(), |config, (var, value)| config.set(var, value))
     }
 }
 
@@ -142,10 +132,8 @@ mod tests {
 
     #[test]
     fn set_replaces_and_keeps_order() {
-        let config = Config::new()
-            .set(URL, "https://a.example")
-            .set(TOKEN, "t")
-            .set(URL, "https://b.example");
+        let config =
+            Config::new().set(URL, "https://a.example").set(TOKEN, "t").set(URL, "https://b.example");
         assert_eq!(
             serde_json::to_string(&config).unwrap(),
             r#"{"ACME_URL":"https://b.example","ACME_TOKEN":"t"}"#
@@ -155,19 +143,10 @@ mod tests {
     #[test]
     fn check_refuses_undeclared_names_and_bad_urls() {
         let declared = ["ACME_URL", "ACME_TOKEN"];
-        assert!(Config::new()
-            .set(URL, "postgres://u:p@db.example:5432/x")
-            .check(&declared)
-            .is_ok());
-        assert!(Config::new()
-            .set(URL, "db.example")
-            .check(&declared)
-            .is_err());
+        assert!(Config::new().set(URL, "postgres://u:p@db.example:5432/x").check(&declared).is_ok());
+        assert!(Config::new().set(URL, "db.example").check(&declared).is_err());
         assert!(Config::new().set(URL, "https://").check(&declared).is_err());
-        assert!(Config::new()
-            .set(ConfigVar::new("OTHER_URL"), "https://x")
-            .check(&declared)
-            .is_err());
+        assert!(Config::new().set(ConfigVar::new("OTHER_URL"), "https://x").check(&declared).is_err());
     }
 
     #[test]

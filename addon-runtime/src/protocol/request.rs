@@ -86,16 +86,8 @@ pub struct PlanChangeRequest {
 }
 
 impl PlanChangeRequest {
-    pub fn new(
-        uuid: impl Into<String>,
-        plan: impl Into<String>,
-        previous_plan: impl Into<String>,
-    ) -> Self {
-        Self {
-            uuid: uuid.into(),
-            plan: plan.into(),
-            previous_plan: previous_plan.into(),
-        }
+    pub fn new(uuid: impl Into<String>, plan: impl Into<String>, previous_plan: impl Into<String>) -> Self {
+        Self { uuid: uuid.into(), plan: plan.into(), previous_plan: previous_plan.into() }
     }
 }
 
@@ -110,10 +102,7 @@ pub struct DeprovisionRequest {
 
 impl DeprovisionRequest {
     pub fn new(uuid: impl Into<String>, plan: impl Into<String>) -> Self {
-        Self {
-            uuid: uuid.into(),
-            plan: plan.into(),
-        }
+        Self { uuid: uuid.into(), plan: plan.into() }
     }
 }
 
@@ -143,15 +132,11 @@ fn options_as_strings<'de, D: Deserializer<'de>>(
 pub(crate) fn check_resource_id(field: &str, id: &str) -> Result<(), String> {
     let valid = !id.is_empty()
         && id.len() <= 128
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
     if valid {
         Ok(())
     } else {
-        Err(format!(
-            "`{field}` must be a resource id such as `01234567-89ab-cdef-0123-456789abcdef`"
-        ))
+        Err(format!("`{field}` must be a resource id such as `01234567-89ab-cdef-0123-456789abcdef`"))
     }
 }
 
@@ -176,14 +161,8 @@ impl fmt::Debug for ProvisionRequest {
             .field("callback_url", &self.callback_url)
             .field("oauth_grant", &self.oauth_grant)
             .field("options", &self.options)
-            .field(
-                "log_input_url",
-                &self.log_input_url.as_ref().map(|_| "<redacted>"),
-            )
-            .field(
-                "log_drain_token",
-                &self.log_drain_token.as_ref().map(|_| "<redacted>"),
-            )
+            .field("log_input_url", &self.log_input_url.as_ref().map(|_| "<redacted>"))
+            .field("log_drain_token", &self.log_drain_token.as_ref().map(|_| "<redacted>"))
             .field("heroku_id", &self.heroku_id)
             .finish_non_exhaustive()
     }
@@ -223,10 +202,7 @@ mod tests {
         assert_eq!(req.options["n"], "3");
         assert_eq!(req.oauth_grant.as_ref().unwrap().code, "c0de");
         let debug = format!("{req:?}");
-        assert!(
-            !debug.contains("c0de") && !debug.contains("d.0123") && !debug.contains("t.x"),
-            "{debug}"
-        );
+        assert!(!debug.contains("c0de") && !debug.contains("d.0123") && !debug.contains("t.x"), "{debug}");
     }
 
     #[test]

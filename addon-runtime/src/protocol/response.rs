@@ -15,10 +15,7 @@ pub struct Provisioned {
 
 impl Provisioned {
     pub fn new(config: Config) -> Self {
-        Self {
-            config,
-            ..Self::default()
-        }
+        Self { config, ..Self::default() }
     }
 
     /// The id Heroku uses for this resource afterwards. Defaults to Heroku's `uuid`, which is the
@@ -75,9 +72,7 @@ pub struct SsoRedirect {
 
 impl SsoRedirect {
     pub fn to(location: impl Into<String>) -> Self {
-        Self {
-            location: location.into(),
-        }
+        Self { location: location.into() }
     }
 
     pub fn location(&self) -> &str {
@@ -94,9 +89,7 @@ impl SsoRedirect {
         if shaped && !l.chars().any(|c| c.is_control() || c == ' ') {
             Ok(())
         } else {
-            Err(format!(
-                "SSO redirect `{l}` must be a path starting with `/` or an http(s) URL"
-            ))
+            Err(format!("SSO redirect `{l}` must be a path starting with `/` or an http(s) URL"))
         }
     }
 }
@@ -124,19 +117,10 @@ pub(crate) struct PlanChangeBody<'a> {
 /// `https://...` or `syslog://...` with no white space, as kensa required of `log_drain_url`;
 /// plain `http://` is let through in development, where the service has no certificate.
 pub(crate) fn check_log_drain_url(url: &str, mode: crate::Mode) -> Result<(), String> {
-    let plain_http = if mode == crate::Mode::Development {
-        url.strip_prefix("http://")
-    } else {
-        None
-    };
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("syslog://"))
-        .or(plain_http);
+    let plain_http = if mode == crate::Mode::Development { url.strip_prefix("http://") } else { None };
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("syslog://")).or(plain_http);
     match rest {
         Some(rest) if !rest.is_empty() && !url.chars().any(char::is_whitespace) => Ok(()),
-        _ => Err(format!(
-            "log_drain_url `{url}` must be an https:// or syslog:// URL"
-        )),
+        _ => Err(format!("log_drain_url `{url}` must be an https:// or syslog:// URL")),
     }
 }

@@ -22,14 +22,7 @@ pub struct SsoLogin {
 impl SsoLogin {
     /// A login with no user details; for tests.
     pub fn new(uuid: impl Into<String>, plan: impl Into<String>, token: TokenKind) -> Self {
-        Self {
-            uuid: uuid.into(),
-            plan: plan.into(),
-            token,
-            user: None,
-            app: None,
-            owning_app: None,
-        }
+        Self { uuid: uuid.into(), plan: plan.into(), token, user: None, app: None, owning_app: None }
     }
 }
 

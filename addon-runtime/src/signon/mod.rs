@@ -13,9 +13,9 @@ use axum::response::{IntoResponse, Response};
 
 use crate::app::Shared;
 use crate::http::{json, vendor};
-use crate::registry::State as ResourceState;
 use crate::session::{cookie_header, unix_now};
-use crate::{Addon, SsoLogin};
+use crate::store::ResourceState;
+use crate::{Addon, AddonError, SsoLogin};
 use token::{Refusal, Rules, SsoParams};
 
 /// The cookie Heroku's legacy navigation header read.
@@ -27,10 +27,7 @@ pub(crate) async fn form_post<A: Addon>(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let essence = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let essence = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if !essence
         .split(';')
         .next()
@@ -45,16 +42,11 @@ pub(crate) async fn form_post<A: Addon>(
     }
     let body = match body {
         Ok(body) => body,
-        Err(rejection) => {
-            return json::error(rejection.status(), "The sign-in form could not be read.")
-        }
+        Err(rejection) => return json::error(rejection.status(), "The sign-in form could not be read."),
     };
     match serde_urlencoded::from_bytes::<SsoParams>(&body) {
         Ok(params) => login(&shared, params, StatusCode::SEE_OTHER).await,
-        Err(e) => json::error(
-            StatusCode::BAD_REQUEST,
-            &format!("The sign-in form is not valid: {e}."),
-        ),
+        Err(e) => json::error(StatusCode::BAD_REQUEST, &format!("The sign-in form is not valid: {e}.")),
     }
 }
 
@@ -64,16 +56,12 @@ pub(crate) async fn legacy_get<A: Addon>(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let mut params =
-        match serde_urlencoded::from_str::<SsoParams>(query.as_deref().unwrap_or_default()) {
-            Ok(params) => params,
-            Err(e) => {
-                return json::error(
-                    StatusCode::BAD_REQUEST,
-                    &format!("The sign-in link is not valid: {e}."),
-                )
-            }
-        };
+    let mut params = match serde_urlencoded::from_str::<SsoParams>(query.as_deref().unwrap_or_default()) {
+        Ok(params) => params,
+        Err(e) => {
+            return json::error(StatusCode::BAD_REQUEST, &format!("The sign-in link is not valid: {e}."))
+        }
+    };
     // The path names the resource; a query that names another one is refused by the token check.
     params.id.get_or_insert_with(|| id.clone());
     params.resource_id.get_or_insert(id);
@@ -83,6 +71,14 @@ pub(crate) async fn legacy_get<A: Addon>(
 /// Verifies the token, then the resource, then lets the vendor choose the landing page.
 /// Redirects with 303 after a post (302 after a GET), never 307, which would re-post the form.
 async fn login<A: Addon>(shared: &Shared<A>, params: SsoParams, redirect: StatusCode) -> Response {
+    login_checked(shared, params, redirect).await.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn login_checked<A: Addon>(
+    shared: &Shared<A>,
+    params: SsoParams,
+    redirect: StatusCode,
+) -> Result<Response, AddonError> {
     let settings = &shared.settings;
     let rules = Rules {
         salt: &settings.sso_salt,
@@ -90,21 +86,14 @@ async fn login<A: Addon>(shared: &Shared<A>, params: SsoParams, redirect: Status
         window: settings.sso_window,
         user_scoped: settings.user_scoped_token,
     };
-    let verified = match token::verify(&params, &rules) {
-        Ok(verified) => verified,
-        Err(refusal) => return refuse(&refusal),
-    };
-    let Some(resource) = shared.registry.find(&verified.resource) else {
-        return json::error(
-            StatusCode::NOT_FOUND,
-            "This add-on resource does not exist here.",
-        );
-    };
-    if resource.state == ResourceState::Deprovisioned {
-        return json::error(
-            StatusCode::FORBIDDEN,
-            "This add-on has been removed; there is nothing to sign in to.",
-        );
+    let verified = token::verify(&params, &rules).map_err(|refusal| refuse(&refusal))?;
+    let resource = shared
+        .store
+        .resource(&verified.resource)
+        .await?
+        .ok_or_else(|| AddonError::not_found("This add-on resource does not exist here."))?;
+    if resource.state != ResourceState::Provisioned {
+        return Err(AddonError::forbidden("This add-on has been removed; there is nothing to sign in to."));
     }
     let login = SsoLogin {
         uuid: resource.uuid.clone(),
@@ -114,17 +103,11 @@ async fn login<A: Addon>(shared: &Shared<A>, params: SsoParams, redirect: Status
         app: params.app.or(params.context_app).or(params.attached_app),
         owning_app: params.owning_app,
     };
-    let target = match vendor::call(settings.handler_timeout, "sso", shared.addon.sso(login)).await
-    {
-        Ok(target) => target,
-        Err(error) => return error.into_response(),
-    };
-    if let Err(problem) = target.check() {
-        return vendor::bug("sso", &problem);
-    }
-    let Ok(location) = HeaderValue::from_str(target.location()) else {
-        return vendor::bug("sso", "the redirect is not a valid header value");
-    };
+    let addon = shared.addon.clone();
+    let target = vendor::call(settings.handler_timeout, "sso", async move { addon.sso(login).await }).await?;
+    target.check().map_err(|problem| vendor::bug("sso", &problem))?;
+    let location = HeaderValue::from_str(target.location())
+        .map_err(|_| vendor::bug("sso", "the redirect is not a valid header value"))?;
     let user = verified.user.as_ref();
     let session = shared.sessions.issue(
         &resource.uuid,
@@ -142,19 +125,16 @@ async fn login<A: Addon>(shared: &Shared<A>, params: SsoParams, redirect: Status
         );
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    Ok(response)
 }
 
-fn refuse(refusal: &Refusal) -> Response {
+fn refuse(refusal: &Refusal) -> AddonError {
     tracing::info!(reason = ?refusal, "SSO login refused");
-    json::error(StatusCode::FORBIDDEN, refusal.user_message())
+    AddonError::forbidden(refusal.user_message())
 }
-
 /// Nav data is URL-safe base64; anything else is not copied into a header.
 fn is_cookie_safe(value: &str) -> bool {
     !value.is_empty()
         && value.len() <= 4096
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_=+/".contains(c))
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || "-_=+/".contains(c))
 }

@@ -71,11 +71,7 @@ pub(crate) struct Rules<'a> {
 
 /// Checks the timestamp window, then the strongest token the form carries.
 pub(crate) fn verify(params: &SsoParams, rules: &Rules<'_>) -> Result<Verified, Refusal> {
-    let timestamp = params
-        .timestamp
-        .as_deref()
-        .map(str::trim)
-        .ok_or(Refusal::MissingTimestamp)?;
+    let timestamp = params.timestamp.as_deref().map(str::trim).ok_or(Refusal::MissingTimestamp)?;
     let seconds: u64 = timestamp.parse().map_err(|_| Refusal::BadTimestamp)?;
     let window = rules.window.as_secs();
     if seconds + window < rules.now_unix {
@@ -86,19 +82,12 @@ pub(crate) fn verify(params: &SsoParams, rules: &Rules<'_>) -> Result<Verified, 
     }
     let salt = rules.salt;
     let user = || {
-        (params.email.is_some() || params.user_id.is_some()).then(|| SsoUser {
-            email: params.email.clone(),
-            id: params.user_id.clone(),
-        })
+        (params.email.is_some() || params.user_id.is_some())
+            .then(|| SsoUser { email: params.email.clone(), id: params.user_id.clone() })
     };
 
-    if let (Some(token), UserScopedToken::Verify) =
-        (&params.user_scoped_resource_token, rules.user_scoped)
-    {
-        let uuid = params
-            .resource_id
-            .as_deref()
-            .ok_or(Refusal::WrongToken(TokenKind::UserScoped))?;
+    if let (Some(token), UserScopedToken::Verify) = (&params.user_scoped_resource_token, rules.user_scoped) {
+        let uuid = params.resource_id.as_deref().ok_or(Refusal::WrongToken(TokenKind::UserScoped))?;
         let user_id = params.user_id.as_deref().unwrap_or_default();
         let email = params.email.as_deref().unwrap_or_default();
         let expected = sha256_hex(&format!("{uuid}:{salt}:{timestamp}:{user_id}:{email}"));
@@ -176,15 +165,8 @@ mod tests {
 
     #[test]
     fn the_documented_test_vector() {
-        assert_eq!(
-            sha1_hex(&format!("123:{SALT}:1267597772")),
-            "bb466eb1d6bc345d11072c3cd25c311f21be130d"
-        );
-        let ok = verify(
-            &legacy("123", NOW, "bb466eb1d6bc345d11072c3cd25c311f21be130d"),
-            &rules(),
-        )
-        .unwrap();
+        assert_eq!(sha1_hex(&format!("123:{SALT}:1267597772")), "bb466eb1d6bc345d11072c3cd25c311f21be130d");
+        let ok = verify(&legacy("123", NOW, "bb466eb1d6bc345d11072c3cd25c311f21be130d"), &rules()).unwrap();
         assert_eq!((ok.resource.as_str(), ok.kind), ("123", TokenKind::Legacy));
         let upper = legacy("123", NOW, "BB466EB1D6BC345D11072C3CD25C311F21BE130D");
         assert!(verify(&upper, &rules()).is_ok());
@@ -230,40 +212,19 @@ mod tests {
 
         // A forged email breaks the user-scoped token even though the resource token still holds.
         params.email = Some("mallory@example.com".into());
-        assert_eq!(
-            verify(&params, &rules()).unwrap_err(),
-            Refusal::WrongToken(TokenKind::UserScoped)
-        );
+        assert_eq!(verify(&params, &rules()).unwrap_err(), Refusal::WrongToken(TokenKind::UserScoped));
 
         // Unless the vendor chose to ignore user-scoped tokens.
-        let ignoring = Rules {
-            user_scoped: UserScopedToken::Ignore,
-            ..rules()
-        };
-        assert_eq!(
-            verify(&params, &ignoring).unwrap().kind,
-            TokenKind::Resource
-        );
+        let ignoring = Rules { user_scoped: UserScopedToken::Ignore, ..rules() };
+        assert_eq!(verify(&params, &ignoring).unwrap().kind, TokenKind::Resource);
     }
 
     #[test]
     fn missing_pieces_are_refused() {
-        assert_eq!(
-            verify(&SsoParams::default(), &rules()).unwrap_err(),
-            Refusal::MissingTimestamp
-        );
-        let no_token = SsoParams {
-            timestamp: Some(NOW.to_string()),
-            ..SsoParams::default()
-        };
+        assert_eq!(verify(&SsoParams::default(), &rules()).unwrap_err(), Refusal::MissingTimestamp);
+        let no_token = SsoParams { timestamp: Some(NOW.to_string()), ..SsoParams::default() };
         assert_eq!(verify(&no_token, &rules()).unwrap_err(), Refusal::NoToken);
-        let bad_ts = SsoParams {
-            timestamp: Some("soon".into()),
-            ..SsoParams::default()
-        };
-        assert_eq!(
-            verify(&bad_ts, &rules()).unwrap_err(),
-            Refusal::BadTimestamp
-        );
+        let bad_ts = SsoParams { timestamp: Some("soon".into()), ..SsoParams::default() };
+        assert_eq!(verify(&bad_ts, &rules()).unwrap_err(), Refusal::BadTimestamp);
     }
 }

@@ -3,16 +3,18 @@
 //! Provisioning creates a tenant with its own API token and log drain; Heroku sets
 //! `ACME_LOGS_URL` and `ACME_LOGS_TOKEN` on the app and drains the app's logs to us; users
 //! reach their tenant's dashboard through Heroku SSO.
+//!
+//! The example keeps no table of its own: the runtime's registry already records each
+//! resource's plan, config (the token among it) and drain token, durably.
 
 mod pages;
-mod tenants;
 
 use std::sync::Arc;
 
 use addon_runtime::prelude::*;
+use addon_runtime::Store;
 
 pub use pages::routes;
-pub use tenants::{Tenant, Tenants};
 
 /// The plans Acme Logs sells, cheapest first.
 pub const PLANS: [&str; 3] = ["test", "basic", "pro"];
@@ -21,20 +23,18 @@ pub const PLANS: [&str; 3] = ["test", "basic", "pro"];
 #[derive(Debug)]
 pub struct Logs {
     public_url: String,
-    tenants: Tenants,
+    store: Store,
 }
 
 impl Logs {
-    /// `public_url` is the origin apps and browsers reach this service at.
-    pub fn new(public_url: impl Into<String>) -> Self {
-        Self {
-            public_url: public_url.into(),
-            tenants: Tenants::default(),
-        }
+    /// `public_url` is the origin apps and browsers reach this service at; `store` is the
+    /// runtime's registry, where the tenants live.
+    pub fn new(public_url: impl Into<String>, store: Store) -> Self {
+        Self { public_url: public_url.into(), store }
     }
 
-    pub fn tenants(&self) -> &Tenants {
-        &self.tenants
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     fn check_plan(plan: &str) -> Result<(), AddonError> {
@@ -61,17 +61,10 @@ impl Logs {
     #[provision]
     async fn provision(&self, request: ProvisionRequest) -> Result<Provisioned, AddonError> {
         Self::check_plan(&request.plan)?;
-        let tenant = self.tenants.create(
-            &request.uuid,
-            &request.plan,
-            request.log_drain_token.as_deref(),
-        );
+        // The token is recorded with the config: the registry is this add-on's tenant table.
         let config = Config::new()
-            .set(
-                Self::ACME_LOGS_URL,
-                format!("{}/api/tenants/{}", self.public_url, tenant.uuid),
-            )
-            .set(Self::ACME_LOGS_TOKEN, tenant.api_token.clone());
+            .set(Self::ACME_LOGS_URL, format!("{}/api/tenants/{}", self.public_url, request.uuid))
+            .set(Self::ACME_LOGS_TOKEN, addon_runtime::random_secret());
         Ok(Provisioned::new(config)
             .with_log_drain_url(format!("{}/drain", self.public_url))
             .with_message("Your logs will appear on the Acme Logs dashboard within seconds."))
@@ -80,30 +73,19 @@ impl Logs {
     #[plan_change]
     async fn change_plan(&self, request: PlanChangeRequest) -> Result<PlanChanged, AddonError> {
         Self::check_plan(&request.plan)?;
-        if !self.tenants.set_plan(&request.uuid, &request.plan) {
-            return Err(AddonError::not_found(
-                "This Acme Logs tenant no longer exists.",
-            ));
-        }
-        Ok(PlanChanged::new().with_message(format!(
-            "Moved from {} to {}.",
-            request.previous_plan, request.plan
-        )))
+        Ok(PlanChanged::new()
+            .with_message(format!("Moved from {} to {}.", request.previous_plan, request.plan)))
     }
 
     #[deprovision]
-    async fn deprovision(&self, request: DeprovisionRequest) -> Result<(), AddonError> {
-        self.tenants.remove(&request.uuid);
+    async fn deprovision(&self, _request: DeprovisionRequest) -> Result<(), AddonError> {
+        // The runtime marks the resource removed; a real service would delete its logs here.
         Ok(())
     }
 
     #[sso]
-    async fn sign_in(&self, login: SsoLogin) -> Result<SsoRedirect, AddonError> {
-        if self.tenants.get(&login.uuid).is_none() {
-            return Err(AddonError::not_found(
-                "This Acme Logs tenant no longer exists.",
-            ));
-        }
+    async fn sign_in(&self, _login: SsoLogin) -> Result<SsoRedirect, AddonError> {
+        // The runtime has checked the token and that the resource is live.
         Ok(SsoRedirect::to("/dashboard"))
     }
 }

@@ -7,14 +7,11 @@ use axum::routing::get;
 use axum::Router;
 
 use crate::{Shared, PLANS};
-use addon_runtime::Session;
+use addon_runtime::{AddonError, ResourceState, Session};
 
 /// The example's own routes, to pass to `App::with_routes`.
 pub fn routes(logs: Shared) -> Router {
-    Router::new()
-        .route("/", get(front))
-        .route("/dashboard", get(dashboard))
-        .with_state(logs)
+    Router::new().route("/", get(front)).route("/dashboard", get(dashboard)).with_state(logs)
 }
 
 async fn front() -> Html<String> {
@@ -26,26 +23,22 @@ async fn front() -> Html<String> {
     ))
 }
 
-async fn dashboard(State(logs): State<Shared>, session: Session) -> Response {
-    let Some(tenant) = logs.tenants().get(session.uuid()) else {
-        return (
+async fn dashboard(State(logs): State<Shared>, session: Session) -> Result<Response, AddonError> {
+    let tenant = logs.store().resource(session.uuid()).await?;
+    let Some(tenant) = tenant.filter(|t| t.state == ResourceState::Provisioned) else {
+        return Ok((
             StatusCode::NOT_FOUND,
             Html(page("Not found", "<h1>This add-on no longer exists.</h1>")),
         )
-            .into_response();
+            .into_response());
     };
-    let who = session.email().map_or_else(
-        || "Signed in through Heroku".to_owned(),
-        |e| format!("Signed in as {}", escape(e)),
-    );
+    let who = session
+        .email()
+        .map_or_else(|| "Signed in through Heroku".to_owned(), |e| format!("Signed in as {}", escape(e)));
     let plans: String = PLANS
         .iter()
         .map(|p| {
-            let class = if *p == tenant.plan {
-                " class=\"current\""
-            } else {
-                ""
-            };
+            let class = if *p == tenant.plan { " class=\"current\"" } else { "" };
             format!("<li{class}>{}</li>", escape(p))
         })
         .collect();
@@ -58,7 +51,7 @@ async fn dashboard(State(logs): State<Shared>, session: Session) -> Response {
         uuid = escape(&tenant.uuid),
         plan = escape(&tenant.plan),
     );
-    Html(page("Acme Logs dashboard", &body)).into_response()
+    Ok(Html(page("Acme Logs dashboard", &body)).into_response())
 }
 
 fn page(title: &str, body: &str) -> String {

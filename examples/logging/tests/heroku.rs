@@ -23,16 +23,22 @@ impl Drop for Example {
     }
 }
 
-/// Starts the binary with no configuration but a free port, and waits for its "listening" line.
-fn start_example() -> Example {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+/// A registry file of this test's own, under the workspace's `target/`.
+fn fresh_database() -> String {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/test-databases");
+    std::fs::create_dir_all(dir).unwrap();
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    format!("sqlite://{dir}/acme-logs-{nanos}.db")
+}
+
+/// Starts the binary with no configuration but a free port and its registry, and waits for its
+/// "listening" line.
+fn start_example(database_url: &str) -> Example {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_acme-logs"))
         .env_clear()
         .env("PORT", port.to_string())
+        .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -47,35 +53,25 @@ fn start_example() -> Example {
             }
         }
     });
-    let example = Example {
-        child,
-        origin: format!("http://127.0.0.1:{port}"),
-    };
-    rx.recv_timeout(Duration::from_secs(20))
-        .expect("the example prints its listening line");
+    let example = Example { child, origin: format!("http://127.0.0.1:{port}") };
+    rx.recv_timeout(Duration::from_secs(20)).expect("the example prints its listening line");
     example
 }
 
 fn manifest() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/addon-manifest.json");
-    serde_json::from_str(&std::fs::read_to_string(path).expect("cargo build wrote the manifest"))
-        .unwrap()
+    serde_json::from_str(&std::fs::read_to_string(path).expect("cargo build wrote the manifest")).unwrap()
 }
 
 /// The manifest's test URL, moved to the port this run listens on.
 fn at(example: &Example, test_url: &Value) -> String {
     let url = test_url.as_str().unwrap();
-    let path = url
-        .strip_prefix("http://127.0.0.1:5000")
-        .expect("test URLs point at the default port");
+    let path = url.strip_prefix("http://127.0.0.1:5000").expect("test URLs point at the default port");
     format!("{}{path}", example.origin)
 }
 
 fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -83,37 +79,25 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn form(pairs: &[(&str, String)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={}", v.replace('@', "%40")))
-        .collect::<Vec<_>>()
-        .join("&")
+    pairs.iter().map(|(k, v)| format!("{k}={}", v.replace('@', "%40"))).collect::<Vec<_>>().join("&")
 }
 
 #[tokio::test]
 async fn heroku_from_the_manifest_against_the_running_example() {
     let manifest = manifest();
-    let (id, api) = (
-        manifest["id"].as_str().unwrap().to_owned(),
-        &manifest["api"],
-    );
-    let (password, salt) = (
-        api["password"].as_str().unwrap().to_owned(),
-        api["sso_salt"].as_str().unwrap().to_owned(),
-    );
+    let (id, api) = (manifest["id"].as_str().unwrap().to_owned(), &manifest["api"]);
+    let (password, salt) =
+        (api["password"].as_str().unwrap().to_owned(), api["sso_salt"].as_str().unwrap().to_owned());
     assert_eq!(password.len(), 32);
     assert_eq!(api["version"], "3");
     assert_eq!(api["requires"], json!(["syslog_drain"]));
     let parsed = addon_runtime::Manifest::from_json(&manifest.to_string()).unwrap();
     assert!(parsed.problems().is_empty(), "{:?}", parsed.problems());
 
-    let example = start_example();
+    let example = start_example(&fresh_database());
     let base = at(&example, &api["test"]["base_url"]);
     let sso_url = at(&example, &api["test"]["sso_url"]);
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let heroku = |method: Method, url: String| {
         client
             .request(method, url)
@@ -147,57 +131,31 @@ async fn heroku_from_the_manifest_against_the_running_example() {
         "options": {}, "plan": "basic", "region": "amazon-web-services::us-east-1", "uuid": uuid,
         "log_drain_token": "d.7a1b2c3d-0000-4000-8000-000000000001"
     });
-    let response = heroku(Method::POST, base.clone())
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
+    let response = heroku(Method::POST, base.clone()).body(body.to_string()).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let provisioned: Value = response.json().await.unwrap();
     assert_eq!(provisioned["id"], uuid);
-    let declared: Vec<&str> = api["config_vars"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
+    let declared: Vec<&str> =
+        api["config_vars"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     let config = provisioned["config"].as_object().unwrap();
     assert_eq!(config.len(), declared.len());
     for (name, value) in config {
         assert!(declared.contains(&name.as_str()), "{name} is declared");
         assert!(value.is_string(), "{name} is a string");
     }
-    assert!(config["ACME_LOGS_URL"]
-        .as_str()
-        .unwrap()
-        .starts_with(&example.origin));
-    assert!(provisioned["log_drain_url"]
-        .as_str()
-        .unwrap()
-        .ends_with("/drain"));
+    assert!(config["ACME_LOGS_URL"].as_str().unwrap().starts_with(&example.origin));
+    assert!(provisioned["log_drain_url"].as_str().unwrap().ends_with("/drain"));
 
     // 200 on plan change (and on the same plan again).
-    let response = heroku(Method::PUT, format!("{base}/{uuid}"))
-        .body(r#"{"plan":"pro"}"#)
-        .send()
-        .await
-        .unwrap();
+    let response =
+        heroku(Method::PUT, format!("{base}/{uuid}")).body(r#"{"plan":"pro"}"#).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(
-        response.json::<Value>().await.unwrap()["message"],
-        "Moved from basic to pro."
-    );
-    let response = heroku(Method::PUT, format!("{base}/{uuid}"))
-        .body(r#"{"plan":"pro"}"#)
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(response.json::<Value>().await.unwrap()["message"], "Moved from basic to pro.");
+    let response =
+        heroku(Method::PUT, format!("{base}/{uuid}")).body(r#"{"plan":"pro"}"#).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let response = heroku(Method::PUT, format!("{base}/{uuid}"))
-        .body(r#"{"plan":"platinum"}"#)
-        .send()
-        .await
-        .unwrap();
+    let response =
+        heroku(Method::PUT, format!("{base}/{uuid}")).body(r#"{"plan":"platinum"}"#).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     // 303 with a session cookie for each token kind, and the dashboard opens with it.
@@ -213,9 +171,7 @@ async fn heroku_from_the_manifest_against_the_running_example() {
             ("resource_id", uuid.to_owned()),
             (
                 "user_scoped_resource_token",
-                hex(&Sha256::digest(
-                    format!("{uuid}:{salt}:{ts}:u-1:dev@acme.example").as_bytes(),
-                )),
+                hex(&Sha256::digest(format!("{uuid}:{salt}:{ts}:u-1:dev@acme.example").as_bytes())),
             ),
             ("timestamp", ts.clone()),
             ("user_id", "u-1".to_owned()),
@@ -237,13 +193,7 @@ async fn heroku_from_the_manifest_against_the_running_example() {
             .unwrap();
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{:?}", pairs[1].0);
         let location = response.headers()["location"].to_str().unwrap().to_owned();
-        let cookie = response.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
+        let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
         assert!(cookie.starts_with("addon_session="));
         let page = client
             .get(format!("{}{location}", example.origin))
@@ -267,12 +217,7 @@ async fn heroku_from_the_manifest_against_the_running_example() {
         sha1(format!("{uuid}:{salt}:{}", now() + 600)),
         sha1(format!("{other}:{salt}:{ts}")),
     ];
-    let stamps = [
-        ts.clone(),
-        (now() - 600).to_string(),
-        (now() + 600).to_string(),
-        ts.clone(),
-    ];
+    let stamps = [ts.clone(), (now() - 600).to_string(), (now() + 600).to_string(), ts.clone()];
     for (token, stamp) in refused.iter().zip(&stamps) {
         let pairs = [
             ("resource_id", uuid.to_owned()),
@@ -290,14 +235,8 @@ async fn heroku_from_the_manifest_against_the_running_example() {
     }
 
     // 204 on deprovision, then 410.
-    let response = heroku(Method::DELETE, format!("{base}/{uuid}"))
-        .send()
-        .await
-        .unwrap();
+    let response = heroku(Method::DELETE, format!("{base}/{uuid}")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    let response = heroku(Method::DELETE, format!("{base}/{uuid}"))
-        .send()
-        .await
-        .unwrap();
+    let response = heroku(Method::DELETE, format!("{base}/{uuid}")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::GONE);
 }

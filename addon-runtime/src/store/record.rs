@@ -1,0 +1,103 @@
+use std::collections::BTreeMap;
+use std::fmt;
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+/// Where a resource is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResourceState {
+    /// A provision is under way (or its process died; the claim then expires).
+    Provisioning,
+    Provisioned,
+    /// Removed; Heroku's calls for it get 410.
+    Deprovisioned,
+}
+
+impl ResourceState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Provisioning => "provisioning",
+            Self::Provisioned => "provisioned",
+            Self::Deprovisioned => "deprovisioned",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, sqlx::Error> {
+        match text {
+            "provisioning" => Ok(Self::Provisioning),
+            "provisioned" => Ok(Self::Provisioned),
+            "deprovisioned" => Ok(Self::Deprovisioned),
+            other => Err(sqlx::Error::Decode(format!("unknown resource state `{other}`").into())),
+        }
+    }
+}
+
+/// The runtime's record of one add-on resource.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct ResourceRecord {
+    /// Heroku's uuid: the key.
+    pub uuid: String,
+    /// The id returned to Heroku (the uuid unless the vendor chose another).
+    pub id: String,
+    pub plan: String,
+    pub state: ResourceState,
+    pub region: Option<String>,
+    pub name: Option<String>,
+    pub callback_url: Option<String>,
+    /// Identifies the resource's log drain traffic (`Logplex-Drain-Token`).
+    pub log_drain_token: Option<String>,
+    pub options: BTreeMap<String, String>,
+    /// The config vars as last returned to Heroku.
+    pub config: BTreeMap<String, String>,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// The provision answer's body, replayed to Heroku's re-deliveries.
+    pub(crate) response: Option<String>,
+}
+
+impl ResourceRecord {
+    /// The value of a config var as last set.
+    pub fn config_var(&self, name: &str) -> Option<&str> {
+        self.config.get(name).map(String::as_str)
+    }
+}
+
+// Config values and drain tokens are credentials: `Debug` names them only.
+impl fmt::Debug for ResourceRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResourceRecord")
+            .field("uuid", &self.uuid)
+            .field("id", &self.id)
+            .field("plan", &self.plan)
+            .field("state", &self.state)
+            .field("region", &self.region)
+            .field("name", &self.name)
+            .field("config", &self.config.keys().collect::<Vec<_>>())
+            .field("log_drain_token", &self.log_drain_token.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+pub(super) fn from_row(row: &AnyRow) -> Result<ResourceRecord, sqlx::Error> {
+    let uuid: String = row.try_get("uuid")?;
+    let id: Option<String> = row.try_get("id")?;
+    let state: String = row.try_get("state")?;
+    Ok(ResourceRecord {
+        id: id.unwrap_or_else(|| uuid.clone()),
+        uuid,
+        plan: row.try_get("plan")?,
+        state: ResourceState::parse(&state)?,
+        region: row.try_get("region")?,
+        name: row.try_get("name")?,
+        callback_url: row.try_get("callback_url")?,
+        log_drain_token: row.try_get("log_drain_token")?,
+        options: super::json_map(row, "options")?,
+        config: super::json_map(row, "config")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        response: row.try_get("response")?,
+    })
+}
