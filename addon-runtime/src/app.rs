@@ -23,7 +23,13 @@ impl<A> Shared<A> {
     /// How long one operation may hold a resource: the vendor's time limit and a margin for the
     /// database work around it. A lease older than this was left by a process that died.
     pub(crate) fn lease(&self) -> std::time::Duration {
-        self.settings.handler_timeout + std::time::Duration::from_secs(5)
+        self.settings.handler_timeout + std::time::Duration::from_secs(2)
+    }
+
+    /// How long a request waits for another one's claim or lease on the same resource: long
+    /// enough to outlast the lease of a process that died holding it, and then take over.
+    pub(crate) fn patience(&self) -> std::time::Duration {
+        self.lease() * 2
     }
 }
 

@@ -26,6 +26,37 @@ pub struct TestAddon {
     pub sso_logins: AtomicUsize,
     /// The token kind and user email of the last SSO login.
     pub last_login: std::sync::Mutex<Option<(TokenKind, Option<String>)>>,
+    /// When each plan change and deprovision ran (unix nanoseconds, start and end), to prove
+    /// that calls for one resource never overlap.
+    pub spans: std::sync::Mutex<Vec<(u128, u128)>>,
+}
+
+/// Records the span of a vendor call when dropped.
+struct Span<'a> {
+    spans: &'a std::sync::Mutex<Vec<(u128, u128)>>,
+    start: u128,
+}
+
+impl<'a> Span<'a> {
+    fn enter(spans: &'a std::sync::Mutex<Vec<(u128, u128)>>) -> Self {
+        Span { spans, start: unix_nanos() }
+    }
+}
+
+impl Drop for Span<'_> {
+    fn drop(&mut self) {
+        self.spans.lock().unwrap().push((self.start, unix_nanos()));
+    }
+}
+
+pub fn unix_nanos() -> u128 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos()
+}
+
+/// Whether any two spans overlap.
+pub fn overlapping(spans: &mut [(u128, u128)]) -> bool {
+    spans.sort_unstable();
+    spans.windows(2).any(|pair| pair[1].0 < pair[0].1)
 }
 
 fn count(counter: &AtomicUsize) {
@@ -79,6 +110,10 @@ impl TestAddon {
     #[plan_change]
     async fn plan_change(&self, request: PlanChangeRequest) -> Result<PlanChanged, AddonError> {
         count(&self.plan_changes);
+        let _span = Span::enter(&self.spans);
+        if request.plan == "slow" {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
         misbehave(&request.plan)?;
         let config = Config::new().set(Self::TEST_ADDON_TOKEN, format!("token-{}", request.plan));
         Ok(PlanChanged::new()
@@ -89,6 +124,8 @@ impl TestAddon {
     #[deprovision]
     async fn deprovision(&self, request: DeprovisionRequest) -> Result<(), AddonError> {
         count(&self.deprovisions);
+        let _span = Span::enter(&self.spans);
+        tokio::time::sleep(Duration::from_millis(20)).await;
         if request.plan == "sticky" {
             return Err(AddonError::new("Export your data before removing the add-on."));
         }
@@ -125,12 +162,27 @@ fn vendor_routes() -> Router {
     Router::new().route("/resources/{uuid}", get(resource_page))
 }
 
-/// A running add-on on a loopback port.
+/// A running add-on on a loopback port, with Heroku's side of the conversation (through
+/// `Deref`, `server.provision(..)` speaks as Heroku does).
 #[derive(Debug)]
 pub struct TestServer {
-    pub url: String,
+    pub heroku: Heroku,
     pub addon: Arc<TestAddon>,
     pub store: Store,
+}
+
+impl std::ops::Deref for TestServer {
+    type Target = Heroku;
+
+    fn deref(&self) -> &Heroku {
+        &self.heroku
+    }
+}
+
+/// Heroku's side: a client that calls an add-on at `url` the way Heroku does.
+#[derive(Debug, Clone)]
+pub struct Heroku {
+    pub url: String,
     pub client: reqwest::Client,
     /// The Basic auth user: the add-on's id.
     pub user: &'static str,
@@ -154,7 +206,14 @@ impl TestServer {
         let addon = Arc::new(TestAddon::default());
         let app = App::new(addon.clone(), settings, store.clone()).expect("valid settings");
         let url = serve(app.with_routes(vendor_routes())).await;
-        Self { url, addon, store, client: client(), user: ID }
+        Self { heroku: Heroku::new(url), addon, store }
+    }
+}
+
+impl Heroku {
+    /// Heroku calling the test add-on at `url`.
+    pub fn new(url: String) -> Self {
+        Heroku { url, client: client(), user: ID }
     }
 
     /// `POST /heroku/resources` with Heroku's credentials and headers.
@@ -387,6 +446,7 @@ pub mod hand_written {
         let settings = Settings::development(super::PASSWORD, super::SALT);
         let app = App::new(Arc::new(Plain), settings, store.clone()).unwrap();
         let url = super::serve(app).await;
-        super::TestServer { url, addon: Arc::default(), store, client: super::client(), user: "plain" }
+        let heroku = super::Heroku { user: "plain", ..super::Heroku::new(url) };
+        super::TestServer { heroku, addon: Arc::default(), store }
     }
 }

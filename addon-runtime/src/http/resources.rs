@@ -57,12 +57,12 @@ async fn provision_once<A: Addon>(
     request: ProvisionRequest,
 ) -> Result<Response, AddonError> {
     let _local = shared.locks.lock(&request.uuid).await;
-    let deadline = Instant::now() + shared.lease();
+    let deadline = Instant::now() + shared.patience();
     loop {
         match shared.store.claim_provision(&request, shared.lease()).await? {
             Claim::Owned => break,
             Claim::Existing(record) => match record.state {
-                ResourceState::Provisioned => return Ok(replay(record)),
+                ResourceState::Provisioned => return Ok(replay(*record)),
                 ResourceState::Deprovisioned => return Err(gone(&record.uuid)),
                 // Another instance is provisioning this uuid right now: wait for its answer.
                 ResourceState::Provisioning if Instant::now() < deadline => tokio::time::sleep(POLL).await,
@@ -237,7 +237,7 @@ async fn leased<A: Addon>(shared: &Shared<A>, id: &str) -> Result<(ResourceRecor
     }
     let uuid = shared.store.resource(id).await?.ok_or_else(unknown)?.uuid;
     let local = shared.locks.lock(&uuid).await;
-    let deadline = Instant::now() + shared.lease();
+    let deadline = Instant::now() + shared.patience();
     loop {
         let record = shared.store.resource(&uuid).await?.ok_or_else(unknown)?;
         match record.state {

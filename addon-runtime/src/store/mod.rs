@@ -66,7 +66,7 @@ pub(crate) enum Claim {
     /// This request holds the claim: it calls the vendor, then completes or abandons it.
     Owned,
     /// The uuid is already known: replay, refuse or wait, depending on its state.
-    Existing(ResourceRecord),
+    Existing(Box<ResourceRecord>),
 }
 
 const COLUMNS: &str =
@@ -198,7 +198,7 @@ impl Store {
             return Ok(Claim::Owned);
         }
         match self.resource_by_uuid(&request.uuid).await? {
-            Some(record) => Ok(Claim::Existing(record)),
+            Some(record) => Ok(Claim::Existing(Box::new(record))),
             // The claim was abandoned between the two statements: claim again.
             None => Box::pin(self.claim_provision(request, lease)).await,
         }

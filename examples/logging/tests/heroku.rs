@@ -240,3 +240,52 @@ async fn heroku_from_the_manifest_against_the_running_example() {
     let response = heroku(Method::DELETE, format!("{base}/{uuid}")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::GONE);
 }
+
+#[tokio::test]
+async fn tenants_survive_a_restart() {
+    let manifest = manifest();
+    let api = &manifest["api"];
+    let (password, salt) =
+        (api["password"].as_str().unwrap().to_owned(), api["sso_salt"].as_str().unwrap().to_owned());
+    let database = fresh_database();
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let uuid = "7c0e2b1a-5d4f-4e3a-9b8c-1d2e3f4a5b6c";
+    let body = json!({"uuid": uuid, "plan": "basic", "log_drain_token": "d.restart", "region": "amazon-web-services::eu-west-1"});
+    let provision = |example: &Example| {
+        client
+            .post(format!("{}/heroku/resources", example.origin))
+            .basic_auth("acme-logs", Some(&password))
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .send()
+    };
+
+    let first = start_example(&database);
+    let recorded = provision(&first).await.unwrap();
+    assert_eq!(recorded.status(), StatusCode::OK);
+    let recorded: Value = recorded.json().await.unwrap();
+    drop(first); // killed
+
+    let second = start_example(&database);
+    let replay = provision(&second).await.unwrap();
+    assert_eq!(replay.status(), StatusCode::OK);
+    let replayed: Value = replay.json().await.unwrap();
+    assert_eq!(replayed, recorded, "the same answer, token included, after the restart");
+
+    let ts = now().to_string();
+    let token = hex(&Sha1::digest(format!("{uuid}:{salt}:{ts}").as_bytes()));
+    let pairs = [("resource_id", uuid.to_owned()), ("resource_token", token), ("timestamp", ts)];
+    let response = client
+        .post(format!("{}/sso/login", second.origin))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(form(&pairs))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let page =
+        client.get(format!("{}/dashboard", second.origin)).header("Cookie", cookie).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("class=\"plan\">basic<"));
+}

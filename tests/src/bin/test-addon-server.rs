@@ -1,0 +1,41 @@
+//! The test add-on as its own process, for tests that need several instances or a crash:
+//! `DATABASE_URL=... test-addon-server`. Prints `listening on http://ADDR` once it serves, and
+//! answers `GET /stats` with what reached the vendor.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use addon_runtime::{App, Settings, Store};
+use addon_tests::{TestAddon, PASSWORD, SALT};
+use axum::routing::get;
+use axum::{Json, Router};
+
+#[tokio::main]
+async fn main() {
+    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL names the shared registry");
+    let timeout_ms: u64 =
+        std::env::var("HANDLER_TIMEOUT_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+    let store = Store::open(&url).await.expect("the registry opens");
+    let settings =
+        Settings::development(PASSWORD, SALT).with_handler_timeout(Duration::from_millis(timeout_ms));
+    let addon = Arc::new(TestAddon::default());
+    let stats = {
+        let addon = addon.clone();
+        Router::new().route(
+            "/stats",
+            get(move || async move {
+                Json(serde_json::json!({
+                    "provisions": addon.provisions.load(Ordering::SeqCst),
+                    "plan_changes": addon.plan_changes.load(Ordering::SeqCst),
+                    "deprovisions": addon.deprovisions.load(Ordering::SeqCst),
+                    "spans": addon.spans.lock().unwrap().iter().map(|(a, b)| [a.to_string(), b.to_string()]).collect::<Vec<_>>(),
+                }))
+            }),
+        )
+    };
+    let app = App::new(addon, settings, store).expect("valid settings").with_routes(stats);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    println!("listening on http://{}", listener.local_addr().unwrap());
+    app.serve_on(listener).await.expect("serves");
+}

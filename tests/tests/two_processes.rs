@@ -1,0 +1,127 @@
+//! Two real server processes on one PostgreSQL registry, as behind a load balancer: duplicates
+//! reach the vendor once, operations on one resource never overlap, and a process killed in the
+//! middle of a provision leaves work the other one finishes.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use addon_tests::*;
+use reqwest::StatusCode;
+
+struct Instance {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Instance {
+    fn start(handler_timeout_ms: u64) -> Instance {
+        let database = std::env::var("TEST_DATABASE_URL")
+            .expect("TEST_DATABASE_URL is not set: run the tests with `bash scripts/test.sh`, which starts PostgreSQL");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_test-addon-server"))
+            .env("DATABASE_URL", database)
+            .env("HANDLER_TIMEOUT_MS", handler_timeout_ms.to_string())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the test server starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let url = line.trim().strip_prefix("listening on ").expect("a listening line").to_owned();
+        Instance { child, url }
+    }
+
+    /// A client of this instance that speaks as Heroku does.
+    fn heroku(&self) -> Heroku {
+        Heroku::new(self.url.clone())
+    }
+
+    async fn stats(&self) -> serde_json::Value {
+        client().get(format!("{}/stats", self.url)).send().await.unwrap().json().await.unwrap()
+    }
+}
+
+fn count(stats: &[serde_json::Value], key: &str) -> u64 {
+    stats.iter().map(|s| s[key].as_u64().unwrap()).sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicates_across_processes_reach_the_vendor_once_and_never_overlap() {
+    let (a, b) = (Instance::start(20_000), Instance::start(20_000));
+    let (ha, hb) = (std::sync::Arc::new(a.heroku()), std::sync::Arc::new(b.heroku()));
+    let uuid = new_uuid();
+    let handles: Vec<_> = (0..50)
+        .map(|i| {
+            let server = if i % 2 == 0 { ha.clone() } else { hb.clone() };
+            let uuid = uuid.clone();
+            tokio::spawn(async move {
+                let response = server.provision(&v3_body(&uuid, "concurrent")).await;
+                (response.status(), response.bytes().await.unwrap())
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for handle in handles {
+        answers.push(handle.await.unwrap());
+    }
+    assert!(answers.iter().all(|(status, body)| *status == StatusCode::OK && *body == answers[0].1));
+
+    let plans = ["slow", "pro", "slow", "basic"];
+    let handles: Vec<_> = plans
+        .iter()
+        .enumerate()
+        .map(|(i, plan)| {
+            let server = if i % 2 == 0 { ha.clone() } else { hb.clone() };
+            let (uuid, plan) = (uuid.clone(), plan.to_string());
+            tokio::spawn(async move { server.plan_change(&uuid, &plan).await.status() })
+        })
+        .collect();
+    for handle in handles {
+        assert_eq!(handle.await.unwrap(), StatusCode::OK);
+    }
+    let stats = [a.stats().await, b.stats().await];
+    assert_eq!(count(&stats, "provisions"), 1, "{stats:?}");
+    let mut spans: Vec<(u128, u128)> = stats
+        .iter()
+        .flat_map(|s| s["spans"].as_array().unwrap().clone())
+        .map(|pair| (pair[0].as_str().unwrap().parse().unwrap(), pair[1].as_str().unwrap().parse().unwrap()))
+        .collect();
+    assert!(spans.len() >= 2, "{stats:?}");
+    assert!(!overlapping(&mut spans), "plan changes overlapped across processes: {spans:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provision_cut_short_by_a_crash_is_finished_by_the_other_process() {
+    // A short handler timeout keeps the dead process's lease (timeout + margin) brief.
+    let (mut a, b) = (Instance::start(1_000), Instance::start(1_000));
+    let uuid = new_uuid();
+    let doomed = {
+        let heroku = a.heroku();
+        let uuid = uuid.clone();
+        tokio::spawn(async move {
+            heroku
+                .heroku(reqwest::Method::POST, "/heroku/resources")
+                .header("Content-Type", "application/json")
+                .body(v3_body(&uuid, "slow").to_string())
+                .send()
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    a.child.kill().unwrap(); // SIGKILL: no cleanup runs
+    a.child.wait().unwrap();
+    assert!(doomed.await.unwrap().is_err(), "the killed process never answered");
+    let registry = postgres_store().await;
+    let left = registry.resource(&uuid).await.unwrap().expect("the dead process's claim is still there");
+    assert_eq!(left.state, addon_runtime::ResourceState::Provisioning);
+
+    let response = b.heroku().provision(&v3_body(&uuid, "basic")).await;
+    assert_eq!(response.status(), StatusCode::OK, "the claim expired and the survivor provisioned");
+    assert_eq!(count(&[b.stats().await], "provisions"), 1);
+}
