@@ -177,10 +177,10 @@ fn handler_method(handler: &Handler) -> TokenStream {
 }
 
 fn success_type(kind: Kind) -> TokenStream {
-    match kind {
-        Kind::Deprovision => quote!(()),
-        _ => {
-            let success = format_ident!("{}", kind.success());
+    match kind.trait_success() {
+        "()" => quote!(()),
+        name => {
+            let success = format_ident!("{name}");
             quote!(::addon_runtime::__private::#success)
         }
     }
@@ -206,11 +206,7 @@ fn stub_impl(item: &ItemImpl) -> TokenStream {
     let methods = Kind::ALL.iter().filter(|k| k.required()).map(|kind| {
         let method = format_ident!("{}", kind.name());
         let argument_ty = format_ident!("{}", kind.argument());
-        let success: syn::Type = syn::parse_str(kind.success()).expect("the success types are valid types");
-        let success = match kind {
-            Kind::Deprovision => quote!(#success),
-            _ => quote!(::addon_runtime::__private::#success),
-        };
+        let success = success_type(*kind);
         quote! {
             fn #method(
                 &self,

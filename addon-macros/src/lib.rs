@@ -44,3 +44,21 @@ pub fn deprovision(args: TokenStream, item: TokenStream) -> TokenStream {
 pub fn sso(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::misplaced_marker("sso", args.into(), item.into()).into()
 }
+
+/// Marks the method that finishes an asynchronous provision inside a `#[heroku_addon]` impl block.
+#[proc_macro_attribute]
+pub fn complete_provision(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::misplaced_marker("complete_provision", args.into(), item.into()).into()
+}
+
+/// Marks the method that finishes an asynchronous plan change inside a `#[heroku_addon]` impl block.
+#[proc_macro_attribute]
+pub fn complete_plan_change(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::misplaced_marker("complete_plan_change", args.into(), item.into()).into()
+}
+
+/// Marks the method that finishes an asynchronous deprovision inside a `#[heroku_addon]` impl block.
+#[proc_macro_attribute]
+pub fn complete_deprovision(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::misplaced_marker("complete_deprovision", args.into(), item.into()).into()
+}

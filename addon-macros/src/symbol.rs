@@ -35,10 +35,21 @@ pub(crate) enum Kind {
     PlanChange,
     Deprovision,
     Sso,
+    CompleteProvision,
+    CompletePlanChange,
+    CompleteDeprovision,
 }
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 4] = [Kind::Provision, Kind::PlanChange, Kind::Deprovision, Kind::Sso];
+    pub(crate) const ALL: [Kind; 7] = [
+        Kind::Provision,
+        Kind::PlanChange,
+        Kind::Deprovision,
+        Kind::Sso,
+        Kind::CompleteProvision,
+        Kind::CompletePlanChange,
+        Kind::CompleteDeprovision,
+    ];
 
     /// The attribute's name, which is also the `Addon` trait method and the `__private` adapter.
     pub(crate) fn name(self) -> &'static str {
@@ -47,12 +58,15 @@ impl Kind {
             Kind::PlanChange => "plan_change",
             Kind::Deprovision => "deprovision",
             Kind::Sso => "sso",
+            Kind::CompleteProvision => "complete_provision",
+            Kind::CompletePlanChange => "complete_plan_change",
+            Kind::CompleteDeprovision => "complete_deprovision",
         }
     }
 
-    /// Heroku always calls the first three; SSO has a default.
+    /// Heroku always calls the first three; the others have defaults.
     pub(crate) fn required(self) -> bool {
-        self != Kind::Sso
+        matches!(self, Kind::Provision | Kind::PlanChange | Kind::Deprovision)
     }
 
     /// The type of the one argument after `&self`, in `__private`.
@@ -62,16 +76,28 @@ impl Kind {
             Kind::PlanChange => "PlanChangeRequest",
             Kind::Deprovision => "DeprovisionRequest",
             Kind::Sso => "SsoLogin",
+            Kind::CompleteProvision => "ProvisionJob",
+            Kind::CompletePlanChange => "PlanChangeJob",
+            Kind::CompleteDeprovision => "DeprovisionJob",
         }
     }
 
-    /// The success type of the method's `Result`, in `__private`.
+    /// The success type of the method's `Result`, as vendors write it in the simplest case.
     pub(crate) fn success(self) -> &'static str {
         match self {
             Kind::Provision => "Provisioned",
             Kind::PlanChange => "PlanChanged",
-            Kind::Deprovision => "()",
+            Kind::Deprovision | Kind::CompleteDeprovision => "()",
             Kind::Sso => "SsoRedirect",
+            Kind::CompleteProvision | Kind::CompletePlanChange => "Config",
+        }
+    }
+
+    /// The success type of the `Addon` trait's method, in `__private`.
+    pub(crate) fn trait_success(self) -> &'static str {
+        match self {
+            Kind::Deprovision => "Deprovisioned",
+            other => other.success(),
         }
     }
 
@@ -79,6 +105,7 @@ impl Kind {
     pub(crate) fn example(self) -> String {
         let arg = match self {
             Kind::Sso => "login",
+            Kind::CompleteProvision | Kind::CompletePlanChange | Kind::CompleteDeprovision => "job",
             _ => "request",
         };
         format!(

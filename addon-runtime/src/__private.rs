@@ -8,8 +8,8 @@ use std::task::{Context, Poll};
 
 pub use crate::{Addon, AddonSpec, ConfigVar, Requirement};
 pub use crate::{
-    AddonError, DeprovisionRequest, PlanChangeRequest, PlanChanged, ProvisionRequest, Provisioned, SsoLogin,
-    SsoRedirect,
+    AddonError, Config, DeprovisionJob, DeprovisionRequest, Deprovisioned, PlanChangeJob, PlanChangeRequest,
+    PlanChanged, ProvisionJob, ProvisionRequest, Provisioned, SsoLogin, SsoRedirect,
 };
 
 /// Defines, for one handler kind, the traits its argument and result must implement (each with a
@@ -104,11 +104,52 @@ handler_kind!(
     DeprovisionRequest,
     "`#[deprovision]` methods take a `DeprovisionRequest`, not `{Self}`",
     DeprovisionOutput,
-    (),
-    "`#[deprovision]` methods must return `Result<(), E>`, not `{Self}`",
+    Deprovisioned,
+    "`#[deprovision]` methods must return `Result<(), E>` or `Result<Deprovisioned, E>`, not `{Self}`",
     "expected `Result<(), E>` where `E: Into<AddonError>`",
     DeprovisionFuture,
     deprovision
+);
+
+/// `#[deprovision]` methods that finish at once may return `()`.
+impl<E: Into<AddonError>> DeprovisionOutput for Result<(), E> {
+    fn into_result(self) -> Result<Deprovisioned, AddonError> {
+        self.map(|()| Deprovisioned::now()).map_err(Into::into)
+    }
+}
+
+handler_kind!(
+    CompleteProvisionArgument,
+    ProvisionJob,
+    "`#[complete_provision]` methods take a `ProvisionJob`, not `{Self}`",
+    CompleteProvisionOutput,
+    Config,
+    "`#[complete_provision]` methods must return `Result<Config, E>`, not `{Self}`",
+    "expected `Result<Config, E>` where `E: Into<AddonError>`",
+    CompleteProvisionFuture,
+    complete_provision
+);
+handler_kind!(
+    CompletePlanChangeArgument,
+    PlanChangeJob,
+    "`#[complete_plan_change]` methods take a `PlanChangeJob`, not `{Self}`",
+    CompletePlanChangeOutput,
+    Config,
+    "`#[complete_plan_change]` methods must return `Result<Config, E>`, not `{Self}`",
+    "expected `Result<Config, E>` where `E: Into<AddonError>`",
+    CompletePlanChangeFuture,
+    complete_plan_change
+);
+handler_kind!(
+    CompleteDeprovisionArgument,
+    DeprovisionJob,
+    "`#[complete_deprovision]` methods take a `DeprovisionJob`, not `{Self}`",
+    CompleteDeprovisionOutput,
+    (),
+    "`#[complete_deprovision]` methods must return `Result<(), E>`, not `{Self}`",
+    "expected `Result<(), E>` where `E: Into<AddonError>`",
+    CompleteDeprovisionFuture,
+    complete_deprovision
 );
 handler_kind!(
     SsoArgument,

@@ -3,8 +3,8 @@ use std::future::Future;
 use addon_manifest::Requirement;
 
 use crate::{
-    AddonError, DeprovisionRequest, PlanChangeRequest, PlanChanged, ProvisionRequest, Provisioned, SsoLogin,
-    SsoRedirect,
+    AddonError, Config, DeprovisionJob, DeprovisionRequest, Deprovisioned, PlanChangeJob, PlanChangeRequest,
+    PlanChanged, ProvisionJob, ProvisionRequest, Provisioned, SsoLogin, SsoRedirect,
 };
 
 /// A Heroku add-on: its manifest and the vendor's answers to Heroku's calls.
@@ -34,8 +34,44 @@ pub trait Addon: Send + Sync + 'static {
     ) -> impl Future<Output = Result<PlanChanged, AddonError>> + Send;
 
     /// Removes a resource. Not called again once it succeeded.
-    fn deprovision(&self, request: DeprovisionRequest)
-        -> impl Future<Output = Result<(), AddonError>> + Send;
+    fn deprovision(
+        &self,
+        request: DeprovisionRequest,
+    ) -> impl Future<Output = Result<Deprovisioned, AddonError>> + Send;
+
+    /// Finishes a provision that answered [`Provisioned::later`]: returns the config to set.
+    /// Runs in the background, retried with backoff until it succeeds or twelve hours pass.
+    fn complete_provision(
+        &self,
+        job: ProvisionJob,
+    ) -> impl Future<Output = Result<Config, AddonError>> + Send {
+        let _ = job;
+        async {
+            Err(AddonError::internal(
+                "`#[provision]` answered `Provisioned::later` but the add-on has no `#[complete_provision]` method",
+            ))
+        }
+    }
+
+    /// Finishes a plan change that answered [`PlanChanged::later`]: returns config to set (or an
+    /// empty one). Without it, the plan change is simply confirmed.
+    fn complete_plan_change(
+        &self,
+        job: PlanChangeJob,
+    ) -> impl Future<Output = Result<Config, AddonError>> + Send {
+        let _ = job;
+        async { Ok(Config::new()) }
+    }
+
+    /// Finishes a deprovision that answered [`Deprovisioned::later`]; the runtime then tells
+    /// Heroku it is done. Without it, that happens at once.
+    fn complete_deprovision(
+        &self,
+        job: DeprovisionJob,
+    ) -> impl Future<Output = Result<(), AddonError>> + Send {
+        let _ = job;
+        async { Ok(()) }
+    }
 
     /// Runs after a user's SSO token was verified and before the session cookie is set; says where
     /// the browser goes. Without it, users land on `/`.

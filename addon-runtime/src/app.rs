@@ -6,7 +6,9 @@ use std::sync::Arc;
 use axum::Router;
 use tokio::net::TcpListener;
 
+use crate::clock::{Clock, SystemClock};
 use crate::locks::KeyedLocks;
+use crate::platform::{HerokuApi, Platform};
 use crate::session::SessionKeys;
 use crate::{Addon, Error, Mode, Settings, Store};
 
@@ -17,6 +19,8 @@ pub(crate) struct Shared<A> {
     pub(crate) locks: KeyedLocks,
     pub(crate) settings: Settings,
     pub(crate) sessions: SessionKeys,
+    pub(crate) platform: Arc<Platform>,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 impl<A> Shared<A> {
@@ -31,6 +35,12 @@ impl<A> Shared<A> {
     pub(crate) fn patience(&self) -> std::time::Duration {
         self.lease() * 2
     }
+
+    /// How long a job runner holds a job: its time limit and a margin. A job whose runner died
+    /// is claimed again after this.
+    pub(crate) fn job_lease(&self) -> std::time::Duration {
+        self.settings.job_timeout + std::time::Duration::from_secs(2)
+    }
 }
 
 /// An add-on service, ready to serve or to merge into a larger axum app.
@@ -44,6 +54,7 @@ impl<A> Shared<A> {
 pub struct App<A> {
     shared: Arc<Shared<A>>,
     vendor_routes: Router,
+    run_jobs: bool,
 }
 
 impl<A: Addon> App<A> {
@@ -61,8 +72,11 @@ impl<A: Addon> App<A> {
         }
         let sessions =
             SessionKeys::new(&settings.session_key, settings.session_ttl, settings.mode == Mode::Production);
-        let shared = Shared { addon, store, locks: KeyedLocks::default(), settings, sessions };
-        Ok(Self { shared: Arc::new(shared), vendor_routes: Router::new() })
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let platform = Arc::new(Platform::new(&settings, store.clone(), clock.clone()));
+        let shared =
+            Shared { addon, store, locks: KeyedLocks::default(), settings, sessions, platform, clock };
+        Ok(Self { shared: Arc::new(shared), vendor_routes: Router::new(), run_jobs: true })
     }
 
     /// An app configured from the environment (see the README's table), with the registry
@@ -88,8 +102,35 @@ impl<A: Addon> App<A> {
         &self.shared.store
     }
 
-    /// The whole router, to serve with axum or nest in a larger app.
+    /// The Platform API with one resource's OAuth token (for calls outside the completion
+    /// methods: collaborators' emails, log drains, webhooks).
+    pub fn heroku(&self, uuid: &str) -> HerokuApi {
+        self.shared.platform.for_resource(uuid)
+    }
+
+    /// Reads time from `clock` for jobs and tokens (tests move a [`ManualClock`](crate::ManualClock)
+    /// forward by hours).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        let shared =
+            Arc::get_mut(&mut self.shared).expect("an app that has not started serving is not shared");
+        shared.clock = clock.clone();
+        shared.platform = Arc::new(Platform::new(&shared.settings, shared.store.clone(), clock));
+        self
+    }
+
+    /// Serves requests only: this instance's job runner does not start (other instances on the
+    /// same registry run the jobs).
+    pub fn without_job_runner(mut self) -> Self {
+        self.run_jobs = false;
+        self
+    }
+
+    /// The whole router, to serve with axum or nest in a larger app. Starts this instance's
+    /// job runner, which lives as long as the router; call it inside a tokio runtime.
     pub fn into_router(self) -> Router {
+        if self.run_jobs {
+            crate::jobs::spawn(&self.shared);
+        }
         crate::http::router::build(self.shared, self.vendor_routes)
     }
 

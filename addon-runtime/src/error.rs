@@ -58,6 +58,12 @@ impl AddonError {
         }
     }
 
+    /// Keeps `detail` for the log (never sent), whatever the status.
+    pub fn with_detail(mut self, detail: impl fmt::Display) -> Self {
+        self.detail = Some(detail.to_string());
+        self
+    }
+
     /// The HTTP status this error answers with.
     pub fn status(&self) -> StatusCode {
         self.status

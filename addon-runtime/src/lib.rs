@@ -46,9 +46,13 @@
 
 mod addon;
 mod app;
+mod cipher;
+mod clock;
 mod error;
 mod http;
+mod jobs;
 mod locks;
+mod platform;
 mod protocol;
 mod session;
 mod settings;
@@ -58,18 +62,30 @@ mod store;
 #[doc(hidden)]
 pub mod __private;
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
 pub use addon::{Addon, AddonSpec};
 pub use addon_manifest::{random_secret, Manifest, Requirement};
 pub use app::{serve, App};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{AddonError, Error};
+pub use platform::{AddonInfo, AppInfo, Collaborator, HerokuApi, NamedRef, Owner, PlatformError, User};
 pub use protocol::{
-    Config, ConfigVar, DeprovisionRequest, OauthGrant, PlanChangeRequest, PlanChanged, ProvisionRequest,
-    Provisioned, SsoLogin, SsoRedirect, SsoUser, TokenKind,
+    Config, ConfigVar, DeprovisionJob, DeprovisionRequest, Deprovisioned, OauthGrant, PlanChangeJob,
+    PlanChangeRequest, PlanChanged, ProvisionJob, ProvisionRequest, Provisioned, SsoLogin, SsoRedirect,
+    SsoUser, TokenKind,
 };
 pub use session::Session;
 pub use settings::{Mode, Settings, UserScopedToken};
 pub use store::{Backend, ResourceRecord, ResourceState, Store, StoreError};
 
+/// Marks the method that finishes a deprovision answered with `Deprovisioned::later`.
+pub use addon_macros::complete_deprovision;
+/// Marks the method that finishes a plan change answered with `PlanChanged::later`.
+pub use addon_macros::complete_plan_change;
+/// Marks the method that finishes a provision answered with `Provisioned::later`.
+pub use addon_macros::complete_provision;
 /// Marks the method that removes a resource. Only valid inside a `#[heroku_addon]` impl.
 pub use addon_macros::deprovision;
 #[doc = include_str!("../docs/heroku_addon.md")]
@@ -84,8 +100,9 @@ pub use addon_macros::sso;
 /// Everything a vendor's add-on module needs, in one `use`.
 pub mod prelude {
     pub use crate::{
-        deprovision, heroku_addon, plan_change, provision, sso, Addon, AddonError, Config, ConfigVar,
-        DeprovisionRequest, PlanChangeRequest, PlanChanged, ProvisionRequest, Provisioned, Session, SsoLogin,
-        SsoRedirect,
+        complete_deprovision, complete_plan_change, complete_provision, deprovision, heroku_addon,
+        plan_change, provision, sso, Addon, AddonError, Config, ConfigVar, DeprovisionJob,
+        DeprovisionRequest, Deprovisioned, PlanChangeJob, PlanChangeRequest, PlanChanged, ProvisionJob,
+        ProvisionRequest, Provisioned, Session, SsoLogin, SsoRedirect,
     };
 }

@@ -47,6 +47,12 @@ pub struct Settings {
     pub(crate) session_ttl: Duration,
     pub(crate) public_url: Option<String>,
     pub(crate) database_url: Option<String>,
+    pub(crate) heroku_api_url: String,
+    pub(crate) heroku_oauth_url: String,
+    pub(crate) oauth_client_secret: Option<String>,
+    pub(crate) token_key: Vec<u8>,
+    pub(crate) job_timeout: Duration,
+    pub(crate) job_poll: Duration,
 }
 
 const DEFAULT_SSO_WINDOW: Duration = Duration::from_secs(5 * 60);
@@ -55,6 +61,9 @@ const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 /// beats a silent time-out.
 const DEFAULT_HANDLER_TIMEOUT: Duration = Duration::from_secs(20);
 const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(8 * 60 * 60);
+/// Completing a resource (a database, a cluster) can take minutes, not seconds.
+const DEFAULT_JOB_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+const DEFAULT_JOB_POLL: Duration = Duration::from_secs(1);
 
 impl Settings {
     /// Development settings with these secrets and every other value at its default.
@@ -66,6 +75,7 @@ impl Settings {
             port: None,
             password: password.into(),
             session_key: derive_session_key(&sso_salt),
+            token_key: derive_key(&sso_salt, b"addon-runtime token encryption key v1"),
             sso_salt,
             sso_window: DEFAULT_SSO_WINDOW,
             user_scoped_token: UserScopedToken::Verify,
@@ -74,6 +84,11 @@ impl Settings {
             session_ttl: DEFAULT_SESSION_TTL,
             public_url: None,
             database_url: None,
+            heroku_api_url: "https://api.heroku.com".to_owned(),
+            heroku_oauth_url: "https://id.heroku.com".to_owned(),
+            oauth_client_secret: None,
+            job_timeout: DEFAULT_JOB_TIMEOUT,
+            job_poll: DEFAULT_JOB_POLL,
         }
     }
 
@@ -130,6 +145,32 @@ impl Settings {
         }
         settings.public_url = var("ADDON_PUBLIC_URL");
         settings.database_url = var("DATABASE_URL");
+        if let Some(url) = var("HEROKU_API_URL") {
+            settings.heroku_api_url = url;
+        }
+        if let Some(url) = var("HEROKU_OAUTH_URL") {
+            settings.heroku_oauth_url = url;
+        }
+        settings.oauth_client_secret = var("HEROKU_OAUTH_CLIENT_SECRET");
+        if let Some(key) = var("ADDON_TOKEN_KEY") {
+            if key.len() < 32 {
+                return Err(config("ADDON_TOKEN_KEY must be at least 32 characters of random text".into()));
+            }
+            settings.token_key = key.into_bytes();
+        } else if mode == Mode::Production && settings.oauth_client_secret.is_some() {
+            // Tokens will be stored: their key must not be derivable from another secret.
+            return Err(config(
+                "ADDON_TOKEN_KEY must be set in production with HEROKU_OAUTH_CLIENT_SECRET: it encrypts the \
+                 OAuth tokens in the registry"
+                    .into(),
+            ));
+        }
+        if let Some(secs) = parse::<u64>(&var, "ADDON_JOB_TIMEOUT")? {
+            settings.job_timeout = Duration::from_secs(secs);
+        }
+        if let Some(ms) = parse::<u64>(&var, "ADDON_JOB_POLL_MS")? {
+            settings.job_poll = Duration::from_millis(ms.max(1));
+        }
         Ok(settings)
     }
 
@@ -163,6 +204,31 @@ impl Settings {
 
     pub fn with_session_ttl(mut self, ttl: Duration) -> Self {
         self.session_ttl = ttl;
+        self
+    }
+
+    /// Where the Platform API and Heroku's OAuth server are (a local fake, in tests).
+    pub fn with_heroku_urls(mut self, api: impl Into<String>, oauth: impl Into<String>) -> Self {
+        self.heroku_api_url = api.into();
+        self.heroku_oauth_url = oauth.into();
+        self
+    }
+
+    /// The add-on's OAuth client secret, from the Partner Portal.
+    pub fn with_oauth_client_secret(mut self, secret: impl Into<String>) -> Self {
+        self.oauth_client_secret = Some(secret.into());
+        self
+    }
+
+    /// How long one background job's work may take before it is stopped and retried.
+    pub fn with_job_timeout(mut self, timeout: Duration) -> Self {
+        self.job_timeout = timeout;
+        self
+    }
+
+    /// How often an idle job runner looks for due work.
+    pub fn with_job_poll(mut self, poll: Duration) -> Self {
+        self.job_poll = poll;
         self
     }
 
@@ -212,6 +278,12 @@ impl fmt::Debug for Settings {
             .field("session_ttl", &self.session_ttl)
             .field("public_url", &self.public_url)
             .field("database_url", &self.database_url.as_deref().map(crate::store::redact_url))
+            .field("heroku_api_url", &self.heroku_api_url)
+            .field("heroku_oauth_url", &self.heroku_oauth_url)
+            .field("oauth_client_secret", &self.oauth_client_secret.as_ref().map(|_| "<redacted>"))
+            .field("token_key", &"<redacted>")
+            .field("job_timeout", &self.job_timeout)
+            .field("job_poll", &self.job_poll)
             .finish()
     }
 }
@@ -274,10 +346,15 @@ fn read_manifest<A: Addon>(var: &impl Fn(&str) -> Option<String>) -> Result<addo
     Ok(manifest)
 }
 
-/// A signing key for session cookies, derived from the SSO salt so that development needs no
-/// extra secret and sessions survive restarts.
-fn derive_session_key(sso_salt: &str) -> Vec<u8> {
+/// A key for one purpose, derived from the SSO salt so that development needs no extra secret
+/// and keys survive restarts.
+fn derive_key(sso_salt: &str, purpose: &[u8]) -> Vec<u8> {
     let mut mac = <Hmac<Sha256>>::new_from_slice(sso_salt.as_bytes()).expect("HMAC takes keys of any length");
-    mac.update(b"addon-runtime session cookie key v1");
+    mac.update(purpose);
     mac.finalize().into_bytes().to_vec()
+}
+
+/// The session cookies' signing key when `ADDON_SESSION_KEY` is not set.
+fn derive_session_key(sso_salt: &str) -> Vec<u8> {
+    derive_key(sso_salt, b"addon-runtime session cookie key v1")
 }

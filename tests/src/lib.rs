@@ -24,6 +24,8 @@ pub struct TestAddon {
     pub plan_changes: AtomicUsize,
     pub deprovisions: AtomicUsize,
     pub sso_logins: AtomicUsize,
+    /// Calls of the three completion methods.
+    pub completions: AtomicUsize,
     /// The token kind and user email of the last SSO login.
     pub last_login: std::sync::Mutex<Option<(TokenKind, Option<String>)>>,
     /// When each plan change and deprovision ran (unix nanoseconds, start and end), to prove
@@ -103,6 +105,7 @@ impl TestAddon {
                 .with_log_drain_url("https://test-addon.example/drain"),
             "no-drain" => Provisioned::new(config),
             "custom-id" => provisioned.with_id(format!("acct-{}", request.uuid)),
+            "later" | "later-slow" => Provisioned::later("Your resource is being created."),
             other => return misbehave(other).map(|()| provisioned.with_message("Ready.")),
         })
     }
@@ -114,6 +117,9 @@ impl TestAddon {
         if request.plan == "slow" {
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
+        if request.plan == "later-plan" {
+            return Ok(PlanChanged::later("Resizing your resource."));
+        }
         misbehave(&request.plan)?;
         let config = Config::new().set(Self::TEST_ADDON_TOKEN, format!("token-{}", request.plan));
         Ok(PlanChanged::new()
@@ -122,14 +128,38 @@ impl TestAddon {
     }
 
     #[deprovision]
-    async fn deprovision(&self, request: DeprovisionRequest) -> Result<(), AddonError> {
+    async fn deprovision(&self, request: DeprovisionRequest) -> Result<Deprovisioned, AddonError> {
         count(&self.deprovisions);
         let _span = Span::enter(&self.spans);
         tokio::time::sleep(Duration::from_millis(20)).await;
-        if request.plan == "sticky" {
-            return Err(AddonError::new("Export your data before removing the add-on."));
+        match request.plan.as_str() {
+            "sticky" => Err(AddonError::new("Export your data before removing the add-on.")),
+            "later-plan" => Ok(Deprovisioned::later("Removing your data.")),
+            plan => misbehave(plan).map(|()| Deprovisioned::now()),
         }
-        misbehave(&request.plan)
+    }
+
+    #[complete_provision]
+    async fn finish_provision(&self, job: ProvisionJob) -> Result<Config, AddonError> {
+        count(&self.completions);
+        if job.plan == "later-slow" {
+            tokio::time::sleep(Duration::from_millis(800)).await;
+        }
+        Ok(Config::new()
+            .set(Self::TEST_ADDON_URL, format!("https://test-addon.example/r/{}", job.uuid))
+            .set(Self::TEST_ADDON_TOKEN, format!("async-token-{}", job.attempt)))
+    }
+
+    #[complete_plan_change]
+    async fn finish_plan_change(&self, job: PlanChangeJob) -> Result<Config, AddonError> {
+        count(&self.completions);
+        Ok(Config::new().set(Self::TEST_ADDON_TOKEN, format!("resized-from-{}", job.previous_plan)))
+    }
+
+    #[complete_deprovision]
+    async fn finish_deprovision(&self, _job: DeprovisionJob) -> Result<(), AddonError> {
+        count(&self.completions);
+        Ok(())
     }
 
     #[sso]
@@ -414,8 +444,8 @@ pub mod hand_written {
     use std::sync::Arc;
 
     use addon_runtime::{
-        Addon, AddonError, AddonSpec, App, Config, ConfigVar, DeprovisionRequest, PlanChangeRequest,
-        PlanChanged, ProvisionRequest, Provisioned, Settings,
+        Addon, AddonError, AddonSpec, App, Config, ConfigVar, DeprovisionRequest, Deprovisioned,
+        PlanChangeRequest, PlanChanged, ProvisionRequest, Provisioned, Settings,
     };
 
     #[derive(Debug)]
@@ -435,8 +465,8 @@ pub mod hand_written {
             Ok(PlanChanged::new())
         }
 
-        async fn deprovision(&self, _: DeprovisionRequest) -> Result<(), AddonError> {
-            Ok(())
+        async fn deprovision(&self, _: DeprovisionRequest) -> Result<Deprovisioned, AddonError> {
+            Ok(Deprovisioned::now())
         }
     }
 

@@ -121,8 +121,8 @@ impl addon_runtime::Addon for Broken {
     async fn deprovision(
         &self,
         _: addon_runtime::DeprovisionRequest,
-    ) -> Result<(), addon_runtime::AddonError> {
-        Ok(())
+    ) -> Result<addon_runtime::Deprovisioned, addon_runtime::AddonError> {
+        Ok(addon_runtime::Deprovisioned::now())
     }
 }
 

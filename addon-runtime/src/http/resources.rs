@@ -19,7 +19,7 @@ use crate::app::Shared;
 use crate::locks::KeyGuard;
 use crate::protocol::request::{check_plan, check_resource_id, PlanChangeBody as PlanChangeInput};
 use crate::protocol::response::{check_log_drain_url, PlanChangeBody, ProvisionBody};
-use crate::store::{Claim, ResourceRecord, ResourceState};
+use crate::store::{Claim, JobKind, ResourceRecord, ResourceState};
 use crate::{
     Addon, AddonError, DeprovisionRequest, Mode, PlanChangeRequest, ProvisionRequest, Provisioned,
     Requirement,
@@ -62,7 +62,9 @@ async fn provision_once<A: Addon>(
         match shared.store.claim_provision(&request, shared.lease()).await? {
             Claim::Owned => break,
             Claim::Existing(record) => match record.state {
-                ResourceState::Provisioned => return Ok(replay(*record)),
+                ResourceState::Provisioned | ResourceState::Pending | ResourceState::Failed => {
+                    return Ok(replay(*record))
+                }
                 ResourceState::Deprovisioned => return Err(gone(&record.uuid)),
                 // Another instance is provisioning this uuid right now: wait for its answer.
                 ResourceState::Provisioning if Instant::now() < deadline => tokio::time::sleep(POLL).await,
@@ -79,11 +81,14 @@ async fn provision_once<A: Addon>(
 }
 
 /// Calls the vendor, checks the answer and records it. Nothing is recorded unless all succeed.
+/// A grant Heroku sent is kept (sealed) and exchanged by a job right away: it expires in
+/// minutes.
 async fn call_provision<A: Addon>(
     shared: &Arc<Shared<A>>,
     request: ProvisionRequest,
 ) -> Result<Response, AddonError> {
     let uuid = request.uuid.clone();
+    let grant = request.oauth_grant.as_ref().map(|g| g.code.clone());
     let addon = shared.addon.clone();
     let provisioned =
         vendor::call(
@@ -92,13 +97,38 @@ async fn call_provision<A: Addon>(
             async move { addon.provision(request).await },
         )
         .await?;
-    let body = provision_body::<A>(&uuid, &provisioned, shared.settings.mode)
-        .map_err(|p| vendor::bug("provision", &p))?;
+    let (status, body) = if provisioned.later {
+        (StatusCode::ACCEPTED, accepted_body(&uuid, &provisioned).map_err(|p| vendor::bug("provision", &p))?)
+    } else {
+        let body = provision_body::<A>(&uuid, &provisioned, shared.settings.mode)
+            .map_err(|p| vendor::bug("provision", &p))?;
+        (StatusCode::OK, body)
+    };
+    let now = shared.clock.now_ms();
+    let job = match (provisioned.later, &grant, &shared.settings.oauth_client_secret) {
+        (true, _, _) => Some(JobKind::Provision),
+        (false, Some(_), Some(_)) => Some(JobKind::Grant),
+        (false, _, _) => None,
+    };
+    if let (Some(code), Some(_)) = (&grant, job) {
+        shared.store.save_grant(&uuid, &shared.platform.cipher.seal(code), now).await?;
+    }
+    if let Some(kind) = job {
+        shared.store.enqueue(kind, &uuid, &serde_json::json!({}), now, crate::jobs::DEADLINE).await?;
+    }
     let id = provisioned.id.as_deref().unwrap_or(&uuid);
     let config =
         provisioned.config.iter().map(|(var, value)| (var.name().to_owned(), value.to_owned())).collect();
-    shared.store.complete_provision(&uuid, id, &body, &config).await?;
-    Ok(json::raw(StatusCode::OK, body.into_bytes()))
+    shared.store.complete_provision(&uuid, id, (status.as_u16(), &body), &config).await?;
+    Ok(json::raw(status, body.into_bytes()))
+}
+
+/// The 202 answer: an id and a message, no config (it comes through the Platform API later).
+fn accepted_body(uuid: &str, provisioned: &Provisioned) -> Result<String, String> {
+    let id = provisioned.id.as_deref().unwrap_or(uuid);
+    check_resource_id("id", id)?;
+    let body = serde_json::json!({ "id": id, "message": provisioned.message });
+    Ok(body.to_string())
 }
 
 /// The answer to Heroku, checked against the manifest: declared config vars only, URLs where
@@ -130,8 +160,14 @@ fn provision_body<A: Addon>(uuid: &str, provisioned: &Provisioned, mode: Mode) -
     serde_json::to_string(&body).map_err(|e| e.to_string())
 }
 
+/// The recorded answer, status and body, byte for byte.
 fn replay(record: ResourceRecord) -> Response {
-    json::raw(StatusCode::OK, record.response.unwrap_or_default().into_bytes())
+    let status = record
+        .response_status
+        .and_then(|s| u16::try_from(s).ok())
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::OK);
+    json::raw(status, record.response.unwrap_or_default().into_bytes())
 }
 
 /// `PUT {base_path}/{id}`.
@@ -163,7 +199,7 @@ async fn plan_change_once<A: Addon>(
     id: &str,
     plan: String,
 ) -> Result<Response, AddonError> {
-    let (record, _local) = leased(shared, id).await?;
+    let (record, _local) = leased(shared, id, &[ResourceState::Provisioned]).await?;
     if record.plan == plan {
         shared.store.release(&record.uuid).await?;
         tracing::info!(uuid = %record.uuid, %plan, "plan change to the current plan: nothing to do");
@@ -191,9 +227,15 @@ async fn plan_change_once<A: Addon>(
     if let Some(new) = &changed.config {
         config.extend(new.iter().map(|(var, value)| (var.name().to_owned(), value.to_owned())));
     }
+    if changed.later {
+        let payload = serde_json::json!({ "previous_plan": record.plan });
+        let now = shared.clock.now_ms();
+        shared.store.enqueue(JobKind::PlanChange, &record.uuid, &payload, now, crate::jobs::DEADLINE).await?;
+    }
     shared.store.change_plan(&record.uuid, &plan, &config).await?;
     let body = PlanChangeBody { config: changed.config.as_ref(), message: changed.message.as_deref() };
-    Ok(json::json(StatusCode::OK, &body))
+    let status = if changed.later { StatusCode::ACCEPTED } else { StatusCode::OK };
+    Ok(json::json(status, &body))
 }
 
 /// `DELETE {base_path}/{id}`.
@@ -208,7 +250,9 @@ pub(crate) async fn deprovision<A: Addon>(
 }
 
 async fn deprovision_once<A: Addon>(shared: &Arc<Shared<A>>, id: &str) -> Result<Response, AddonError> {
-    let (record, _local) = leased(shared, id).await?;
+    // A resource still being provisioned (or whose provisioning failed) can be removed too.
+    let states = [ResourceState::Provisioned, ResourceState::Pending, ResourceState::Failed];
+    let (record, _local) = leased(shared, id, &states).await?;
     let request = DeprovisionRequest::new(record.uuid.clone(), record.plan.clone());
     let addon = shared.addon.clone();
     let called = vendor::call(shared.settings.handler_timeout, "deprovision", async move {
@@ -216,9 +260,20 @@ async fn deprovision_once<A: Addon>(shared: &Arc<Shared<A>>, id: &str) -> Result
     })
     .await;
     match called {
-        Ok(()) => {
+        Ok(deprovisioned) => {
+            let now = shared.clock.now_ms();
+            shared.store.cancel_jobs(&record.uuid, now).await?;
+            let answer = match &deprovisioned.later {
+                Some(message) => {
+                    let payload = serde_json::json!({});
+                    let deadline = crate::jobs::DEADLINE;
+                    shared.store.enqueue(JobKind::Deprovision, &record.uuid, &payload, now, deadline).await?;
+                    json::json(StatusCode::ACCEPTED, &serde_json::json!({ "message": message }))
+                }
+                None => StatusCode::NO_CONTENT.into_response(),
+            };
             shared.store.mark_deprovisioned(&record.uuid).await?;
-            Ok(StatusCode::NO_CONTENT.into_response())
+            Ok(answer)
         }
         Err(error) => {
             shared.store.release(&record.uuid).await?;
@@ -230,7 +285,11 @@ async fn deprovision_once<A: Addon>(shared: &Arc<Shared<A>>, id: &str) -> Result
 /// The live resource behind a path id, with its lease held (and this process's lock, so local
 /// requests for it queue instead of polling): 404 if unknown, 410 if removed, 503 if another
 /// operation on it does not finish in time.
-async fn leased<A: Addon>(shared: &Shared<A>, id: &str) -> Result<(ResourceRecord, KeyGuard), AddonError> {
+async fn leased<A: Addon>(
+    shared: &Shared<A>,
+    id: &str,
+    states: &[ResourceState],
+) -> Result<(ResourceRecord, KeyGuard), AddonError> {
     let unknown = || AddonError::not_found(format!("No add-on resource `{id}` exists here."));
     if check_resource_id("id", id).is_err() {
         return Err(unknown());
@@ -242,7 +301,14 @@ async fn leased<A: Addon>(shared: &Shared<A>, id: &str) -> Result<(ResourceRecor
         let record = shared.store.resource(&uuid).await?.ok_or_else(unknown)?;
         match record.state {
             ResourceState::Deprovisioned => return Err(gone(&record.uuid)),
-            ResourceState::Provisioned if shared.store.acquire(&uuid, shared.lease()).await? => {
+            ResourceState::Pending | ResourceState::Failed if !states.contains(&record.state) => {
+                return Err(AddonError::new(
+                    "This add-on is still being provisioned; change its plan once it is ready.",
+                ))
+            }
+            state
+                if states.contains(&state) && shared.store.acquire(&uuid, state, shared.lease()).await? =>
+            {
                 // Read again now that nothing else can change it.
                 let record = shared.store.resource(&uuid).await?.ok_or_else(unknown)?;
                 return Ok((record, local));

@@ -11,11 +11,21 @@ pub struct Provisioned {
     pub(crate) config: Config,
     pub(crate) message: Option<String>,
     pub(crate) log_drain_url: Option<String>,
+    /// Accepted, to be finished by `#[complete_provision]` in the background (202).
+    pub(crate) later: bool,
 }
 
 impl Provisioned {
     pub fn new(config: Config) -> Self {
         Self { config, ..Self::default() }
+    }
+
+    /// Accepted, not finished: Heroku gets a 202 with `message` and no config, and the runtime
+    /// runs the add-on's `#[complete_provision]` method in the background (durably, with
+    /// retries), sets the config it returns through the Platform API and tells Heroku the
+    /// add-on is provisioned. Heroku gives up after twelve hours.
+    pub fn later(message: impl Into<String>) -> Self {
+        Self { message: Some(message.into()), later: true, ..Self::default() }
     }
 
     /// The id Heroku uses for this resource afterwards. Defaults to Heroku's `uuid`, which is the
@@ -44,11 +54,18 @@ impl Provisioned {
 pub struct PlanChanged {
     pub(crate) config: Option<Config>,
     pub(crate) message: Option<String>,
+    pub(crate) later: bool,
 }
 
 impl PlanChanged {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Accepted, not finished: Heroku gets a 202, and `#[complete_plan_change]` runs in the
+    /// background; the config it returns is set through the Platform API.
+    pub fn later(message: impl Into<String>) -> Self {
+        Self { message: Some(message.into()), later: true, ..Self::default() }
     }
 
     /// Config vars that change with the plan.
@@ -60,6 +77,31 @@ impl PlanChanged {
     pub fn with_message(mut self, message: impl Into<String>) -> Self {
         self.message = Some(message.into());
         self
+    }
+}
+
+/// A deprovision succeeded now (204), or was accepted to finish later (202, Heroku's
+/// asynchronous deprovisioning): then `#[complete_deprovision]` runs in the background and the
+/// runtime tells Heroku when it is done. `#[deprovision]` methods may also return `()`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[must_use]
+pub struct Deprovisioned {
+    pub(crate) later: Option<String>,
+}
+
+impl Deprovisioned {
+    pub fn now() -> Self {
+        Self::default()
+    }
+
+    pub fn later(message: impl Into<String>) -> Self {
+        Self { later: Some(message.into()) }
+    }
+}
+
+impl From<()> for Deprovisioned {
+    fn from((): ()) -> Self {
+        Self::now()
     }
 }
 

@@ -92,8 +92,18 @@ async fn login_checked<A: Addon>(
         .resource(&verified.resource)
         .await?
         .ok_or_else(|| AddonError::not_found("This add-on resource does not exist here."))?;
-    if resource.state != ResourceState::Provisioned {
-        return Err(AddonError::forbidden("This add-on has been removed; there is nothing to sign in to."));
+    match resource.state {
+        ResourceState::Provisioned => {}
+        ResourceState::Provisioning | ResourceState::Pending => {
+            return Err(AddonError::forbidden(
+                "This add-on is still being set up. Try again in a few minutes.",
+            ))
+        }
+        ResourceState::Deprovisioned | ResourceState::Failed => {
+            return Err(AddonError::forbidden(
+                "This add-on has been removed; there is nothing to sign in to.",
+            ))
+        }
     }
     let login = SsoLogin {
         uuid: resource.uuid.clone(),

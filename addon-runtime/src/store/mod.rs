@@ -11,8 +11,12 @@
 //! calls the vendor; everyone else waits for it to end. A lease left by a crashed process
 //! expires, so the work can be taken over.
 
+mod jobs;
 mod record;
 mod schema;
+mod tokens;
+
+pub(crate) use jobs::{Job, JobKind};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -71,7 +75,7 @@ pub(crate) enum Claim {
 
 const COLUMNS: &str =
     "uuid, id, plan, region, name, options, callback_url, log_drain_token, state, response, \
-                       config, created_at, updated_at";
+                       config, created_at, updated_at, response_status";
 
 impl Store {
     /// Connects to `url` (`sqlite://path.db` or `postgres://...`), creating a SQLite file if
@@ -126,7 +130,10 @@ impl Store {
         self.backend
     }
 
-    pub(crate) fn pool(&self) -> &AnyPool {
+    /// The connection pool, for an add-on's own tables in the same database (keep their names
+    /// clear of the runtime's `addon_` prefix). Statements must suit SQLite and PostgreSQL
+    /// alike, as the runtime's do, if the add-on is to run on both.
+    pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
@@ -204,23 +211,48 @@ impl Store {
         }
     }
 
-    /// Records the vendor's answer and makes the resource live, in one statement.
+    /// Records the vendor's answer and makes the resource live (200) or pending (202), in one
+    /// statement.
     pub(crate) async fn complete_provision(
         &self,
         uuid: &str,
         id: &str,
-        response: &str,
+        response: (u16, &str),
         config: &BTreeMap<String, String>,
     ) -> Result<(), StoreError> {
+        let state = if response.0 == 202 { ResourceState::Pending } else { ResourceState::Provisioned };
         let config = serde_json::to_string(config).unwrap_or_else(|_| "{}".to_owned());
         sqlx::query(
-            "UPDATE addon_resources SET state = 'provisioned', id = $2, response = $3, config = $4, \
+            "UPDATE addon_resources SET state = $6, id = $2, response = $3, response_status = $7, config = $4, \
              lease_until = NULL, updated_at = $5 WHERE uuid = $1 AND state = 'provisioning'",
         )
         .bind(uuid)
         .bind(id)
-        .bind(response)
+        .bind(response.1)
         .bind(&config)
+        .bind(now_ms())
+        .bind(state.as_str())
+        .bind(i64::from(response.0))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Moves a resource to `state` (a finished or failed job), with its config if given.
+    pub(crate) async fn set_state(
+        &self,
+        uuid: &str,
+        state: ResourceState,
+        config: Option<&BTreeMap<String, String>>,
+    ) -> Result<(), StoreError> {
+        let config = config.map(|c| serde_json::to_string(c).unwrap_or_else(|_| "{}".to_owned()));
+        sqlx::query(
+            "UPDATE addon_resources SET state = $2, config = COALESCE($3, config), lease_until = NULL, \
+             updated_at = $4 WHERE uuid = $1",
+        )
+        .bind(uuid)
+        .bind(state.as_str())
+        .bind(config)
         .bind(now_ms())
         .execute(&self.pool)
         .await?;
@@ -236,16 +268,22 @@ impl Store {
         Ok(())
     }
 
-    /// Takes the lease of a live resource; false if another operation holds it.
-    pub(crate) async fn acquire(&self, uuid: &str, lease: Duration) -> Result<bool, StoreError> {
+    /// Takes the lease of a resource in `state`; false if another operation holds it.
+    pub(crate) async fn acquire(
+        &self,
+        uuid: &str,
+        state: ResourceState,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
         let now = now_ms();
         let result = sqlx::query(
             "UPDATE addon_resources SET lease_until = $2 \
-             WHERE uuid = $1 AND state = 'provisioned' AND (lease_until IS NULL OR lease_until < $3)",
+             WHERE uuid = $1 AND state = $4 AND (lease_until IS NULL OR lease_until < $3)",
         )
         .bind(uuid)
         .bind(now + millis(lease))
         .bind(now)
+        .bind(state.as_str())
         .execute(&self.pool)
         .await?;
         Ok(result.rows_affected() == 1)

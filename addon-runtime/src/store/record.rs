@@ -9,7 +9,11 @@ use sqlx::Row;
 pub enum ResourceState {
     /// A provision is under way (or its process died; the claim then expires).
     Provisioning,
+    /// Accepted for asynchronous provisioning (202): a job finishes it.
+    Pending,
     Provisioned,
+    /// Asynchronous provisioning did not finish within Heroku's twelve hours.
+    Failed,
     /// Removed; Heroku's calls for it get 410.
     Deprovisioned,
 }
@@ -18,7 +22,9 @@ impl ResourceState {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Provisioning => "provisioning",
+            Self::Pending => "pending",
             Self::Provisioned => "provisioned",
+            Self::Failed => "failed",
             Self::Deprovisioned => "deprovisioned",
         }
     }
@@ -26,7 +32,9 @@ impl ResourceState {
     fn parse(text: &str) -> Result<Self, sqlx::Error> {
         match text {
             "provisioning" => Ok(Self::Provisioning),
+            "pending" => Ok(Self::Pending),
             "provisioned" => Ok(Self::Provisioned),
+            "failed" => Ok(Self::Failed),
             "deprovisioned" => Ok(Self::Deprovisioned),
             other => Err(sqlx::Error::Decode(format!("unknown resource state `{other}`").into())),
         }
@@ -56,6 +64,8 @@ pub struct ResourceRecord {
     pub updated_at: i64,
     /// The provision answer's body, replayed to Heroku's re-deliveries.
     pub(crate) response: Option<String>,
+    /// Its status: 200, or 202 for an asynchronous provision.
+    pub(crate) response_status: Option<i64>,
 }
 
 impl ResourceRecord {
@@ -99,5 +109,6 @@ pub(super) fn from_row(row: &AnyRow) -> Result<ResourceRecord, sqlx::Error> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         response: row.try_get("response")?,
+        response_status: row.try_get("response_status")?,
     })
 }

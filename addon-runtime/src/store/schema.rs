@@ -8,9 +8,10 @@ use sqlx::Row;
 use super::{Backend, Store};
 
 /// Append only: a released migration is never edited.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    "CREATE TABLE IF NOT EXISTS addon_resources (
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        "CREATE TABLE IF NOT EXISTS addon_resources (
         uuid TEXT PRIMARY KEY,
         id TEXT UNIQUE,
         plan TEXT NOT NULL,
@@ -27,7 +28,35 @@ const MIGRATIONS: &[(i64, &str)] = &[(
         updated_at BIGINT NOT NULL
     );
     CREATE INDEX IF NOT EXISTS addon_resources_log_drain_token ON addon_resources (log_drain_token)",
-)];
+    ),
+    (
+        2,
+        "ALTER TABLE addon_resources ADD COLUMN response_status BIGINT;
+    CREATE TABLE IF NOT EXISTS addon_jobs (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        uuid TEXT NOT NULL,
+        payload TEXT NOT NULL DEFAULT '{}',
+        state TEXT NOT NULL,
+        attempts BIGINT NOT NULL DEFAULT 0,
+        run_at BIGINT NOT NULL,
+        lease_until BIGINT,
+        deadline BIGINT NOT NULL,
+        last_error TEXT,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS addon_jobs_due ON addon_jobs (state, run_at);
+    CREATE TABLE IF NOT EXISTS addon_tokens (
+        uuid TEXT PRIMARY KEY,
+        grant_code TEXT,
+        access_token TEXT,
+        refresh_token TEXT,
+        expires_at BIGINT,
+        updated_at BIGINT NOT NULL
+    )",
+    ),
+];
 
 /// An arbitrary constant that names this crate's migration lock on PostgreSQL.
 const MIGRATION_LOCK: i64 = 0x6164_646f_6e5f_7273;

@@ -1,6 +1,7 @@
 //! The test add-on as its own process, for tests that need several instances or a crash:
 //! `DATABASE_URL=... test-addon-server`. Prints `listening on http://ADDR` once it serves, and
-//! answers `GET /stats` with what reached the vendor.
+//! answers `GET /stats` with what reached the vendor. `HEROKU_URL` points the Platform API and
+//! OAuth at a fake; `HANDLER_TIMEOUT_MS` and `JOB_TIMEOUT_MS` shorten leases for crash tests.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -17,8 +18,18 @@ async fn main() {
     let timeout_ms: u64 =
         std::env::var("HANDLER_TIMEOUT_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
     let store = Store::open(&url).await.expect("the registry opens");
-    let settings =
-        Settings::development(PASSWORD, SALT).with_handler_timeout(Duration::from_millis(timeout_ms));
+    let job_timeout_ms: u64 =
+        std::env::var("JOB_TIMEOUT_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(600_000);
+    let mut settings = Settings::development(PASSWORD, SALT)
+        .with_handler_timeout(Duration::from_millis(timeout_ms))
+        .with_job_timeout(Duration::from_millis(job_timeout_ms))
+        .with_job_poll(Duration::from_millis(20));
+    // A fake of Heroku's side, when the test runs one.
+    if let Ok(heroku) = std::env::var("HEROKU_URL") {
+        settings = settings.with_heroku_urls(&heroku, &heroku).with_oauth_client_secret(
+            std::env::var("HEROKU_OAUTH_CLIENT_SECRET").expect("the client secret the fake accepts"),
+        );
+    }
     let addon = Arc::new(TestAddon::default());
     let stats = {
         let addon = addon.clone();

@@ -31,8 +31,8 @@ impl addon_runtime::Addon for Queue {
         std::future::ready(Ok(PlanChanged::new()))
     }
 
-    async fn deprovision(&self, _request: DeprovisionRequest) -> Result<(), AddonError> {
-        Ok(())
+    async fn deprovision(&self, _request: DeprovisionRequest) -> Result<Deprovisioned, AddonError> {
+        Ok(Deprovisioned::now())
     }
 }
 

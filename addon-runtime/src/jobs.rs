@@ -1,0 +1,219 @@
+//! The job runner: finishes what a 202 promised, in the background, durably.
+//!
+//! Each instance runs one loop that claims due jobs from the registry (exactly one instance
+//! holds a job at a time), runs them, and on failure schedules a retry with exponential backoff
+//! and jitter, until the job's deadline (Heroku's twelve hours) passes; then the job is failed
+//! visibly: logged, and the resource marked `failed`. A job whose instance died is claimed again
+//! when its lease runs out.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::app::Shared;
+use crate::store::{Job, JobKind, ResourceState};
+use crate::{Addon, AddonError, DeprovisionJob, PlanChangeJob, PlatformError, ProvisionJob};
+
+/// Heroku removes an add-on whose asynchronous provisioning is not done within twelve hours.
+pub(crate) const DEADLINE: Duration = Duration::from_secs(12 * 60 * 60);
+
+/// The longest wait between two attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(5 * 60);
+
+/// Why an attempt failed, and how soon trying again makes sense.
+struct Failure {
+    message: String,
+    retry_after: Option<Duration>,
+}
+
+impl From<PlatformError> for Failure {
+    fn from(error: PlatformError) -> Self {
+        Failure { retry_after: error.retry_after, message: error.to_string() }
+    }
+}
+
+impl From<AddonError> for Failure {
+    fn from(error: AddonError) -> Self {
+        Failure { message: error.to_string(), retry_after: None }
+    }
+}
+
+impl From<crate::StoreError> for Failure {
+    fn from(error: crate::StoreError) -> Self {
+        Failure { message: error.to_string(), retry_after: None }
+    }
+}
+
+/// Starts this instance's runner. It stops when the app's last handle is dropped.
+pub(crate) fn spawn<A: Addon>(shared: &Arc<Shared<A>>) {
+    let weak = Arc::downgrade(shared);
+    tokio::spawn(async move {
+        loop {
+            let Some(shared) = weak.upgrade() else { return };
+            let poll = shared.settings.job_poll;
+            let ran = run_one(&shared).await;
+            drop(shared);
+            if !ran {
+                tokio::time::sleep(poll).await;
+            }
+        }
+    });
+}
+
+/// Claims and runs one due job; false if there was none (or the registry was unreachable).
+pub(crate) async fn run_one<A: Addon>(shared: &Arc<Shared<A>>) -> bool {
+    let now = shared.clock.now_ms();
+    let job = match shared.store.claim_job(now, shared.job_lease()).await {
+        Ok(Some(job)) => job,
+        Ok(None) => return false,
+        Err(error) => {
+            tracing::warn!(%error, "the job runner could not reach the registry");
+            return false;
+        }
+    };
+    let outcome =
+        tokio::time::timeout(shared.settings.job_timeout, execute(shared, &job)).await.unwrap_or_else(|_| {
+            Err(Failure {
+                message: "the job did not finish within ADDON_JOB_TIMEOUT".into(),
+                retry_after: None,
+            })
+        });
+    let now = shared.clock.now_ms();
+    let recorded = match outcome {
+        Ok(()) => {
+            tracing::info!(kind = ?job.kind, uuid = %job.uuid, attempt = job.attempts, "job done");
+            shared.store.finish_job(&job.id, now).await
+        }
+        Err(failure) if now >= job.deadline => {
+            tracing::error!(
+                kind = ?job.kind, uuid = %job.uuid, attempts = job.attempts, error = %failure.message,
+                "job failed for good: its deadline passed"
+            );
+            if job.kind == JobKind::Provision {
+                let _ = shared.store.set_state(&job.uuid, ResourceState::Failed, None).await;
+            }
+            shared.store.fail_job(&job.id, &failure.message, now).await
+        }
+        Err(failure) => {
+            let wait = failure.retry_after.unwrap_or_else(|| backoff(job.attempts));
+            tracing::warn!(
+                kind = ?job.kind, uuid = %job.uuid, attempt = job.attempts, error = %failure.message,
+                retry_in_ms = wait.as_millis() as u64, "job attempt failed; it will be retried"
+            );
+            let run_at = now + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 4);
+            shared.store.retry_job(&job.id, run_at, &failure.message, now).await
+        }
+    };
+    if let Err(error) = recorded {
+        // The lease runs out and the job is claimed again: at worst it runs once more.
+        tracing::warn!(%error, "could not record a job's outcome");
+    }
+    true
+}
+
+/// 1 s, 2 s, 4 s, ... up to five minutes, each stretched by up to half again at random so that
+/// many failing jobs do not retry in step.
+fn backoff(attempts: i64) -> Duration {
+    let exponent = u32::try_from(attempts.saturating_sub(1).clamp(0, 16)).unwrap_or(16);
+    let base = Duration::from_secs(1u64 << exponent).min(MAX_BACKOFF);
+    let mut byte = [0u8; 1];
+    let jitter = if getrandom::fill(&mut byte).is_ok() { f64::from(byte[0]) / 510.0 } else { 0.25 };
+    base.mul_f64(1.0 + jitter)
+}
+
+async fn execute<A: Addon>(shared: &Arc<Shared<A>>, job: &Job) -> Result<(), Failure> {
+    let heroku = shared.platform.for_resource(&job.uuid);
+    let attempt = u32::try_from(job.attempts).unwrap_or(u32::MAX);
+    let record = shared.store.resource(&job.uuid).await?.ok_or_else(|| Failure {
+        message: format!("resource {} is not in the registry", job.uuid),
+        retry_after: None,
+    })?;
+    match job.kind {
+        JobKind::Grant => shared.platform.exchange_grant(&job.uuid).await.map_err(Failure::from),
+        JobKind::Provision => {
+            shared.platform.exchange_grant(&job.uuid).await?;
+            let work = ProvisionJob {
+                uuid: record.uuid.clone(),
+                plan: record.plan.clone(),
+                region: record.region.clone(),
+                options: record.options.clone(),
+                attempt,
+                heroku: heroku.clone(),
+            };
+            let addon = shared.addon.clone();
+            let config =
+                crate::http::vendor::call(shared.settings.job_timeout, "complete_provision", async move {
+                    addon.complete_provision(work).await
+                })
+                .await?;
+            config.check(A::SPEC.config_vars).map_err(|problem| Failure {
+                message: format!(
+                    "`#[complete_provision]` returned a config Heroku must not receive: {problem}"
+                ),
+                retry_after: None,
+            })?;
+            heroku.update_config(&config).await?;
+            heroku.mark_provisioned().await?;
+            let config =
+                config.iter().map(|(var, value)| (var.name().to_owned(), value.to_owned())).collect();
+            shared.store.set_state(&job.uuid, ResourceState::Provisioned, Some(&config)).await?;
+            Ok(())
+        }
+        JobKind::PlanChange => {
+            let work = PlanChangeJob {
+                uuid: record.uuid.clone(),
+                plan: record.plan.clone(),
+                previous_plan: job.payload["previous_plan"].as_str().unwrap_or_default().to_owned(),
+                attempt,
+                heroku: heroku.clone(),
+            };
+            let addon = shared.addon.clone();
+            let config =
+                crate::http::vendor::call(shared.settings.job_timeout, "complete_plan_change", async move {
+                    addon.complete_plan_change(work).await
+                })
+                .await?;
+            if !config.is_empty() {
+                config.check(A::SPEC.config_vars).map_err(|problem| Failure {
+                    message: format!(
+                        "`#[complete_plan_change]` returned a config Heroku must not receive: {problem}"
+                    ),
+                    retry_after: None,
+                })?;
+                heroku.update_config(&config).await?;
+                let mut merged = record.config.clone();
+                merged.extend(config.iter().map(|(var, value)| (var.name().to_owned(), value.to_owned())));
+                shared.store.set_state(&job.uuid, ResourceState::Provisioned, Some(&merged)).await?;
+            }
+            Ok(())
+        }
+        JobKind::Deprovision => {
+            let work = DeprovisionJob {
+                uuid: record.uuid.clone(),
+                plan: record.plan.clone(),
+                attempt,
+                heroku: heroku.clone(),
+            };
+            let addon = shared.addon.clone();
+            crate::http::vendor::call(shared.settings.job_timeout, "complete_deprovision", async move {
+                addon.complete_deprovision(work).await
+            })
+            .await?;
+            heroku.mark_deprovisioned().await?;
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let first = backoff(1);
+        assert!(first >= Duration::from_secs(1) && first <= Duration::from_millis(1500));
+        let fourth = backoff(4);
+        assert!(fourth >= Duration::from_secs(8) && fourth <= Duration::from_secs(12));
+        assert!(backoff(40) <= MAX_BACKOFF.mul_f64(1.5));
+    }
+}

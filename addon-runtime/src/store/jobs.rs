@@ -1,0 +1,188 @@
+//! Durable background work: one row per job, claimed by exactly one runner at a time with a
+//! lease (`UPDATE .. WHERE lease expired .. RETURNING`), retried with backoff until it succeeds
+//! or its deadline passes.
+
+use std::time::Duration;
+
+use sqlx::Row;
+
+use super::{millis, Store, StoreError};
+
+/// What a job does; stored as text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum JobKind {
+    /// Exchange the OAuth grant, run the vendor's `#[complete_provision]`, set the config through
+    /// the Platform API, then tell Heroku the add-on is provisioned.
+    Provision,
+    /// Run the vendor's `#[complete_plan_change]` and set any new config.
+    PlanChange,
+    /// Run the vendor's `#[complete_deprovision]`, then tell Heroku the add-on is deprovisioned.
+    Deprovision,
+    /// Only exchange the OAuth grant (a synchronous provision that came with one).
+    Grant,
+}
+
+impl JobKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Provision => "provision",
+            Self::PlanChange => "plan_change",
+            Self::Deprovision => "deprovision",
+            Self::Grant => "grant",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [Self::Provision, Self::PlanChange, Self::Deprovision, Self::Grant]
+            .into_iter()
+            .find(|k| k.as_str() == text)
+    }
+}
+
+/// A job a runner holds the lease of.
+#[derive(Clone, Debug)]
+pub(crate) struct Job {
+    pub(crate) id: String,
+    pub(crate) kind: JobKind,
+    pub(crate) uuid: String,
+    pub(crate) payload: serde_json::Value,
+    /// Including this one.
+    pub(crate) attempts: i64,
+    pub(crate) deadline: i64,
+}
+
+impl Store {
+    /// Adds a job, due now.
+    pub(crate) async fn enqueue(
+        &self,
+        kind: JobKind,
+        uuid: &str,
+        payload: &serde_json::Value,
+        now: i64,
+        deadline: Duration,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO addon_jobs (id, kind, uuid, payload, state, attempts, run_at, deadline, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $5, $5)",
+        )
+        .bind(crate::random_secret())
+        .bind(kind.as_str())
+        .bind(uuid)
+        .bind(payload.to_string())
+        .bind(now)
+        .bind(now + millis(deadline))
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Claims the job that is due first and not held by a live lease; `None` if there is none.
+    /// The outer `WHERE` repeats the conditions, so of two runners racing for one job exactly
+    /// one updates it.
+    pub(crate) async fn claim_job(&self, now: i64, lease: Duration) -> Result<Option<Job>, StoreError> {
+        let row = sqlx::query(
+            "UPDATE addon_jobs SET lease_until = $1, attempts = attempts + 1, updated_at = $2 \
+             WHERE id = (SELECT id FROM addon_jobs WHERE state = 'pending' AND run_at <= $2 \
+                         AND (lease_until IS NULL OR lease_until < $2) ORDER BY run_at LIMIT 1) \
+             AND state = 'pending' AND (lease_until IS NULL OR lease_until < $2) \
+             RETURNING id, kind, uuid, payload, attempts, deadline",
+        )
+        .bind(now + millis(lease))
+        .bind(now)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let kind: String = row.try_get("kind")?;
+        let payload: String = row.try_get("payload")?;
+        Ok(Some(Job {
+            id: row.try_get("id")?,
+            kind: JobKind::parse(&kind)
+                .ok_or_else(|| sqlx::Error::Decode(format!("unknown job kind `{kind}`").into()))?,
+            uuid: row.try_get("uuid")?,
+            payload: serde_json::from_str(&payload).unwrap_or_default(),
+            attempts: row.try_get("attempts")?,
+            deadline: row.try_get("deadline")?,
+        }))
+    }
+
+    pub(crate) async fn finish_job(&self, id: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE addon_jobs SET state = 'done', lease_until = NULL, updated_at = $2 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Puts the job back to run again at `run_at`, keeping what went wrong.
+    pub(crate) async fn retry_job(
+        &self,
+        id: &str,
+        run_at: i64,
+        error: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE addon_jobs SET run_at = $2, lease_until = NULL, last_error = $3, updated_at = $4 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(run_at)
+        .bind(error)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Gives the job up for good.
+    pub(crate) async fn fail_job(&self, id: &str, error: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE addon_jobs SET state = 'failed', lease_until = NULL, last_error = $2, updated_at = $3 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(error)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Jobs of a resource that are still to run (for deprovisioning a resource mid-provision).
+    pub(crate) async fn cancel_jobs(&self, uuid: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE addon_jobs SET state = 'cancelled', updated_at = $2 WHERE uuid = $1 AND state = 'pending'",
+        )
+        .bind(uuid)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The state, attempts and last error of a resource's jobs, oldest first: for tests and
+    /// operators.
+    pub async fn job_history(
+        &self,
+        uuid: &str,
+    ) -> Result<Vec<(String, String, i64, Option<String>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT kind, state, attempts, last_error FROM addon_jobs WHERE uuid = $1 ORDER BY created_at, id",
+        )
+        .bind(uuid)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("kind")?,
+                    row.try_get("state")?,
+                    row.try_get("attempts")?,
+                    row.try_get("last_error")?,
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+}

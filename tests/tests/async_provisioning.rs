@@ -1,0 +1,267 @@
+//! Asynchronous provisioning against a fake of Heroku's side: 202, the grant exchange, the
+//! config set through the Platform API, the provision action; retries, refresh, restarts,
+//! several instances, and Heroku's twelve-hour limit.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use addon_runtime::testing::FakeHeroku;
+use addon_runtime::{App, Clock, ManualClock, ResourceState, Settings, Store};
+use addon_tests::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const CLIENT_SECRET: &str = "oauth-client-secret-for-tests";
+const PATIENCE: Duration = Duration::from_secs(20);
+
+fn settings(heroku: &FakeHeroku) -> Settings {
+    Settings::development(PASSWORD, SALT)
+        .with_heroku_urls(heroku.url(), heroku.url())
+        .with_oauth_client_secret(CLIENT_SECRET)
+        .with_job_poll(Duration::from_millis(20))
+}
+
+async fn start(heroku: &FakeHeroku, store: Store) -> TestServer {
+    TestServer::start_on(settings(heroku), store).await
+}
+
+fn body_with_grant(heroku: &FakeHeroku, uuid: &str, plan: &str) -> Value {
+    let mut body = v3_body(uuid, plan);
+    body["oauth_grant"] = json!({"code": heroku.grant(uuid), "expires_at": "2026-11-27T18:01:31-0800", "type": "authorization_code"});
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_202_ends_with_the_config_set_and_the_provision_action_called() {
+    let heroku = FakeHeroku::start(CLIENT_SECRET).await;
+    let server = start(&heroku, sqlite_store().await).await;
+    let uuid = new_uuid();
+    let response = server.provision(&body_with_grant(&heroku, &uuid, "later")).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let accepted: Value = response.json().await.unwrap();
+    assert_eq!(
+        accepted,
+        json!({"id": uuid, "message": "Your resource is being created."}),
+        "no config in a 202"
+    );
+
+    assert!(heroku.wait_for_state(&uuid, "provisioned", PATIENCE).await, "{:?}", heroku.calls());
+    let config = heroku.config(&uuid);
+    assert_eq!(
+        config["TEST_ADDON_URL"].as_deref(),
+        Some(format!("https://test-addon.example/r/{uuid}").as_str())
+    );
+    assert_eq!(config["TEST_ADDON_TOKEN"].as_deref(), Some("async-token-1"));
+    // In order: the grant exchange, the config, then the action that restarts the app.
+    let order: Vec<String> = heroku.calls().iter().map(|c| format!("{} {}", c.method, c.path)).collect();
+    let position = |wanted: &str| {
+        order.iter().position(|c| c == wanted).unwrap_or_else(|| panic!("{wanted} in {order:?}"))
+    };
+    assert!(position("POST /oauth/token") < position(&format!("PATCH /addons/{uuid}/config")));
+    assert!(
+        position(&format!("PATCH /addons/{uuid}/config"))
+            < position(&format!("POST /addons/{uuid}/actions/provision"))
+    );
+
+    let record = server.store.resource(&uuid).await.unwrap().unwrap();
+    assert_eq!(record.state, ResourceState::Provisioned);
+    assert_eq!(record.config_var("TEST_ADDON_TOKEN"), Some("async-token-1"));
+    // A replay of the provision still gets the 202 it got the first time, and calls nothing.
+    let replay = server.provision(&body_with_grant(&heroku, &uuid, "later")).await;
+    assert_eq!(replay.status(), StatusCode::ACCEPTED);
+    assert_eq!(TestAddon::calls(&server.addon.provisions), 1);
+    assert_eq!(TestAddon::calls(&server.addon.completions), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grant_exchange_failing_twice_still_finishes() {
+    let heroku = FakeHeroku::start(CLIENT_SECRET).await;
+    heroku.fail_next("/oauth/token", 1, 503);
+    heroku.fail_next("/oauth/token", 1, 429);
+    let server = start(&heroku, sqlite_store().await).await;
+    let uuid = new_uuid();
+    assert_eq!(
+        server.provision(&body_with_grant(&heroku, &uuid, "later")).await.status(),
+        StatusCode::ACCEPTED
+    );
+    assert!(heroku.wait_for_state(&uuid, "provisioned", PATIENCE).await, "{:?}", heroku.calls());
+    let exchanges: Vec<u16> =
+        heroku.calls().iter().filter(|c| c.path == "/oauth/token").map(|c| c.status).collect();
+    assert_eq!(exchanges, [503, 429, 200]);
+    let history = finished_jobs(&server.store, &uuid).await;
+    assert_eq!(history.len(), 1);
+    let (kind, state, attempts, last_error) = &history[0];
+    assert_eq!((kind.as_str(), state.as_str(), *attempts), ("provision", "done", 3));
+    assert!(last_error.as_deref().unwrap_or_default().contains("429"), "{last_error:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_token_is_refreshed_before_use() {
+    let heroku = FakeHeroku::start(CLIENT_SECRET).await;
+    heroku.set_grant_token_lifetime(Duration::ZERO);
+    let server = start(&heroku, sqlite_store().await).await;
+    let uuid = new_uuid();
+    assert_eq!(
+        server.provision(&body_with_grant(&heroku, &uuid, "later")).await.status(),
+        StatusCode::ACCEPTED
+    );
+    assert!(heroku.wait_for_state(&uuid, "provisioned", PATIENCE).await, "{:?}", heroku.calls());
+    let calls = heroku.calls();
+    assert!(calls.iter().any(|c| c.path == "/oauth/token" && c.body.contains("grant_type=refresh_token")));
+    let patch = calls.iter().find(|c| c.method == "PATCH").unwrap();
+    assert!(patch.refreshed_token && patch.status == 200, "{patch:?}");
+    assert!(calls.iter().all(|c| c.status != 401), "no call went out with an expired token: {calls:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twelve_hours_of_failure_marks_the_resource_failed() {
+    let heroku = FakeHeroku::start(CLIENT_SECRET).await;
+    heroku.fail_next("/actions/provision", usize::MAX, 503);
+    let store = sqlite_store().await;
+    let clock = ManualClock::default();
+    let addon = Arc::new(TestAddon::default());
+    let app = App::new(addon, settings(&heroku), store.clone()).unwrap().with_clock(Arc::new(clock.clone()));
+    let server = Heroku::new(serve(app).await);
+    let uuid = new_uuid();
+    let started = clock.now_ms();
+    assert_eq!(
+        server.provision(&body_with_grant(&heroku, &uuid, "later")).await.status(),
+        StatusCode::ACCEPTED
+    );
+
+    // Half an hour of simulated time at a step, until the runner gives up.
+    let mut failed_at = None;
+    for _ in 0..40 {
+        wait_for_attempt(&heroku).await;
+        if store.resource(&uuid).await.unwrap().unwrap().state == ResourceState::Failed {
+            failed_at = Some(clock.now_ms());
+            break;
+        }
+        clock.advance(Duration::from_secs(30 * 60));
+    }
+    let failed_at = failed_at.expect("the resource is marked failed");
+    assert!(failed_at - started >= 12 * 60 * 60 * 1000, "not before twelve hours");
+    let history = store.job_history(&uuid).await.unwrap();
+    let (_, state, attempts, last_error) = &history[0];
+    assert_eq!(state, "failed");
+    assert!(*attempts > 10, "retried all along: {attempts}");
+    assert!(last_error.as_deref().unwrap_or_default().contains("503"));
+    assert_eq!(heroku.addon_state(&uuid).as_deref(), Some("provisioning"));
+}
+
+/// The resource's jobs once none is pending any more (the fake sees the last call a moment
+/// before the runner records the outcome).
+async fn finished_jobs(store: &Store, uuid: &str) -> Vec<(String, String, i64, Option<String>)> {
+    for _ in 0..500 {
+        let history = store.job_history(uuid).await.unwrap();
+        if history.iter().all(|(_, state, _, _)| state != "pending") {
+            return history;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("jobs still pending: {:?}", store.job_history(uuid).await.unwrap());
+}
+
+/// Waits until the fake has seen one more provision action than before (or a short while).
+async fn wait_for_attempt(heroku: &FakeHeroku) {
+    let before = heroku.count("POST", "/actions/provision");
+    for _ in 0..100 {
+        if heroku.count("POST", "/actions/provision") > before {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_postgresql_never_run_one_job_twice() {
+    let heroku = FakeHeroku::start(CLIENT_SECRET).await;
+    let store = postgres_store().await;
+    let first = Arc::new(start(&heroku, store.clone()).await);
+    let second = Arc::new(start(&heroku, store).await);
+    let uuids: Vec<String> = (0..20).map(|_| new_uuid()).collect();
+    for (i, uuid) in uuids.iter().enumerate() {
+        let server = if i % 2 == 0 { &first } else { &second };
+        assert_eq!(
+            server.provision(&body_with_grant(&heroku, uuid, "later")).await.status(),
+            StatusCode::ACCEPTED
+        );
+    }
+    for uuid in &uuids {
+        assert!(heroku.wait_for_state(uuid, "provisioned", PATIENCE).await);
+    }
+    for uuid in &uuids {
+        assert_eq!(heroku.count("POST", &format!("/addons/{uuid}/actions/provision")), 1, "{uuid}");
+        assert_eq!(heroku.count("PATCH", &format!("/addons/{uuid}/config")), 1, "{uuid}");
+    }
+    let completions =
+        TestAddon::calls(&first.addon.completions) + TestAddon::calls(&second.addon.completions);
+    assert_eq!(completions, uuids.len());
+    assert!(
+        TestAddon::calls(&first.addon.completions) > 0 && TestAddon::calls(&second.addon.completions) > 0,
+        "both ran jobs"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asynchronous_plan_changes_and_deprovisions_use_the_same_machinery() {
+    let heroku = FakeHeroku::start(CLIENT_SECRET).await;
+    let server = start(&heroku, sqlite_store().await).await;
+    let uuid = new_uuid();
+    server.provision(&body_with_grant(&heroku, &uuid, "basic")).await;
+
+    let response = server.plan_change(&uuid, "later-plan").await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    for _ in 0..500 {
+        if heroku.config(&uuid).contains_key("TEST_ADDON_TOKEN") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(heroku.config(&uuid)["TEST_ADDON_TOKEN"].as_deref(), Some("resized-from-basic"));
+
+    let response = server.deprovision(&uuid).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    assert!(heroku.wait_for_state(&uuid, "deprovisioned", PATIENCE).await, "{:?}", heroku.calls());
+    assert_eq!(server.deprovision(&uuid).await.status(), StatusCode::GONE);
+    assert_eq!(TestAddon::calls(&server.addon.completions), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_platform_api_calls_vendors_use_work_with_the_resource_token() {
+    let heroku = FakeHeroku::start(CLIENT_SECRET).await;
+    let store = sqlite_store().await;
+    let app = App::new(Arc::new(TestAddon::default()), settings(&heroku), store.clone()).unwrap();
+    let uuid = new_uuid();
+    let api = app.heroku(&uuid);
+    let server = Heroku::new(serve(app).await);
+    // A synchronous provision with a grant: the grant is exchanged right away by a job.
+    assert_eq!(server.provision(&body_with_grant(&heroku, &uuid, "basic")).await.status(), StatusCode::OK);
+    assert_eq!(finished_jobs(&store, &uuid).await[0].1, "done");
+    assert_eq!(heroku.count("POST", "/oauth/token"), 1);
+    let addon = api.addon().await.unwrap();
+    assert_eq!(addon.id, uuid);
+    let app_id = addon.app.unwrap().id.unwrap();
+    assert_eq!(api.app(&app_id).await.unwrap().owner.unwrap().email.as_deref(), Some("owner@example.com"));
+    let emails: Vec<_> =
+        api.collaborators(&app_id).await.unwrap().into_iter().filter_map(|c| c.user.email).collect();
+    assert_eq!(emails, ["owner@example.com", "dev@example.com"]);
+    api.update_log_drain("d.1", "https://test-addon.example/drain/2").await.unwrap();
+    let webhook = api
+        .create_webhook(
+            json!({"include": ["api:release"], "level": "notify", "url": "https://test-addon.example/hooks"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(webhook["url"], "https://test-addon.example/hooks");
+    // Another resource's token is not this one's.
+    let stranger = new_uuid();
+    heroku.grant(&stranger);
+    let error = App::new(Arc::new(TestAddon::default()), settings(&heroku), store)
+        .unwrap()
+        .heroku(&stranger)
+        .addon()
+        .await
+        .unwrap_err();
+    assert!(error.message.contains("no Platform API token"), "{error}");
+}
