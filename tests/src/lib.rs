@@ -6,12 +6,14 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use addon_runtime::prelude::*;
+pub use addon_runtime::testing::{
+    client, cookie_pair, legacy_form, new_uuid, now, resource_token_form, set_cookie, sha1_hex, sha256_hex,
+    urlencode, user_scoped_form, v3_body, Simulator,
+};
 use addon_runtime::{App, Settings, Store, TokenKind};
 use axum::extract::Path;
 use axum::routing::get;
 use axum::{Json, Router};
-use sha1::Sha1;
-use sha2::{Digest, Sha256};
 
 pub const PASSWORD: &str = "test-password-0123456789abcdefgh";
 pub const SALT: &str = "test-sso-salt-0123456789abcdefghi";
@@ -209,13 +211,12 @@ impl std::ops::Deref for TestServer {
     }
 }
 
-/// Heroku's side: a client that calls an add-on at `url` the way Heroku does.
-#[derive(Debug, Clone)]
-pub struct Heroku {
-    pub url: String,
-    pub client: reqwest::Client,
-    /// The Basic auth user: the add-on's id.
-    pub user: &'static str,
+/// Heroku's side: the runtime's simulator, with the test add-on's credentials.
+pub type Heroku = Simulator;
+
+/// Heroku calling the test add-on at `url`.
+pub fn heroku_at(url: String) -> Simulator {
+    Simulator::new(url, ID, PASSWORD, SALT)
 }
 
 impl TestServer {
@@ -236,59 +237,7 @@ impl TestServer {
         let addon = Arc::new(TestAddon::default());
         let app = App::new(addon.clone(), settings, store.clone()).expect("valid settings");
         let url = serve(app.with_routes(vendor_routes())).await;
-        Self { heroku: Heroku::new(url), addon, store }
-    }
-}
-
-impl Heroku {
-    /// Heroku calling the test add-on at `url`.
-    pub fn new(url: String) -> Self {
-        Heroku { url, client: client(), user: ID }
-    }
-
-    /// `POST /heroku/resources` with Heroku's credentials and headers.
-    pub async fn provision(&self, body: &serde_json::Value) -> reqwest::Response {
-        self.heroku(reqwest::Method::POST, "/heroku/resources")
-            .header("Content-Type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub async fn plan_change(&self, id: &str, plan: &str) -> reqwest::Response {
-        let body = serde_json::json!({ "plan": plan, "heroku_id": "app123@heroku.com" });
-        self.heroku(reqwest::Method::PUT, &format!("/heroku/resources/{id}"))
-            .header("Content-Type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub async fn deprovision(&self, id: &str) -> reqwest::Response {
-        self.heroku(reqwest::Method::DELETE, &format!("/heroku/resources/{id}")).send().await.unwrap()
-    }
-
-    /// A request with Heroku's credentials and v3 `Accept` header; the caller sets the body and
-    /// its content type.
-    pub fn heroku(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.client
-            .request(method, format!("{}{path}", self.url))
-            .basic_auth(self.user, Some(PASSWORD))
-            .header("Accept", "application/vnd.heroku-addons+json; version=3")
-    }
-
-    /// Posts an SSO form the way Heroku's dashboard does.
-    pub async fn sso_post(&self, form: &[(&str, String)]) -> reqwest::Response {
-        let body = serde_urlencoded(form);
-        self.client
-            .post(format!("{}/sso/login", self.url))
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .unwrap()
+        Self { heroku: heroku_at(url), addon, store }
     }
 }
 
@@ -315,120 +264,6 @@ pub async fn serve<A: Addon>(app: App<A>) -> String {
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(app.serve_on(listener));
     url
-}
-
-/// A client that does not follow redirects (tests look at them) and gives up after 10 s.
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
-}
-
-/// A v3 provision body with every documented field.
-pub fn v3_body(uuid: &str, plan: &str) -> serde_json::Value {
-    serde_json::json!({
-        "callback_url": format!("https://api.heroku.com/addons/{uuid}"),
-        "name": "acme-inc-primary-logs",
-        "oauth_grant": {"code": "01234567-89ab-cdef-0123-456789abcdef", "expires_at": "2016-03-03T18:01:31-0800", "type": "authorization_code"},
-        "options": {"foo": "bar", "baz": "true"},
-        "plan": plan,
-        "region": "amazon-web-services::us-east-1",
-        "uuid": uuid,
-        "log_input_url": "https://token:t.01234567@1.us.logplex.io/logs",
-        "log_drain_token": "d.01234567-89ab-cdef-0123-456789abcdef"
-    })
-}
-
-/// A fresh uuid-shaped id for each test resource.
-pub fn new_uuid() -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(1);
-    let n = NEXT.fetch_add(1, Ordering::SeqCst);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
-    format!("{:08x}-0000-4000-8000-{:012x}", nanos, n)
-}
-
-pub fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
-}
-
-pub fn sha1_hex(input: &str) -> String {
-    Sha1::digest(input.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub fn sha256_hex(input: &str) -> String {
-    Sha256::digest(input.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The v3 SSO form: `resource_id` and `resource_token`.
-pub fn resource_token_form(uuid: &str, salt: &str, timestamp: u64) -> Vec<(&'static str, String)> {
-    vec![
-        ("resource_id", uuid.to_owned()),
-        ("resource_token", sha1_hex(&format!("{uuid}:{salt}:{timestamp}"))),
-        ("timestamp", timestamp.to_string()),
-        ("email", "user@example.com".to_owned()),
-        ("app", "my-app".to_owned()),
-    ]
-}
-
-/// The 2026 form: `user_scoped_resource_token` over the resource and the user.
-pub fn user_scoped_form(
-    uuid: &str,
-    salt: &str,
-    timestamp: u64,
-    user_id: &str,
-    email: &str,
-) -> Vec<(&'static str, String)> {
-    vec![
-        ("resource_id", uuid.to_owned()),
-        ("user_scoped_resource_token", sha256_hex(&format!("{uuid}:{salt}:{timestamp}:{user_id}:{email}"))),
-        ("resource_token", sha1_hex(&format!("{uuid}:{salt}:{timestamp}"))),
-        ("timestamp", timestamp.to_string()),
-        ("user_id", user_id.to_owned()),
-        ("email", email.to_owned()),
-        ("context_app", "my-app".to_owned()),
-    ]
-}
-
-/// The legacy form: `id` and `token`.
-pub fn legacy_form(id: &str, salt: &str, timestamp: u64) -> Vec<(&'static str, String)> {
-    vec![
-        ("id", id.to_owned()),
-        ("token", sha1_hex(&format!("{id}:{salt}:{timestamp}"))),
-        ("timestamp", timestamp.to_string()),
-        ("nav-data", "eyJhZGRvbiI6IlRlc3QifQ".to_owned()),
-        ("email", "user@example.com".to_owned()),
-    ]
-}
-
-/// `application/x-www-form-urlencoded`, escaping what the form's values need.
-pub fn serde_urlencoded(form: &[(&str, String)]) -> String {
-    form.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-/// The `Set-Cookie` header that sets `name`, if any.
-pub fn set_cookie<'a>(response: &'a reqwest::Response, name: &str) -> Option<&'a str> {
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-}
-
-/// `name=value` of a `Set-Cookie` header, for a `Cookie` request header.
-pub fn cookie_pair(set_cookie: &str) -> String {
-    set_cookie.split(';').next().unwrap().to_owned()
 }
 
 /// Checks a response is an error with a JSON `{"message": ...}` body, and returns the message.
@@ -476,7 +311,7 @@ pub mod hand_written {
         let settings = Settings::development(super::PASSWORD, super::SALT);
         let app = App::new(Arc::new(Plain), settings, store.clone()).unwrap();
         let url = super::serve(app).await;
-        let heroku = super::Heroku { user: "plain", ..super::Heroku::new(url) };
+        let heroku = super::Simulator::new(url, "plain", super::PASSWORD, super::SALT);
         super::TestServer { heroku, addon: Arc::default(), store }
     }
 }

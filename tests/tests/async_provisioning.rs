@@ -121,7 +121,7 @@ async fn twelve_hours_of_failure_marks_the_resource_failed() {
     let clock = ManualClock::default();
     let addon = Arc::new(TestAddon::default());
     let app = App::new(addon, settings(&heroku), store.clone()).unwrap().with_clock(Arc::new(clock.clone()));
-    let server = Heroku::new(serve(app).await);
+    let server = heroku_at(serve(app).await);
     let uuid = new_uuid();
     let started = clock.now_ms();
     assert_eq!(
@@ -234,7 +234,7 @@ async fn the_platform_api_calls_vendors_use_work_with_the_resource_token() {
     let app = App::new(Arc::new(TestAddon::default()), settings(&heroku), store.clone()).unwrap();
     let uuid = new_uuid();
     let api = app.heroku(&uuid);
-    let server = Heroku::new(serve(app).await);
+    let server = heroku_at(serve(app).await);
     // A synchronous provision with a grant: the grant is exchanged right away by a job.
     assert_eq!(server.provision(&body_with_grant(&heroku, &uuid, "basic")).await.status(), StatusCode::OK);
     assert_eq!(finished_jobs(&store, &uuid).await[0].1, "done");

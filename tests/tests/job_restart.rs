@@ -51,7 +51,7 @@ async fn a_server_killed_after_its_202_has_the_job_finished_after_restart() {
     let mut first = start(&database, &heroku);
     let mut body = v3_body(&uuid, "later-slow");
     body["oauth_grant"] = json!({"code": heroku.grant(&uuid), "type": "authorization_code"});
-    let response = Heroku::new(first.url.clone()).provision(&body).await;
+    let response = heroku_at(first.url.clone()).provision(&body).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     // The job has started (the grant is exchanged) and its vendor method is still running.
     for _ in 0..200 {

@@ -88,7 +88,7 @@ async fn json_content_types_are_accepted_and_others_get_415() {
         "application/json; charset=utf-8",
     ] {
         let response = server
-            .heroku(Method::POST, "/heroku/resources")
+            .heroku(Method::POST, "")
             .header("Content-Type", content_type)
             .body(v3_body(&new_uuid(), "basic").to_string())
             .send()
@@ -98,7 +98,7 @@ async fn json_content_types_are_accepted_and_others_get_415() {
     }
     for content_type in ["text/plain", "application/x-www-form-urlencoded", "application/xml"] {
         let response = server
-            .heroku(Method::POST, "/heroku/resources")
+            .heroku(Method::POST, "")
             .header("Content-Type", content_type)
             .body(v3_body(&new_uuid(), "basic").to_string())
             .send()
@@ -123,7 +123,7 @@ async fn malformed_bodies_get_a_4xx_with_a_json_message() {
         ("", StatusCode::UNPROCESSABLE_ENTITY, "empty"),
     ];
     for (body, status, hint) in cases {
-        let response = server.heroku(Method::POST, "/heroku/resources").body(body).send().await.unwrap();
+        let response = server.heroku(Method::POST, "").body(body).send().await.unwrap();
         assert_eq!(response.status(), status, "{body:?}");
         let message = json_message(response).await;
         assert!(message.contains(hint), "{body:?} -> {message}");
@@ -288,7 +288,7 @@ async fn plan_change_bodies_are_checked() {
     let server = TestServer::start().await;
     let uuid = new_uuid();
     server.provision(&v3_body(&uuid, "basic")).await;
-    let path = format!("/heroku/resources/{uuid}");
+    let path = format!("/{uuid}");
     let response = server
         .heroku(Method::PUT, &path)
         .header("Content-Type", "application/json")
@@ -368,7 +368,7 @@ async fn unknown_routes_and_methods_answer_json() {
     let response = server.client.get(format!("{}/nowhere", server.url)).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     json_message(response).await;
-    let response = server.heroku(Method::PATCH, "/heroku/resources").send().await.unwrap();
+    let response = server.heroku(Method::PATCH, "").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
     json_message(response).await;
 }
@@ -377,7 +377,7 @@ async fn unknown_routes_and_methods_answer_json() {
 async fn request_ids_are_echoed() {
     let server = TestServer::start().await;
     let response = server
-        .heroku(Method::POST, "/heroku/resources")
+        .heroku(Method::POST, "")
         .header("X-Request-Id", "abc-123")
         .body(v3_body(&new_uuid(), "basic").to_string())
         .send()

@@ -207,7 +207,7 @@ async fn production_cookies_are_secure() {
 async fn the_sso_route_takes_forms_only() {
     let server = TestServer::start().await;
     let uuid = provisioned(&server).await;
-    let form = serde_urlencoded(&resource_token_form(&uuid, SALT, now()));
+    let form = urlencode(&resource_token_form(&uuid, SALT, now()));
     let response = server
         .client
         .post(format!("{}/sso/login", server.url))

@@ -39,7 +39,7 @@ impl Instance {
 
     /// A client of this instance that speaks as Heroku does.
     fn heroku(&self) -> Heroku {
-        Heroku::new(self.url.clone())
+        heroku_at(self.url.clone())
     }
 
     async fn stats(&self) -> serde_json::Value {
@@ -106,7 +106,7 @@ async fn a_provision_cut_short_by_a_crash_is_finished_by_the_other_process() {
         let uuid = uuid.clone();
         tokio::spawn(async move {
             heroku
-                .heroku(reqwest::Method::POST, "/heroku/resources")
+                .heroku(reqwest::Method::POST, "")
                 .header("Content-Type", "application/json")
                 .body(v3_body(&uuid, "slow").to_string())
                 .send()

@@ -1,4 +1,5 @@
-//! A fake of Heroku's side for tests (feature `testing`): the OAuth token endpoint and the
+//! Heroku's side, for tests (feature `testing`): [`Simulator`] sends the requests Heroku sends;
+//! [`FakeHeroku`] is the OAuth token endpoint and the
 //! Platform API calls an add-on makes, on a loopback port. It checks what Heroku checks (the
 //! client secret, grant codes used once, bearer tokens scoped to their resource and not
 //! expired, the `Accept` header, the shape of config updates), records every call, and can be
@@ -15,6 +16,12 @@
 //! ```
 
 mod routes;
+mod simulator;
+
+pub use simulator::{
+    client, cookie_pair, legacy_body, legacy_form, new_uuid, now, resource_token_form, set_cookie, sha1_hex,
+    sha256_hex, urlencode, user_scoped_form, v3_body, Simulator,
+};
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
