@@ -66,6 +66,8 @@ pub mod __private;
 pub mod testing;
 
 pub use addon::{Addon, AddonSpec};
+/// The manifest rules, as the macro and the runtime apply them (for tools such as checkers).
+pub use addon_manifest::rules as manifest_rules;
 pub use addon_manifest::{random_secret, Manifest, Requirement};
 pub use app::{serve, App};
 pub use clock::{Clock, ManualClock, SystemClock};

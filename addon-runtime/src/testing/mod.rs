@@ -72,22 +72,36 @@ pub(crate) struct State {
 }
 
 /// Heroku's OAuth server and Platform API, faked on 127.0.0.1.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct FakeHeroku {
     url: String,
     state: Arc<Mutex<State>>,
 }
 
+// The state holds grant codes and tokens: `Debug` shows where the fake is, nothing more.
+impl std::fmt::Debug for FakeHeroku {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeHeroku").field("url", &self.url).finish_non_exhaustive()
+    }
+}
+
 impl FakeHeroku {
-    /// Starts the fake; `client_secret` is the add-on's OAuth client secret it accepts.
+    /// Starts the fake on a free loopback port; `client_secret` is the add-on's OAuth client
+    /// secret it accepts.
     pub async fn start(client_secret: &str) -> FakeHeroku {
+        Self::start_on_port(0, client_secret).await.expect("a free loopback port")
+    }
+
+    /// Starts the fake on 127.0.0.1:`port`, for an add-on started beforehand with
+    /// `HEROKU_API_URL` and `HEROKU_OAUTH_URL` pointing there.
+    pub async fn start_on_port(port: u16, client_secret: &str) -> std::io::Result<FakeHeroku> {
         let state =
             Arc::new(Mutex::new(State { client_secret: client_secret.to_owned(), ..State::default() }));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
-        let url = format!("http://{}", listener.local_addr().expect("a bound address"));
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        let url = format!("http://{}", listener.local_addr()?);
         let router = routes::router(state.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });
-        FakeHeroku { url, state }
+        Ok(FakeHeroku { url, state })
     }
 
     /// The base URL, for both `HEROKU_API_URL` and `HEROKU_OAUTH_URL`.

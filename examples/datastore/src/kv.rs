@@ -19,7 +19,7 @@ use crate::{tenants, Datastore};
 /// Values are text, up to this many bytes.
 const MAX_VALUE: usize = 64 * 1024;
 
-pub fn routes(datastore: Arc<Datastore>) -> Router {
+pub(crate) fn routes(datastore: Arc<Datastore>) -> Router {
     Router::new().route("/kv/{uuid}/{key}", get(read).put(write).delete(remove)).with_state(datastore)
 }
 

@@ -7,12 +7,16 @@
 //! tenant's credentials: `PUT`, `GET` and `DELETE` on `/kv/<uuid>/<key>`.
 
 mod kv;
+mod page;
 mod tenants;
 
 use addon_runtime::prelude::*;
 use addon_runtime::Store;
 
-pub use kv::routes;
+/// The datastore's own routes: the key-value API and the dashboard.
+pub fn routes(datastore: std::sync::Arc<Datastore>) -> axum::Router {
+    kv::routes(datastore.clone()).merge(page::routes(datastore))
+}
 
 /// The plans, smallest first.
 pub const PLANS: [&str; 3] = ["test", "small", "large"];
@@ -83,5 +87,10 @@ impl Datastore {
     async fn deprovision(&self, request: DeprovisionRequest) -> Result<(), AddonError> {
         tenants::remove(&self.store, &request.uuid).await?;
         Ok(())
+    }
+
+    #[sso]
+    async fn sign_in(&self, _login: SsoLogin) -> Result<SsoRedirect, AddonError> {
+        Ok(SsoRedirect::to("/dashboard"))
     }
 }

@@ -66,6 +66,15 @@ pub(crate) async fn remove(store: &Store, uuid: &str) -> Result<(), AddonError> 
     Ok(())
 }
 
+pub(crate) async fn count(store: &Store, uuid: &str) -> Result<i64, AddonError> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM datastore_entries WHERE uuid = $1")
+        .bind(uuid)
+        .fetch_one(store.pool())
+        .await
+        .map_err(unavailable)?;
+    row.try_get("n").map_err(unavailable)
+}
+
 pub(crate) async fn get(store: &Store, uuid: &str, key: &str) -> Result<Option<String>, AddonError> {
     let row = sqlx::query("SELECT value FROM datastore_entries WHERE uuid = $1 AND key = $2")
         .bind(uuid)

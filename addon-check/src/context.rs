@@ -1,0 +1,125 @@
+//! What the checks share: the manifest, Heroku's side (the simulator, and a fake Platform API
+//! when asked for), the plans to use, and every answer's time.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use addon_runtime::testing::{FakeHeroku, Simulator};
+use addon_runtime::Manifest;
+
+use crate::Outcome;
+
+/// Heroku waits this long for an answer before it fails the call (v1 documentation).
+const MUST_ANSWER: Duration = Duration::from_secs(25);
+/// ... and asks for answers within this.
+const SHOULD_ANSWER: Duration = Duration::from_secs(3);
+
+/// What the command line says.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The manifest's text.
+    pub manifest: String,
+    /// Where the add-on runs, instead of the manifest's test URLs' origin.
+    pub url: Option<String>,
+    /// Plans to provision with; the second, if any, is used for the plan change.
+    pub plans: Vec<String>,
+    /// Serve a fake Platform API and OAuth server on this loopback port (the add-on must have been
+    /// started with `HEROKU_API_URL` and `HEROKU_OAUTH_URL` pointing there).
+    pub heroku_port: Option<u16>,
+    /// The client secret the fake accepts.
+    pub oauth_secret: String,
+    /// Allow an add-on that is not on this machine.
+    pub allow_remote: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            manifest: String::new(),
+            url: None,
+            plans: vec!["test".to_owned()],
+            heroku_port: None,
+            oauth_secret: "addon-check-client-secret".to_owned(),
+            allow_remote: false,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Context {
+    pub manifest: Manifest,
+    pub heroku: Simulator,
+    pub fake: Option<FakeHeroku>,
+    pub plans: Vec<String>,
+    times: Mutex<Vec<(String, Duration)>>,
+}
+
+impl Context {
+    pub async fn new(options: Options) -> Result<Context, String> {
+        let manifest = Manifest::from_json(&options.manifest)
+            .map_err(|e| format!("the manifest is not valid JSON: {e}"))?;
+        let mut heroku = Simulator::from_manifest(&manifest)?;
+        if let Some(url) = &options.url {
+            heroku = heroku.at(url.clone());
+        }
+        let fake = match options.heroku_port {
+            Some(port) => Some(
+                FakeHeroku::start_on_port(port, &options.oauth_secret)
+                    .await
+                    .map_err(|e| format!("could not serve the fake Platform API on port {port}: {e}"))?,
+            ),
+            None => None,
+        };
+        if options.plans.is_empty() {
+            return Err("give at least one plan with --plans".into());
+        }
+        Ok(Context { manifest, heroku, fake, plans: options.plans, times: Mutex::default() })
+    }
+
+    /// Sends a request, timing it; `None` if the add-on did not answer at all.
+    pub async fn timed(&self, what: &str, request: reqwest::RequestBuilder) -> Option<reqwest::Response> {
+        let started = Instant::now();
+        let response = request.send().await.ok();
+        self.times
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((what.to_owned(), started.elapsed()));
+        response
+    }
+
+    pub fn plan(&self) -> &str {
+        &self.plans[0]
+    }
+
+    pub fn requires(&self, flag: &str) -> bool {
+        self.manifest.api.requires.iter().any(|r| r == flag)
+    }
+
+    /// Every answer within Heroku's limits.
+    pub fn latency_outcome(&self) -> Outcome {
+        let times = self.times.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some((slowest, time)) = times.iter().max_by_key(|(_, t)| *t) else {
+            return Outcome::warn(
+                "latency",
+                "no request was timed",
+                "run the checks against a running add-on",
+            );
+        };
+        let detail = format!("{} answers, slowest {} ms ({slowest})", times.len(), time.as_millis());
+        if *time > MUST_ANSWER {
+            Outcome::fail(
+                "latency",
+                detail,
+                "Heroku gives up after 25 s: answer 202 and finish in the background",
+            )
+        } else if *time > SHOULD_ANSWER {
+            Outcome::warn(
+                "latency",
+                detail,
+                "Heroku asks for answers within 3 s: move slow work to asynchronous provisioning",
+            )
+        } else {
+            Outcome::pass("latency", detail)
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! `addon-check`: plays Heroku against an add-on that is already running, whatever language it
+//! is written in, and says what would go wrong at Heroku. The checks cover the manifest, Basic
+//! auth, provisioning (v3, legacy, unknown fields, asynchronous with a fake Platform API),
+//! idempotent re-delivery, plan changes, deprovisioning, SSO with every token kind and every way
+//! a token can be wrong, hostile input, and answer times.
+//!
+//! The binary is a thin shell around [`run`]; tests call it directly.
+
+mod checks;
+mod context;
+mod report;
+
+pub use context::{Context, Options};
+pub use report::{Outcome, Report, Status};
+
+/// Runs every check against the add-on the options describe, handing each outcome to `seen` as
+/// it is known.
+pub async fn run(options: Options, mut seen: impl FnMut(&Outcome)) -> Report {
+    let mut report = Report::default();
+    let mut record = |outcome: Outcome| {
+        seen(&outcome);
+        report.outcomes.push(outcome);
+    };
+    let manifest_outcomes = checks::manifest::check(&options);
+    let usable = manifest_outcomes.iter().all(|o| o.check != "manifest.parse" || o.status == Status::Pass);
+    let allowed =
+        manifest_outcomes.iter().all(|o| o.check != "manifest.test_urls" || o.status != Status::Fail);
+    for outcome in manifest_outcomes {
+        record(outcome);
+    }
+    if !usable || !allowed {
+        return report;
+    }
+    let context = match Context::new(options).await {
+        Ok(context) => context,
+        Err(message) => {
+            record(Outcome::fail("checker.setup", message, "fix the options and run again"));
+            return report;
+        }
+    };
+    for outcome in checks::auth::check(&context).await {
+        record(outcome);
+    }
+    for outcome in checks::lifecycle::check(&context).await {
+        record(outcome);
+    }
+    for outcome in checks::input::check(&context).await {
+        record(outcome);
+    }
+    record(context.latency_outcome());
+    report
+}

@@ -1,0 +1,91 @@
+//! One outcome per check, printed as it comes (that is the progress of a long run) and summed
+//! up at the end; or all of it as JSON for machines.
+
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+}
+
+/// The result of one check: its stable name, what was seen, and for failures what to do.
+#[derive(Clone, Debug, Serialize)]
+pub struct Outcome {
+    pub check: String,
+    pub status: Status,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+impl Outcome {
+    pub fn pass(check: &str, detail: impl Into<String>) -> Self {
+        Outcome { check: check.to_owned(), status: Status::Pass, detail: detail.into(), fix: None }
+    }
+
+    pub fn fail(check: &str, detail: impl Into<String>, fix: impl Into<String>) -> Self {
+        Outcome {
+            check: check.to_owned(),
+            status: Status::Fail,
+            detail: detail.into(),
+            fix: Some(fix.into()),
+        }
+    }
+
+    pub fn warn(check: &str, detail: impl Into<String>, fix: impl Into<String>) -> Self {
+        Outcome {
+            check: check.to_owned(),
+            status: Status::Warn,
+            detail: detail.into(),
+            fix: Some(fix.into()),
+        }
+    }
+
+    /// PASS when `ok`, FAIL with `fix` otherwise.
+    pub fn expect(check: &str, ok: bool, detail: impl Into<String>, fix: &str) -> Self {
+        if ok {
+            Outcome::pass(check, detail)
+        } else {
+            Outcome::fail(check, detail, fix)
+        }
+    }
+
+    /// The line printed for it.
+    pub fn line(&self) -> String {
+        let label = match self.status {
+            Status::Pass => "PASS",
+            Status::Warn => "WARN",
+            Status::Fail => "FAIL",
+        };
+        let mut line = format!("{label}  {:<34} {}", self.check, self.detail);
+        if let Some(fix) = &self.fix {
+            line.push_str(&format!("\n      -> {fix}"));
+        }
+        line
+    }
+}
+
+/// Every outcome of a run.
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    pub outcomes: Vec<Outcome>,
+}
+
+impl Report {
+    pub fn count(&self, status: Status) -> usize {
+        self.outcomes.iter().filter(|o| o.status == status).count()
+    }
+
+    /// The names of the failed checks.
+    pub fn failed(&self) -> Vec<&str> {
+        self.outcomes.iter().filter(|o| o.status == Status::Fail).map(|o| o.check.as_str()).collect()
+    }
+
+    /// `N passed, M failed`, the closing line.
+    pub fn summary(&self) -> String {
+        format!("{} passed, {} failed", self.count(Status::Pass), self.count(Status::Fail))
+    }
+}
