@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs the conformance checker against both examples, as a vendor would against their add-on:
+# each example is started on a free loopback port with a registry of its own, checked, stopped.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+cargo build --quiet -p acme-logs -p acme-datastore -p addon-check
+bin=target/debug
+work=$(mktemp -d /tmp/addon-check-examples.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# Starts an example in the background and waits (at most 20 s) until it listens.
+start() {
+  local name=$1 port=$2
+  shift 2
+  env "$@" PORT="$port" DATABASE_URL="sqlite://$work/$name.db" "$bin/$name" >"$work/$name.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 200); do
+    grep -q "listening on" "$work/$name.log" && return 0
+    sleep 0.1
+  done
+  echo "$name did not start:" >&2
+  cat "$work/$name.log" >&2
+  return 1
+}
+
+status=0
+
+echo "== addon-check against acme-logs"
+logs_port=$(free_port)
+start acme-logs "$logs_port"
+"$bin/addon-check" check --manifest examples/logging/addon-manifest.json \
+  --url "http://127.0.0.1:$logs_port" --plans test,basic || status=1
+
+echo
+echo "== addon-check against acme-datastore (asynchronous, with the checker's fake Platform API)"
+datastore_port=$(free_port)
+heroku_port=$(free_port)
+secret=check-examples-client-secret
+start acme-datastore "$datastore_port" \
+  HEROKU_API_URL="http://127.0.0.1:$heroku_port" HEROKU_OAUTH_URL="http://127.0.0.1:$heroku_port" \
+  HEROKU_OAUTH_CLIENT_SECRET="$secret" ADDON_JOB_POLL_MS=100
+"$bin/addon-check" check --manifest examples/datastore/addon-manifest.json \
+  --url "http://127.0.0.1:$datastore_port" --plans test,small \
+  --heroku-port "$heroku_port" --oauth-secret "$secret" || status=1
+
+exit $status
