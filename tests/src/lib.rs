@@ -28,6 +28,8 @@ pub struct TestAddon {
     pub sso_logins: AtomicUsize,
     /// Calls of the three completion methods.
     pub completions: AtomicUsize,
+    /// The resources `#[complete_provision]` ran for, once per call.
+    pub completed: std::sync::Mutex<Vec<String>>,
     /// The token kind and user email of the last SSO login.
     pub last_login: std::sync::Mutex<Option<(TokenKind, Option<String>)>>,
     /// When each plan change and deprovision ran (unix nanoseconds, start and end), to prove
@@ -144,6 +146,7 @@ impl TestAddon {
     #[complete_provision]
     async fn finish_provision(&self, job: ProvisionJob) -> Result<Config, AddonError> {
         count(&self.completions);
+        self.completed.lock().unwrap().push(job.uuid.clone());
         if job.plan == "later-slow" {
             tokio::time::sleep(Duration::from_millis(800)).await;
         }
@@ -238,6 +241,44 @@ impl TestServer {
         let app = App::new(addon.clone(), settings, store.clone()).expect("valid settings");
         let url = serve(app.with_routes(vendor_routes())).await;
         Self { heroku: heroku_at(url), addon, store }
+    }
+}
+
+/// A server in a process of its own (the `test-addon-server` binary), killed when dropped.
+#[derive(Debug)]
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub url: String,
+}
+
+impl ServerProcess {
+    /// Starts `binary` (a test's `env!("CARGO_BIN_EXE_test-addon-server")`) with `envs` and waits
+    /// for its `listening on` line.
+    pub fn start(binary: &str, envs: &[(&str, &str)]) -> ServerProcess {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(binary)
+            .envs(envs.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("the test server starts");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("piped"))
+            .read_line(&mut line)
+            .expect("a first line");
+        let url = line.trim().strip_prefix("listening on ").expect("a listening line").to_owned();
+        ServerProcess { child, url }
+    }
+
+    /// Kills the process at once (SIGKILL: nothing is cleaned up) and waits for it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 

@@ -1,8 +1,6 @@
 //! A server killed (`kill -9`) between its 202 and the provision action: the job is in the
 //! registry, so the next server to start on it finishes the provision.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use addon_runtime::testing::FakeHeroku;
@@ -12,32 +10,17 @@ use serde_json::json;
 
 const CLIENT_SECRET: &str = "oauth-client-secret-for-tests";
 
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(database: &str, heroku: &FakeHeroku) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_test-addon-server"))
-        .env("DATABASE_URL", database)
-        .env("HEROKU_URL", heroku.url())
-        .env("HEROKU_OAUTH_CLIENT_SECRET", CLIENT_SECRET)
-        // A short job timeout keeps the dead server's job lease (timeout + margin) brief.
-        .env("JOB_TIMEOUT_MS", "1000")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the test server starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("listening on ").expect("a listening line").to_owned();
-    Server { child, url }
+fn start(database: &str, heroku: &FakeHeroku) -> ServerProcess {
+    ServerProcess::start(
+        env!("CARGO_BIN_EXE_test-addon-server"),
+        &[
+            ("DATABASE_URL", database),
+            ("HEROKU_URL", heroku.url()),
+            ("HEROKU_OAUTH_CLIENT_SECRET", CLIENT_SECRET),
+            // A short job timeout keeps the dead server's job lease (timeout + margin) brief.
+            ("JOB_TIMEOUT_MS", "1000"),
+        ],
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -63,8 +46,7 @@ async fn a_server_killed_after_its_202_has_the_job_finished_after_restart() {
     assert_eq!(heroku.count("POST", "/oauth/token"), 1);
     // Past the moment the tokens are stored, well inside the vendor's 800 ms method.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    first.child.kill().unwrap(); // SIGKILL: nothing is cleaned up
-    first.child.wait().unwrap();
+    first.kill();
     tokio::time::sleep(Duration::from_millis(900)).await;
     assert_eq!(heroku.count("POST", "/actions/provision"), 0, "the killed server never finished");
 

@@ -2,49 +2,25 @@
 //! reach the vendor once, operations on one resource never overlap, and a process killed in the
 //! middle of a provision leaves work the other one finishes.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use addon_tests::*;
 use reqwest::StatusCode;
 
-struct Instance {
-    child: Child,
-    url: String,
+/// A test server process on the shared PostgreSQL registry.
+fn instance(handler_timeout_ms: u64) -> ServerProcess {
+    let database = std::env::var("TEST_DATABASE_URL").expect(
+        "TEST_DATABASE_URL is not set: run the tests with `bash scripts/test.sh`, which starts PostgreSQL",
+    );
+    let timeout = handler_timeout_ms.to_string();
+    ServerProcess::start(
+        env!("CARGO_BIN_EXE_test-addon-server"),
+        &[("DATABASE_URL", database.as_str()), ("HANDLER_TIMEOUT_MS", timeout.as_str())],
+    )
 }
 
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Instance {
-    fn start(handler_timeout_ms: u64) -> Instance {
-        let database = std::env::var("TEST_DATABASE_URL")
-            .expect("TEST_DATABASE_URL is not set: run the tests with `bash scripts/test.sh`, which starts PostgreSQL");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_test-addon-server"))
-            .env("DATABASE_URL", database)
-            .env("HANDLER_TIMEOUT_MS", handler_timeout_ms.to_string())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("the test server starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url = line.trim().strip_prefix("listening on ").expect("a listening line").to_owned();
-        Instance { child, url }
-    }
-
-    /// A client of this instance that speaks as Heroku does.
-    fn heroku(&self) -> Heroku {
-        heroku_at(self.url.clone())
-    }
-
-    async fn stats(&self) -> serde_json::Value {
-        client().get(format!("{}/stats", self.url)).send().await.unwrap().json().await.unwrap()
-    }
+async fn stats(server: &ServerProcess) -> serde_json::Value {
+    client().get(format!("{}/stats", server.url)).send().await.unwrap().json().await.unwrap()
 }
 
 fn count(stats: &[serde_json::Value], key: &str) -> u64 {
@@ -53,8 +29,9 @@ fn count(stats: &[serde_json::Value], key: &str) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicates_across_processes_reach_the_vendor_once_and_never_overlap() {
-    let (a, b) = (Instance::start(20_000), Instance::start(20_000));
-    let (ha, hb) = (std::sync::Arc::new(a.heroku()), std::sync::Arc::new(b.heroku()));
+    let (a, b) = (instance(20_000), instance(20_000));
+    let (ha, hb) =
+        (std::sync::Arc::new(heroku_at(a.url.clone())), std::sync::Arc::new(heroku_at(b.url.clone())));
     let uuid = new_uuid();
     let handles: Vec<_> = (0..50)
         .map(|i| {
@@ -85,7 +62,7 @@ async fn duplicates_across_processes_reach_the_vendor_once_and_never_overlap() {
     for handle in handles {
         assert_eq!(handle.await.unwrap(), StatusCode::OK);
     }
-    let stats = [a.stats().await, b.stats().await];
+    let stats = [stats(&a).await, stats(&b).await];
     assert_eq!(count(&stats, "provisions"), 1, "{stats:?}");
     let mut spans: Vec<(u128, u128)> = stats
         .iter()
@@ -99,10 +76,10 @@ async fn duplicates_across_processes_reach_the_vendor_once_and_never_overlap() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provision_cut_short_by_a_crash_is_finished_by_the_other_process() {
     // A short handler timeout keeps the dead process's lease (timeout + margin) brief.
-    let (mut a, b) = (Instance::start(1_000), Instance::start(1_000));
+    let (mut a, b) = (instance(1_000), instance(1_000));
     let uuid = new_uuid();
     let doomed = {
-        let heroku = a.heroku();
+        let heroku = heroku_at(a.url.clone());
         let uuid = uuid.clone();
         tokio::spawn(async move {
             heroku
@@ -114,14 +91,13 @@ async fn a_provision_cut_short_by_a_crash_is_finished_by_the_other_process() {
         })
     };
     tokio::time::sleep(Duration::from_millis(100)).await;
-    a.child.kill().unwrap(); // SIGKILL: no cleanup runs
-    a.child.wait().unwrap();
+    a.kill(); // SIGKILL: no cleanup runs
     assert!(doomed.await.unwrap().is_err(), "the killed process never answered");
     let registry = postgres_store().await;
     let left = registry.resource(&uuid).await.unwrap().expect("the dead process's claim is still there");
     assert_eq!(left.state, addon_runtime::ResourceState::Provisioning);
 
-    let response = b.heroku().provision(&v3_body(&uuid, "basic")).await;
+    let response = heroku_at(b.url.clone()).provision(&v3_body(&uuid, "basic")).await;
     assert_eq!(response.status(), StatusCode::OK, "the claim expired and the survivor provisioned");
-    assert_eq!(count(&[b.stats().await], "provisions"), 1);
+    assert_eq!(count(&[stats(&b).await], "provisions"), 1);
 }

@@ -165,40 +165,34 @@ impl Store {
     ) -> Result<Claim, StoreError> {
         let now = now_ms();
         let options = serde_json::to_string(&request.options).unwrap_or_else(|_| "{}".to_owned());
-        let inserted = sqlx::query(
+        // Both statements take the request's fields as $1..$7, the lease as $8 and now as $9.
+        let claim = |sql| {
+            sqlx::query(sql)
+                .bind(&request.uuid)
+                .bind(&request.plan)
+                .bind(request.region.as_deref())
+                .bind(request.name.as_deref())
+                .bind(&options)
+                .bind(request.callback_url.as_deref())
+                .bind(request.log_drain_token.as_deref())
+                .bind(now + millis(lease))
+                .bind(now)
+                .execute(&self.pool)
+        };
+        let inserted = claim(
             "INSERT INTO addon_resources (uuid, plan, region, name, options, callback_url, log_drain_token, \
              state, config, lease_until, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, 'provisioning', '{}', $8, $9, $9) ON CONFLICT DO NOTHING",
         )
-        .bind(&request.uuid)
-        .bind(&request.plan)
-        .bind(request.region.as_deref())
-        .bind(request.name.as_deref())
-        .bind(&options)
-        .bind(request.callback_url.as_deref())
-        .bind(request.log_drain_token.as_deref())
-        .bind(now + millis(lease))
-        .bind(now)
-        .execute(&self.pool)
         .await?;
         if inserted.rows_affected() == 1 {
             return Ok(Claim::Owned);
         }
-        let taken_over = sqlx::query(
+        let taken_over = claim(
             "UPDATE addon_resources SET plan = $2, region = $3, name = $4, options = $5, callback_url = $6, \
              log_drain_token = $7, lease_until = $8, updated_at = $9 \
              WHERE uuid = $1 AND state = 'provisioning' AND lease_until < $9",
         )
-        .bind(&request.uuid)
-        .bind(&request.plan)
-        .bind(request.region.as_deref())
-        .bind(request.name.as_deref())
-        .bind(&options)
-        .bind(request.callback_url.as_deref())
-        .bind(request.log_drain_token.as_deref())
-        .bind(now + millis(lease))
-        .bind(now)
-        .execute(&self.pool)
         .await?;
         if taken_over.rows_affected() == 1 {
             tracing::warn!(uuid = %request.uuid, "took over a provision whose previous attempt never finished");

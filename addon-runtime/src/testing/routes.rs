@@ -21,8 +21,7 @@ pub(super) fn router(state: Shared) -> Router {
     Router::new()
         .route("/oauth/token", post(token))
         .route("/addons/{uuid}/config", patch(update_config).get(read_config))
-        .route("/addons/{uuid}/actions/provision", post(action_provision))
-        .route("/addons/{uuid}/actions/deprovision", post(action_deprovision))
+        .route("/addons/{uuid}/actions/{action}", post(action))
         .route("/addons/{uuid}", get(addon))
         .route("/apps/{app}", get(app))
         .route("/apps/{app}/collaborators", get(collaborators))
@@ -284,30 +283,22 @@ fn addon_body(uuid: &str, state: &str) -> Value {
     })
 }
 
-async fn action_provision(
+/// `POST /addons/{uuid}/actions/provision` and `.../actions/deprovision`: the add-on says it is done.
+async fn action(
     Extract(state): Extract<Shared>,
-    Path(uuid): Path<String>,
+    Path((uuid, action)): Path<(String, String)>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
+    let new_state = match action.as_str() {
+        "provision" => "provisioned",
+        "deprovision" => "deprovisioned",
+        _ => return error(StatusCode::NOT_FOUND, "not_found", "no such action").into_response(),
+    };
     platform_call(&state, &method, &uri, &headers, "", Some(&uuid), |s| {
-        s.addon_state.insert(uuid.clone(), "provisioned".to_owned());
-        Ok(Json(addon_body(&uuid, "provisioned")).into_response())
-    })
-    .await
-}
-
-async fn action_deprovision(
-    Extract(state): Extract<Shared>,
-    Path(uuid): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    platform_call(&state, &method, &uri, &headers, "", Some(&uuid), |s| {
-        s.addon_state.insert(uuid.clone(), "deprovisioned".to_owned());
-        Ok(Json(addon_body(&uuid, "deprovisioned")).into_response())
+        s.addon_state.insert(uuid.clone(), new_state.to_owned());
+        Ok(Json(addon_body(&uuid, new_state)).into_response())
     })
     .await
 }
