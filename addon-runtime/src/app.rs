@@ -8,7 +8,7 @@ use tokio::net::TcpListener;
 
 use crate::locks::KeyedLocks;
 use crate::session::SessionKeys;
-use crate::{Addon, Error, Mode, Settings, Store};
+use crate::{Addon, Error, Mode, Settings, SignedOut, Store};
 
 /// What every request handler shares.
 pub(crate) struct Shared<A> {
@@ -44,6 +44,7 @@ impl<A> Shared<A> {
 pub struct App<A> {
     shared: Arc<Shared<A>>,
     vendor_routes: Router,
+    signed_out: SignedOut,
 }
 
 impl<A: Addon> App<A> {
@@ -62,7 +63,7 @@ impl<A: Addon> App<A> {
         let sessions =
             SessionKeys::new(&settings.session_key, settings.session_ttl, settings.mode == Mode::Production);
         let shared = Shared { addon, store, locks: KeyedLocks::default(), settings, sessions };
-        Ok(Self { shared: Arc::new(shared), vendor_routes: Router::new() })
+        Ok(Self { shared: Arc::new(shared), vendor_routes: Router::new(), signed_out: SignedOut::default() })
     }
 
     /// An app configured from the environment (see the README's table), with the registry
@@ -80,6 +81,20 @@ impl<A: Addon> App<A> {
         self
     }
 
+    /// What browsers see without a working session, and after signing out: a built-in page (the
+    /// default), a redirect to the vendor's own page, or JSON. Programs always get JSON.
+    ///
+    /// ```no_run
+    /// # use addon_runtime::{Addon, App, SignedOut};
+    /// # fn build<A: Addon>(app: App<A>) -> Result<App<A>, addon_runtime::Error> {
+    /// Ok(app.with_signed_out(SignedOut::redirect("/signed-out")?))
+    /// # }
+    /// ```
+    pub fn with_signed_out(mut self, signed_out: SignedOut) -> Self {
+        self.signed_out = signed_out;
+        self
+    }
+
     pub fn settings(&self) -> &Settings {
         &self.shared.settings
     }
@@ -90,7 +105,7 @@ impl<A: Addon> App<A> {
 
     /// The whole router, to serve with axum or nest in a larger app.
     pub fn into_router(self) -> Router {
-        crate::http::router::build(self.shared, self.vendor_routes)
+        crate::http::router::build(self.shared, self.vendor_routes, self.signed_out)
     }
 
     /// Listens on `HOST:PORT` (by default 127.0.0.1 in development, 0.0.0.0 in production, and the

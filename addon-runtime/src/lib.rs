@@ -66,7 +66,7 @@ pub use protocol::{
     Config, ConfigVar, DeprovisionRequest, OauthGrant, PlanChangeRequest, PlanChanged, ProvisionRequest,
     Provisioned, SsoLogin, SsoRedirect, SsoUser, TokenKind,
 };
-pub use session::Session;
+pub use session::{Session, SignedOut};
 pub use settings::{Mode, Settings, UserScopedToken};
 pub use store::{Backend, ResourceRecord, ResourceState, Store, StoreError};
 

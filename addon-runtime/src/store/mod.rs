@@ -13,6 +13,7 @@
 
 mod record;
 mod schema;
+mod sessions;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -22,6 +23,7 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
 pub use record::{ResourceRecord, ResourceState};
+pub(crate) use sessions::Standing;
 
 use crate::ProvisionRequest;
 
@@ -126,7 +128,11 @@ impl Store {
         self.backend
     }
 
-    pub(crate) fn pool(&self) -> &AnyPool {
+    /// The registry's connection pool, for an add-on's own tables in the same database (the
+    /// example keeps its log lines this way). Prefix your tables with your add-on's name: the
+    /// runtime's own tables all start with `addon_`. Statements must suit [`Store::backend`];
+    /// sqlx's `Any` driver takes `$1`-style parameters on both.
+    pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 

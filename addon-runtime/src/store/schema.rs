@@ -8,9 +8,10 @@ use sqlx::Row;
 use super::{Backend, Store};
 
 /// Append only: a released migration is never edited.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    "CREATE TABLE IF NOT EXISTS addon_resources (
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        "CREATE TABLE IF NOT EXISTS addon_resources (
         uuid TEXT PRIMARY KEY,
         id TEXT UNIQUE,
         plan TEXT NOT NULL,
@@ -27,7 +28,18 @@ const MIGRATIONS: &[(i64, &str)] = &[(
         updated_at BIGINT NOT NULL
     );
     CREATE INDEX IF NOT EXISTS addon_resources_log_drain_token ON addon_resources (log_drain_token)",
-)];
+    ),
+    // Sessions signed out before their cookie expired (unix seconds): a row ends the session on
+    // every instance.
+    (
+        2,
+        "CREATE TABLE IF NOT EXISTS addon_ended_sessions (
+        sid TEXT PRIMARY KEY,
+        expires_at BIGINT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS addon_ended_sessions_expires_at ON addon_ended_sessions (expires_at)",
+    ),
+];
 
 /// An arbitrary constant that names this crate's migration lock on PostgreSQL.
 const MIGRATION_LOCK: i64 = 0x6164_646f_6e5f_7273;
