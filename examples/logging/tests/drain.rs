@@ -217,85 +217,62 @@ async fn unknown_missing_and_removed_drain_tokens_are_refused() {
     assert_eq!(drain.post(&token, Some("g"), Some(1), &body).await.status(), StatusCode::NOT_FOUND);
 }
 
+/// A malformed delivery: what is sent, and what the answer must be and say.
+struct Malformed {
+    name: &'static str,
+    count: &'static str,
+    content_type: &'static str,
+    body: Vec<u8>,
+    status: StatusCode,
+    says: &'static str,
+}
+
+/// A `400` case, with Logplex's content type.
+fn bad(name: &'static str, count: &'static str, body: impl Into<Vec<u8>>, says: &'static str) -> Malformed {
+    let body = body.into();
+    Malformed {
+        name,
+        count,
+        content_type: "application/logplex-1",
+        body,
+        status: StatusCode::BAD_REQUEST,
+        says,
+    }
+}
+
 #[tokio::test]
 async fn malformed_bodies_get_4xx_are_counted_and_store_nothing() {
     let drain = Drain::start(sqlite_store().await).await;
     let (uuid, token) = drain.tenant().await;
     let good = line("13:00:00", "web.1", "fine");
-    let logplex = "application/logplex-1";
-    let cases: Vec<(&str, Option<String>, &str, Vec<u8>, StatusCode, &str)> = vec![
-        ("empty body", Some("0".into()), logplex, vec![], StatusCode::BAD_REQUEST, "holds no log messages"),
-        (
-            "truncated",
-            Some("1".into()),
-            logplex,
-            good[..good.len() - 5].into(),
-            StatusCode::BAD_REQUEST,
-            "only",
-        ),
-        (
-            "not a length",
-            Some("1".into()),
-            logplex,
-            b"abc <190>1 - h a p - x".to_vec(),
-            StatusCode::BAD_REQUEST,
-            "its length in bytes",
-        ),
-        (
-            "not syslog",
-            Some("1".into()),
-            logplex,
-            frame("hello").into_bytes(),
-            StatusCode::BAD_REQUEST,
-            "not an RFC 5424 syslog message",
-        ),
-        (
-            "count too high",
-            Some("2".into()),
-            logplex,
-            good.clone().into_bytes(),
-            StatusCode::BAD_REQUEST,
-            "says 2 messages, but the body holds 1",
-        ),
-        (
-            "count not a number",
-            Some("one".into()),
-            logplex,
-            good.clone().into_bytes(),
-            StatusCode::BAD_REQUEST,
-            "Logplex-Msg-Count",
-        ),
-        (
-            "one bad message among good ones",
-            Some("2".into()),
-            logplex,
-            format!("{good}{}", frame("<190>1 yesterday h a p - x")).into_bytes(),
-            StatusCode::BAD_REQUEST,
-            "message 2",
-        ),
-        (
-            "wrong content type",
-            Some("1".into()),
-            "text/plain",
-            good.clone().into_bytes(),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "application/logplex-1",
-        ),
-        (
-            "over the size limit",
-            Some("1".into()),
-            logplex,
-            vec![b'9'; 2 * 1024 * 1024],
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "could not be read",
-        ),
+    let cases = [
+        bad("empty body", "0", "", "holds no log messages"),
+        bad("truncated", "1", &good[..good.len() - 5], "only"),
+        bad("not a length", "1", "abc <190>1 - h a p - x", "its length in bytes"),
+        bad("not syslog", "1", frame("hello"), "not an RFC 5424 syslog message"),
+        bad("count too high", "2", good.clone(), "says 2 messages, but the body holds 1"),
+        bad("count not a number", "one", good.clone(), "Logplex-Msg-Count"),
+        bad("one bad message", "2", format!("{good}{}", frame("<190>1 yesterday h a p - x")), "message 2"),
+        Malformed {
+            content_type: "text/plain",
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            says: "application/logplex-1",
+            ..bad("wrong content type", "1", good.clone(), "")
+        },
+        Malformed {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            says: "could not be read",
+            ..bad("over the size limit", "1", vec![b'9'; 2 * 1024 * 1024], "")
+        },
     ];
     let total = cases.len() as i64;
-    for (case, count, content_type, body, status, says) in cases {
-        let response = drain.post_raw(&token, Some("bad-frame"), count, content_type, body).await;
-        assert_eq!(response.status(), status, "{case}");
+    for case in cases {
+        let response = drain
+            .post_raw(&token, Some("bad-frame"), Some(case.count.into()), case.content_type, case.body)
+            .await;
+        assert_eq!(response.status(), case.status, "{}", case.name);
         let text = message(response).await;
-        assert!(text.contains(says), "{case}: {text}");
+        assert!(text.contains(case.says), "{}: {text}", case.name);
     }
     let long_id = "x".repeat(200);
     assert_eq!(drain.post(&token, Some(&long_id), Some(1), &good).await.status(), StatusCode::BAD_REQUEST);
