@@ -13,7 +13,8 @@
 //! | 415 | a content type other than `application/logplex-1` |
 //! | 503 | the log store is unreachable; Logplex retries |
 //!
-//! Every 4xx after the resource is known counts as a rejected frame on its dashboard.
+//! Every 4xx after the resource is known counts as a rejected frame on its dashboard. A frame
+//! without `Logplex-Frame-Id` (Heroku always sends one) is stored without de-duplication.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;

@@ -166,6 +166,13 @@ async fn a_repeated_frame_is_stored_once(drain: Drain) {
     let stats = drain.book.stats(&uuid).await.unwrap();
     assert_eq!((stats.frames, stats.lines, stats.duplicates), (2, 2, 8));
 
+    // Without a frame id there is nothing to recognise a copy by: both are kept.
+    let anonymous = line("11:00:02", "web.1", "no id");
+    for _ in 0..2 {
+        assert_eq!(drain.post(&token, None, Some(1), &anonymous).await.status(), StatusCode::NO_CONTENT);
+    }
+    assert_eq!(drain.lines(&uuid, None).await, ["no id", "no id", "racing", "once"]);
+
     // Frame ids are per drain: another tenant's "f-1" is its own.
     let (other, other_token) = drain.tenant().await;
     assert_eq!(drain.post(&other_token, Some("f-1"), Some(1), &body).await.status(), StatusCode::NO_CONTENT);
