@@ -10,7 +10,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::locks::KeyedLocks;
 use crate::platform::{HerokuApi, Platform};
 use crate::session::SessionKeys;
-use crate::{Addon, Error, Mode, Settings, Store};
+use crate::{Addon, Error, Mode, Settings, SignedOut, Store};
 
 /// What every request handler shares.
 pub(crate) struct Shared<A> {
@@ -55,6 +55,7 @@ pub struct App<A> {
     shared: Arc<Shared<A>>,
     vendor_routes: Router,
     run_jobs: bool,
+    signed_out: SignedOut,
 }
 
 impl<A: Addon> App<A> {
@@ -76,7 +77,12 @@ impl<A: Addon> App<A> {
         let platform = Arc::new(Platform::new(&settings, store.clone(), clock.clone()));
         let shared =
             Shared { addon, store, locks: KeyedLocks::default(), settings, sessions, platform, clock };
-        Ok(Self { shared: Arc::new(shared), vendor_routes: Router::new(), run_jobs: true })
+        Ok(Self {
+            shared: Arc::new(shared),
+            vendor_routes: Router::new(),
+            run_jobs: true,
+            signed_out: SignedOut::default(),
+        })
     }
 
     /// An app configured from the environment (see the README's table), with the registry
@@ -91,6 +97,20 @@ impl<A: Addon> App<A> {
     /// [`Session`](crate::Session) extractor works in them.
     pub fn with_routes(mut self, routes: Router) -> Self {
         self.vendor_routes = std::mem::take(&mut self.vendor_routes).merge(routes);
+        self
+    }
+
+    /// What browsers see without a working session, and after signing out: a built-in page (the
+    /// default), a redirect to the vendor's own page, or JSON. Programs always get JSON.
+    ///
+    /// ```no_run
+    /// # use addon_runtime::{Addon, App, SignedOut};
+    /// # fn build<A: Addon>(app: App<A>) -> Result<App<A>, addon_runtime::Error> {
+    /// Ok(app.with_signed_out(SignedOut::redirect("/signed-out")?))
+    /// # }
+    /// ```
+    pub fn with_signed_out(mut self, signed_out: SignedOut) -> Self {
+        self.signed_out = signed_out;
         self
     }
 
@@ -131,7 +151,7 @@ impl<A: Addon> App<A> {
         if self.run_jobs {
             crate::jobs::spawn(&self.shared);
         }
-        crate::http::router::build(self.shared, self.vendor_routes)
+        crate::http::router::build(self.shared, self.vendor_routes, self.signed_out)
     }
 
     /// Listens on `HOST:PORT` (by default 127.0.0.1 in development, 0.0.0.0 in production, and the

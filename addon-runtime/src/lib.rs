@@ -78,7 +78,7 @@ pub use protocol::{
     PlanChangeRequest, PlanChanged, ProvisionJob, ProvisionRequest, Provisioned, SsoLogin, SsoRedirect,
     SsoUser, TokenKind,
 };
-pub use session::Session;
+pub use session::{Session, SignedOut};
 pub use settings::{Mode, Settings, UserScopedToken};
 pub use store::{Backend, ResourceRecord, ResourceState, Store, StoreError};
 

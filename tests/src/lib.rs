@@ -10,7 +10,7 @@ pub use addon_runtime::testing::{
     client, cookie_pair, legacy_form, new_uuid, now, resource_token_form, set_cookie, sha1_hex, sha256_hex,
     urlencode, user_scoped_form, v3_body, Simulator,
 };
-use addon_runtime::{App, Settings, Store, TokenKind};
+use addon_runtime::{App, Settings, SignedOut, Store, TokenKind};
 use axum::extract::Path;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -237,9 +237,18 @@ impl TestServer {
     }
 
     pub async fn start_on(settings: Settings, store: Store) -> Self {
+        Self::start_full(settings, store, SignedOut::default()).await
+    }
+
+    /// A server whose signed-out browsers get what `signed_out` says.
+    pub async fn start_signed_out(settings: Settings, signed_out: SignedOut) -> Self {
+        Self::start_full(settings, sqlite_store().await, signed_out).await
+    }
+
+    pub async fn start_full(settings: Settings, store: Store, signed_out: SignedOut) -> Self {
         let addon = Arc::new(TestAddon::default());
         let app = App::new(addon.clone(), settings, store.clone()).expect("valid settings");
-        let url = serve(app.with_routes(vendor_routes())).await;
+        let url = serve(app.with_signed_out(signed_out).with_routes(vendor_routes())).await;
         Self { heroku: heroku_at(url), addon, store }
     }
 }

@@ -1,6 +1,6 @@
-//! The registry's database goes away and comes back: requests get a JSON 503 meanwhile, nothing
-//! is recorded half, and the server recovers by itself. The outage is real: PostgreSQL is
-//! reached through a TCP relay that this test cuts and restores.
+//! The registry's database goes away and comes back: requests (signed-in pages too) get a JSON
+//! 503 meanwhile, nothing is recorded half, and the server recovers by itself. The outage is
+//! real: PostgreSQL is reached through a TCP relay that this test cuts and restores.
 
 use std::sync::Arc;
 
@@ -61,6 +61,11 @@ async fn an_unreachable_database_gets_503_and_the_server_recovers() {
 
     let before = new_uuid();
     let recorded = server.provision(&v3_body(&before, "basic")).await.bytes().await.unwrap();
+    let signed_in = server.sso_post(&resource_token_form(&before, SALT, now())).await;
+    let cookie = cookie_pair(set_cookie(&signed_in, "addon_session").unwrap());
+    let page =
+        || server.client.get(format!("{}/resources/{before}", server.url)).header("Cookie", &cookie).send();
+    assert_eq!(page().await.unwrap().status(), StatusCode::OK);
 
     relay.set(false);
     let during = new_uuid();
@@ -69,12 +74,15 @@ async fn an_unreachable_database_gets_503_and_the_server_recovers() {
         server.provision(&v3_body(&before, "basic")).await,
         server.plan_change(&before, "pro").await,
         server.deprovision(&before).await,
+        // A session cannot be checked against the registry: refused as unavailable, not as signed out.
+        page().await.unwrap(),
     ] {
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert!(json_message(response).await.contains("database is unavailable"));
     }
 
     relay.set(true);
+    assert_eq!(page().await.unwrap().status(), StatusCode::OK, "the session outlived the outage");
     // The pool reconnects on its own; the replay is byte for byte what was recorded before.
     let replay = server.provision(&v3_body(&before, "basic")).await;
     assert_eq!(replay.status(), StatusCode::OK);

@@ -13,9 +13,14 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use super::{auth, json, resources, trace};
 use crate::app::Shared;
-use crate::{signon, Addon};
+use crate::session::{self, SessionContext};
+use crate::{signon, Addon, Session, SignedOut};
 
-pub(crate) fn build<A: Addon>(shared: Arc<Shared<A>>, vendor_routes: Router) -> Router {
+pub(crate) fn build<A: Addon>(
+    shared: Arc<Shared<A>>,
+    vendor_routes: Router,
+    signed_out: SignedOut,
+) -> Router {
     let spec = &A::SPEC;
     let basic_auth =
         from_fn_with_state(Arc::new(auth::BasicAuth::new(spec.id, &shared.settings.password)), auth::require);
@@ -29,14 +34,21 @@ pub(crate) fn build<A: Addon>(shared: Arc<Shared<A>>, vendor_routes: Router) -> 
         .route(spec.base_path, post(resources::provision::<A>).route_layer(basic_auth))
         .route(&format!("{}/{{id}}", spec.base_path), resource)
         .route(spec.sso_path, post(signon::form_post::<A>))
+        .route(Session::LOGOUT_PATH, post(session::logout))
         .with_state(shared.clone());
+    let sessions = SessionContext {
+        keys: shared.sessions.clone(),
+        store: shared.store.clone(),
+        signed_out,
+        product: spec.name,
+    };
 
     heroku
         .merge(vendor_routes)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(shared.settings.body_limit))
-        .layer(Extension(shared.sessions.clone()))
+        .layer(Extension(Arc::new(sessions)))
         .layer(CatchPanicLayer::custom(panicked))
         .layer(from_fn(trace::trace))
 }

@@ -14,6 +14,7 @@
 mod jobs;
 mod record;
 mod schema;
+mod sessions;
 mod tokens;
 
 pub(crate) use jobs::{Job, JobKind};
@@ -26,6 +27,7 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
 pub use record::{ResourceRecord, ResourceState};
+pub(crate) use sessions::Standing;
 
 use crate::ProvisionRequest;
 
@@ -130,9 +132,10 @@ impl Store {
         self.backend
     }
 
-    /// The connection pool, for an add-on's own tables in the same database (keep their names
-    /// clear of the runtime's `addon_` prefix). Statements must suit SQLite and PostgreSQL
-    /// alike, as the runtime's do, if the add-on is to run on both.
+    /// The registry's connection pool, for an add-on's own tables in the same database (the
+    /// example keeps its log lines this way). Prefix your tables with your add-on's name: the
+    /// runtime's own tables all start with `addon_`. Statements must suit [`Store::backend`];
+    /// sqlx's `Any` driver takes `$1`-style parameters on both.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }

@@ -56,6 +56,16 @@ const MIGRATIONS: &[(i64, &str)] = &[
         updated_at BIGINT NOT NULL
     )",
     ),
+    // Sessions signed out before their cookie expired (unix seconds): a row ends the session on
+    // every instance.
+    (
+        3,
+        "CREATE TABLE IF NOT EXISTS addon_ended_sessions (
+        sid TEXT PRIMARY KEY,
+        expires_at BIGINT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS addon_ended_sessions_expires_at ON addon_ended_sessions (expires_at)",
+    ),
 ];
 
 /// An arbitrary constant that names this crate's migration lock on PostgreSQL.

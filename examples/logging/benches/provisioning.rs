@@ -16,8 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use acme_logs::Logs;
-use addon_runtime::{App, Settings, Store};
+use addon_runtime::{Settings, Store};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -162,8 +161,7 @@ async fn hand_written_baseline(url: &str) -> f64 {
 async fn framework(url: &str) -> f64 {
     let store = Store::open(url).await.expect("the registry");
     let settings = Settings::development(PASSWORD, SALT);
-    let logs = Arc::new(Logs::new("https://logs.acme.example", store.clone()));
-    let app = App::new(logs.clone(), settings, store).expect("the app").with_routes(acme_logs::routes(logs));
+    let app = acme_logs::app(settings, store).await.expect("the app");
     let base = serve(app.into_router()).await;
     load(base, "framework").await
 }

@@ -1,40 +1,52 @@
 //! Acme Logs: a small logging add-on, the kind of service the framework is for.
 //!
 //! Provisioning creates a tenant with its own API token and log drain; Heroku sets
-//! `ACME_LOGS_URL` and `ACME_LOGS_TOKEN` on the app and drains the app's logs to us; users
-//! reach their tenant's dashboard through Heroku SSO.
+//! `ACME_LOGS_URL` and `ACME_LOGS_TOKEN` on the app and drains the app's logs to `POST /drain`;
+//! users reach their tenant's dashboard through Heroku SSO and search the lines kept there.
 //!
-//! The example keeps no table of its own: the runtime's registry already records each
-//! resource's plan, config (the token among it) and drain token, durably.
+//! The runtime's registry is the tenant table: it records each resource's plan, config (the
+//! token among it) and drain token, durably. The example adds only what is its own: the log
+//! lines, in [`LogBook`]'s tables in the same database.
 
+mod drain;
+mod logbook;
+pub mod logplex;
 mod pages;
 
 use std::sync::Arc;
 
 use addon_runtime::prelude::*;
-use addon_runtime::Store;
+use addon_runtime::{App, Settings, SignedOut, Store};
+use axum::routing::{get, post};
+use axum::Router;
 
-pub use pages::routes;
+pub use logbook::{DrainStats, LogBook, LogLine, Stored};
+pub use pages::RECENT_LINES;
 
 /// The plans Acme Logs sells, cheapest first.
 pub const PLANS: [&str; 3] = ["test", "basic", "pro"];
 
-/// The add-on: where it is reached, and its tenants.
+/// The add-on: where it is reached, its tenants and their logs.
 #[derive(Debug)]
 pub struct Logs {
     public_url: String,
     store: Store,
+    book: LogBook,
 }
 
 impl Logs {
     /// `public_url` is the origin apps and browsers reach this service at; `store` is the
-    /// runtime's registry, where the tenants live.
-    pub fn new(public_url: impl Into<String>, store: Store) -> Self {
-        Self { public_url: public_url.into(), store }
+    /// runtime's registry, where the tenants live; `book` keeps their log lines.
+    pub fn new(public_url: impl Into<String>, store: Store, book: LogBook) -> Self {
+        Self { public_url: public_url.into(), store, book }
     }
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    pub fn book(&self) -> &LogBook {
+        &self.book
     }
 
     fn check_plan(plan: &str) -> Result<(), AddonError> {
@@ -47,6 +59,29 @@ impl Logs {
             )))
         }
     }
+}
+
+/// The whole service on `store`'s database: the add-on, its log tables, its pages and drain.
+/// `main` serves it; tests and benchmarks serve the same thing.
+pub async fn app(settings: Settings, store: Store) -> Result<App<Logs>, addon_runtime::Error> {
+    let book = LogBook::open(&store)
+        .await
+        .map_err(|e| addon_runtime::Error::Store(format!("could not create the log tables: {e}")))?;
+    let logs = Arc::new(Logs::new(settings.public_url::<Logs>(), store.clone(), book));
+    // Signed-out browsers land on our own page, in the product's look, not the runtime's.
+    let signed_out = SignedOut::redirect("/signed-out")?;
+    Ok(App::new(logs.clone(), settings, store)?.with_signed_out(signed_out).with_routes(routes(logs)))
+}
+
+/// The example's own routes, to pass to `App::with_routes`.
+pub fn routes(logs: Shared) -> Router {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/dashboard", get(pages::own_dashboard))
+        .route("/dashboard/{uuid}", get(pages::dashboard))
+        .route("/signed-out", get(pages::signed_out))
+        .route("/drain", post(drain::ingest))
+        .with_state(logs)
 }
 
 #[heroku_addon(
@@ -78,15 +113,16 @@ impl Logs {
     }
 
     #[deprovision]
-    async fn deprovision(&self, _request: DeprovisionRequest) -> Result<(), AddonError> {
-        // The runtime marks the resource removed; a real service would delete its logs here.
-        Ok(())
+    async fn deprovision(&self, request: DeprovisionRequest) -> Result<(), AddonError> {
+        // The runtime marks the resource removed (its drain token and sessions stop working);
+        // the customer's logs are ours to delete. A failure here lets Heroku retry.
+        self.book.forget(&request.uuid).await.map_err(logbook::unavailable)
     }
 
     #[sso]
-    async fn sign_in(&self, _login: SsoLogin) -> Result<SsoRedirect, AddonError> {
+    async fn sign_in(&self, login: SsoLogin) -> Result<SsoRedirect, AddonError> {
         // The runtime has checked the token and that the resource is live.
-        Ok(SsoRedirect::to("/dashboard"))
+        Ok(SsoRedirect::to(pages::dashboard_path(&login.uuid)))
     }
 }
 

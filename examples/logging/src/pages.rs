@@ -1,84 +1,202 @@
-//! The pages a person sees: a front page, and the tenant's dashboard behind Heroku SSO.
+//! The pages a person sees: the front page, each tenant's dashboard behind Heroku SSO, and the
+//! page signed-out browsers are sent to. Templates live in `templates/`; askama escapes every
+//! value, so log lines (which apps control) can never become markup.
 
-use axum::extract::State;
-use axum::http::StatusCode;
+use askama::Template;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
+use serde::Deserialize;
 
+use crate::logbook::{self, DrainStats, LogLine};
+use crate::logplex::time;
 use crate::{Shared, PLANS};
 use addon_runtime::{AddonError, ResourceState, Session};
 
-/// The example's own routes, to pass to `App::with_routes`.
-pub fn routes(logs: Shared) -> Router {
-    Router::new().route("/", get(front)).route("/dashboard", get(dashboard)).with_state(logs)
+/// How many lines the dashboard shows.
+pub const RECENT_LINES: u32 = 100;
+/// Longer searches are cut here: no log line needs a longer needle, and LIKE's cost grows with it.
+const MAX_SEARCH_CHARS: usize = 200;
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Home {
+    title: &'static str,
 }
 
-async fn front() -> Html<String> {
-    Html(page(
-        "Acme Logs",
-        "<h1>Acme Logs</h1><p>Search and keep your Heroku app's logs.</p>\
-         <p>Add it to an app with <code>heroku addons:create acme-logs</code>, then open it from the app's \
-         Resources tab.</p>",
-    ))
+#[derive(Template)]
+#[template(path = "notice.html")]
+struct Notice {
+    title: &'static str,
+    message: String,
+    link: Option<(&'static str, &'static str)>,
 }
 
-async fn dashboard(State(logs): State<Shared>, session: Session) -> Result<Response, AddonError> {
-    let tenant = logs.store().resource(session.uuid()).await?;
-    let Some(tenant) = tenant.filter(|t| t.state == ResourceState::Provisioned) else {
-        return Ok((
-            StatusCode::NOT_FOUND,
-            Html(page("Not found", "<h1>This add-on no longer exists.</h1>")),
-        )
-            .into_response());
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct Dashboard<'a> {
+    title: String,
+    resource: &'a str,
+    uuid: &'a str,
+    region: Option<&'a str>,
+    plan: &'a str,
+    plans: Vec<PlanTile>,
+    email: Option<&'a str>,
+    logout_path: &'static str,
+    query: &'a str,
+    lines: Vec<LineView>,
+    limit: u32,
+    stats: DrainStats,
+}
+
+struct PlanTile {
+    name: &'static str,
+    current: bool,
+}
+
+/// A log line as the table shows it.
+struct LineView {
+    date: String,
+    time: String,
+    source: String,
+    /// A CSS class: `error`, `warning`, `info` or `debug`.
+    level: &'static str,
+    text: String,
+}
+
+impl From<LogLine> for LineView {
+    fn from(line: LogLine) -> Self {
+        let stamp = time::format_utc(line.logged_at);
+        let (date, time) = stamp.split_once(' ').unwrap_or(("", &stamp));
+        // Heroku's router reports failed requests at info severity, with `at=error`.
+        let level = match line.severity {
+            0..=3 => "error",
+            _ if line.text.starts_with("at=error") => "error",
+            4 => "warning",
+            7 => "debug",
+            _ => "info",
+        };
+        LineView {
+            date: date.to_owned(),
+            time: time.to_owned(),
+            source: format!("{} {}", line.app, line.process),
+            level,
+            text: line.text,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Search {
+    q: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Reason {
+    reason: Option<String>,
+}
+
+pub(crate) async fn home() -> Result<Response, AddonError> {
+    render(StatusCode::OK, &Home { title: "Search your Heroku app's logs" })
+}
+
+/// `/dashboard`: the signed-in resource's own dashboard.
+pub(crate) async fn own_dashboard(session: Session) -> Result<Response, AddonError> {
+    let location = HeaderValue::from_str(&dashboard_path(session.uuid()))
+        .map_err(|_| AddonError::not_found("This add-on resource has no dashboard."))?;
+    Ok((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
+}
+
+pub(crate) fn dashboard_path(uuid: &str) -> String {
+    format!("/dashboard/{uuid}")
+}
+
+/// `/dashboard/{uuid}?q=..`: the resource's plan, drain statistics and recent lines.
+pub(crate) async fn dashboard(
+    session: Session,
+    State(logs): State<Shared>,
+    Path(uuid): Path<String>,
+    search: Result<Query<Search>, QueryRejection>,
+) -> Result<Response, AddonError> {
+    if session.require(&uuid).is_err() {
+        let notice = Notice {
+            title: "This dashboard belongs to another add-on",
+            message:
+                "You are signed in to a different Acme Logs resource. To open this one, go to its app's \
+                      Resources tab in the Heroku dashboard and click Acme Logs."
+                    .to_owned(),
+            link: Some(("/dashboard", "Back to the dashboard you are signed in to")),
+        };
+        return render(StatusCode::FORBIDDEN, &notice);
+    }
+    let Ok(Query(search)) = search else {
+        let notice = Notice {
+            title: "That search could not be read",
+            message: "The address holds a search that is not valid text. Search again from the dashboard."
+                .to_owned(),
+            link: Some(("/dashboard", "Back to your dashboard")),
+        };
+        return render(StatusCode::BAD_REQUEST, &notice);
     };
-    let who = session
-        .email()
-        .map_or_else(|| "Signed in through Heroku".to_owned(), |e| format!("Signed in as {}", escape(e)));
-    let plans: String = PLANS
-        .iter()
-        .map(|p| {
-            let class = if *p == tenant.plan { " class=\"current\"" } else { "" };
-            format!("<li{class}>{}</li>", escape(p))
-        })
-        .collect();
-    let body = format!(
-        "<header><h1>Acme Logs</h1><p class=\"who\">{who}</p></header>\
-         <section><h2>Resource</h2><dl><dt>Add-on id</dt><dd><code>{uuid}</code></dd>\
-         <dt>Plan</dt><dd class=\"plan\">{plan}</dd></dl><ul class=\"plans\">{plans}</ul></section>\
-         <section><h2>Recent logs</h2><p class=\"empty\">No log lines yet. Lines from your app's log drain \
-         appear here within seconds.</p></section>",
-        uuid = escape(&tenant.uuid),
-        plan = escape(&tenant.plan),
-    );
-    Ok(Html(page("Acme Logs dashboard", &body)).into_response())
+    let tenant = logs.store().resource(&uuid).await?.filter(|t| t.state == ResourceState::Provisioned);
+    let Some(tenant) = tenant else {
+        let notice = Notice {
+            title: "This add-on no longer exists",
+            message: "It was removed from its app, and its logs were deleted with it.".to_owned(),
+            link: None,
+        };
+        return render(StatusCode::NOT_FOUND, &notice);
+    };
+    let query: String = search.q.unwrap_or_default().trim().chars().take(MAX_SEARCH_CHARS).collect();
+    let needle = Some(query.as_str()).filter(|q| !q.is_empty());
+    let book = logs.book();
+    let lines = book.recent(&tenant.uuid, needle, RECENT_LINES).await.map_err(logbook::unavailable)?;
+    let stats = book.stats(&tenant.uuid).await.map_err(logbook::unavailable)?;
+    let page = Dashboard {
+        title: format!("{} logs", tenant.name.as_deref().unwrap_or("Your")),
+        resource: tenant.name.as_deref().unwrap_or("Your add-on"),
+        uuid: &tenant.uuid,
+        region: tenant.region.as_deref().map(|r| r.rsplit("::").next().unwrap_or(r)),
+        plan: &tenant.plan,
+        plans: PLANS.iter().map(|name| PlanTile { name, current: *name == tenant.plan }).collect(),
+        email: session.email(),
+        logout_path: Session::LOGOUT_PATH,
+        query: &query,
+        lines: lines.into_iter().map(LineView::from).collect(),
+        limit: RECENT_LINES,
+        stats,
+    };
+    render(StatusCode::OK, &page)
 }
 
-fn page(title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><style>{STYLE}</style></head>\
-         <body><main>{body}</main></body></html>"
-    )
+/// `/signed-out?reason=..`: where the runtime sends browsers without a working session.
+pub(crate) async fn signed_out(
+    reason: Result<Query<Reason>, QueryRejection>,
+) -> Result<Response, AddonError> {
+    let reason = reason.ok().and_then(|Query(r)| r.reason);
+    let (title, lead) = match reason.as_deref() {
+        Some("signed-out") => ("You have signed out", "You have signed out of Acme Logs."),
+        Some("expired") => ("Your session has expired", "Your Acme Logs session has expired."),
+        Some("removed") => {
+            ("This add-on has been removed", "This Acme Logs add-on was removed from its app.")
+        }
+        _ => ("Sign in through Heroku", "You are not signed in to Acme Logs."),
+    };
+    let notice = Notice {
+        title,
+        message: format!(
+            "{lead} To open your logs, go to your app's Resources tab in the Heroku dashboard and click Acme Logs."
+        ),
+        link: Some(("/", "About Acme Logs")),
+    };
+    render(StatusCode::OK, &notice)
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;background:#f6f7fb;color:#1d2330;margin:0}\
-main{max-width:52rem;margin:2rem auto;padding:0 1rem}header{display:flex;justify-content:space-between;\
-align-items:baseline}section{background:#fff;border:1px solid #e1e4ee;border-radius:8px;padding:1rem 1.5rem;\
-margin:1rem 0}dt{font-weight:600}dd{margin:0 0 .5rem}.plans{display:flex;gap:.5rem;list-style:none;padding:0}\
-.plans li{border:1px solid #c9cfe0;border-radius:4px;padding:.2rem .6rem}.plans li.current{background:#5a4fcf;\
-color:#fff}.who,.empty{color:#5b6275}";
-
-/// Text into HTML: the five characters that could open markup.
-fn escape(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '&' => "&amp;".to_owned(),
-            '<' => "&lt;".to_owned(),
-            '>' => "&gt;".to_owned(),
-            '"' => "&quot;".to_owned(),
-            '\'' => "&#39;".to_owned(),
-            c => c.to_string(),
-        })
-        .collect()
+/// A rendered page that no cache keeps: dashboards show one tenant's logs to one browser.
+fn render(status: StatusCode, page: &impl Template) -> Result<Response, AddonError> {
+    let html = page.render()?;
+    let mut response = (status, Html(html)).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }

@@ -1,86 +1,13 @@
 //! Plays Heroku against the built example, from the manifest its build wrote: the acceptance
 //! test of the example as a vendor would ship it.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+mod support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
-
-/// The example's process, killed when the test ends, however it ends.
-struct Example {
-    child: Child,
-    origin: String,
-}
-
-impl Drop for Example {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A registry file of this test's own, under the workspace's `target/`.
-fn fresh_database() -> String {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/test-databases");
-    std::fs::create_dir_all(dir).unwrap();
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-    format!("sqlite://{dir}/acme-logs-{nanos}.db")
-}
-
-/// Starts the binary with no configuration but a free port and its registry, and waits for its
-/// "listening" line.
-fn start_example(database_url: &str) -> Example {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_acme-logs"))
-        .env_clear()
-        .env("PORT", port.to_string())
-        .env("DATABASE_URL", database_url)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the example binary starts");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.contains("listening on") {
-                let _ = tx.send(());
-            }
-        }
-    });
-    let example = Example { child, origin: format!("http://127.0.0.1:{port}") };
-    rx.recv_timeout(Duration::from_secs(20)).expect("the example prints its listening line");
-    example
-}
-
-fn manifest() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/addon-manifest.json");
-    serde_json::from_str(&std::fs::read_to_string(path).expect("cargo build wrote the manifest")).unwrap()
-}
-
-/// The manifest's test URL, moved to the port this run listens on.
-fn at(example: &Example, test_url: &Value) -> String {
-    let url = test_url.as_str().unwrap();
-    let path = url.strip_prefix("http://127.0.0.1:5000").expect("test URLs point at the default port");
-    format!("{}{path}", example.origin)
-}
-
-fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn form(pairs: &[(&str, String)]) -> String {
-    pairs.iter().map(|(k, v)| format!("{k}={}", v.replace('@', "%40"))).collect::<Vec<_>>().join("&")
-}
+use support::*;
 
 #[tokio::test]
 async fn heroku_from_the_manifest_against_the_running_example() {
@@ -284,8 +211,12 @@ async fn tenants_survive_a_restart() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
-    let page =
-        client.get(format!("{}/dashboard", second.origin)).header("Cookie", cookie).send().await.unwrap();
+    let page = client
+        .get(format!("{}/dashboard/{uuid}", second.origin))
+        .header("Cookie", cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.text().await.unwrap().contains("class=\"plan\">basic<"));
 }

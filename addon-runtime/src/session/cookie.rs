@@ -1,80 +1,33 @@
-//! The session a successful SSO login starts: a signed cookie bound to one resource, and the
-//! [`Session`] extractor that reads it on the vendor's own pages.
+//! The session cookie's format: a JSON payload signed with HMAC-SHA256, and the cookie headers
+//! that carry it.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::Response;
+use axum::http::{header, HeaderValue};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::http::json;
-use crate::AddonError;
+use super::Session;
 
 /// The session cookie's name.
 pub(crate) const COOKIE: &str = "addon_session";
 /// Version tag of the cookie format, so a future format can tell old cookies apart.
 const VERSION: &str = "v1";
 
-/// A user signed in through Heroku SSO, for one resource.
-///
-/// Put it in a handler's arguments on routes passed to [`App::with_routes`](crate::App::with_routes):
-/// requests without a valid, unexpired cookie get 401 before the handler runs. A session only ever
-/// speaks for the resource its login named; check it with [`Session::require`] on routes that
-/// carry a resource id.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Session {
-    #[serde(rename = "r")]
-    uuid: String,
-    #[serde(rename = "e", default, skip_serializing_if = "Option::is_none")]
-    email: Option<String>,
-    #[serde(rename = "u", default, skip_serializing_if = "Option::is_none")]
-    user_id: Option<String>,
-    /// Unix seconds after which the cookie is refused, whatever the browser kept.
-    #[serde(rename = "x")]
-    expires_at: u64,
+/// Why a cookie did not give a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unreadable {
+    /// Not signed with our key, or not a session at all: tampered with, or from elsewhere.
+    Invalid,
+    /// Genuine, but past its end.
+    Expired,
 }
 
-impl Session {
-    /// The uuid of the resource this session is for.
-    pub fn uuid(&self) -> &str {
-        &self.uuid
-    }
-
-    /// The user's email, as Heroku sent it at login.
-    pub fn email(&self) -> Option<&str> {
-        self.email.as_deref()
-    }
-
-    /// The user's Heroku id, as Heroku sent it at login.
-    pub fn user_id(&self) -> Option<&str> {
-        self.user_id.as_deref()
-    }
-
-    /// Unix seconds at which the session ends.
-    pub fn expires_at(&self) -> u64 {
-        self.expires_at
-    }
-
-    /// 403 unless this session is for `uuid`: a login to one resource never opens another's pages.
-    pub fn require(&self, uuid: &str) -> Result<(), AddonError> {
-        if self.uuid == uuid {
-            Ok(())
-        } else {
-            Err(AddonError::forbidden(
-                "You are signed in to a different add-on resource. Open this one from the Heroku dashboard.",
-            ))
-        }
-    }
-}
-
-/// Signs and checks session cookies. Reaches handlers as a request extension.
+/// Signs and checks session cookies.
 #[derive(Clone)]
 pub(crate) struct SessionKeys {
     key: Arc<[u8]>,
@@ -87,12 +40,14 @@ impl SessionKeys {
         Self { key: key.into(), ttl, secure }
     }
 
-    /// A `Set-Cookie` value starting a session.
+    /// A `Set-Cookie` value starting a session. Each session gets its own random id, which
+    /// logging out records as ended, so a copy of the cookie stops working too.
     pub(crate) fn issue(&self, uuid: &str, email: Option<&str>, user_id: Option<&str>) -> HeaderValue {
         let session = Session {
             uuid: uuid.to_owned(),
             email: email.map(str::to_owned),
             user_id: user_id.map(str::to_owned),
+            sid: crate::random_secret(),
             expires_at: unix_now() + self.ttl.as_secs(),
         };
         let payload = B64.encode(serde_json::to_vec(&session).expect("a session always serializes"));
@@ -102,15 +57,27 @@ impl SessionKeys {
     }
 
     /// The session a cookie value carries, if its signature holds and it has not expired.
-    pub(crate) fn verify(&self, value: &str) -> Option<Session> {
-        let (signed, mac) = value.rsplit_once('.')?;
-        let payload = signed.strip_prefix(VERSION)?.strip_prefix('.')?;
-        let mac = B64.decode(mac).ok()?;
+    /// The signature is checked first, so only a genuine cookie is ever called expired.
+    pub(crate) fn verify(&self, value: &str) -> Result<Session, Unreadable> {
+        let (signed, mac) = value.rsplit_once('.').ok_or(Unreadable::Invalid)?;
+        let payload = signed.strip_prefix(VERSION).and_then(|rest| rest.strip_prefix('.'));
+        let payload = payload.ok_or(Unreadable::Invalid)?;
+        let mac = B64.decode(mac).map_err(|_| Unreadable::Invalid)?;
         let mut check = self.hmac();
         check.update(signed.as_bytes());
-        check.verify_slice(&mac).ok()?;
-        let session: Session = serde_json::from_slice(&B64.decode(payload).ok()?).ok()?;
-        (session.expires_at > unix_now()).then_some(session)
+        check.verify_slice(&mac).map_err(|_| Unreadable::Invalid)?;
+        let json = B64.decode(payload).map_err(|_| Unreadable::Invalid)?;
+        let session: Session = serde_json::from_slice(&json).map_err(|_| Unreadable::Invalid)?;
+        if session.expires_at > unix_now() {
+            Ok(session)
+        } else {
+            Err(Unreadable::Expired)
+        }
+    }
+
+    /// A `Set-Cookie` value that makes the browser forget the session.
+    pub(crate) fn clear(&self) -> HeaderValue {
+        cookie_header(COOKIE, "", Some(Duration::ZERO), self.secure, true)
     }
 
     fn hmac(&self) -> Hmac<Sha256> {
@@ -167,28 +134,6 @@ pub(crate) fn read_cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Session {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Response> {
-        let Some(keys) = parts.extensions.get::<SessionKeys>() else {
-            tracing::error!(
-                "a route uses `Session` but is not part of the add-on's App: add it with `App::with_routes`"
-            );
-            return Err(json::error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "This page is not set up for add-on sessions.",
-            ));
-        };
-        read_cookie(parts, COOKIE).and_then(|value| keys.verify(value)).ok_or_else(|| {
-            json::error(
-                StatusCode::UNAUTHORIZED,
-                "You are not signed in. Open this add-on from your app's Resources tab in the Heroku dashboard.",
-            )
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,19 +156,28 @@ mod tests {
         assert_eq!(session.uuid(), "uuid-1");
         assert_eq!(session.email(), Some("a@example.com"));
         assert!(session.require("uuid-1").is_ok());
-        assert_eq!(session.require("uuid-2").unwrap_err().status(), StatusCode::FORBIDDEN);
+        assert_eq!(session.require("uuid-2").unwrap_err().status(), axum::http::StatusCode::FORBIDDEN);
+    }
+
+    #[test]
+    fn every_session_has_its_own_id() {
+        let first = keys().verify(&value_of(&keys().issue("uuid-1", None, None))).unwrap();
+        let second = keys().verify(&value_of(&keys().issue("uuid-1", None, None))).unwrap();
+        assert_eq!(first.sid.len(), 32);
+        assert_ne!(first.sid, second.sid);
+        assert!(!format!("{first:?}").contains(&first.sid), "Debug does not show the session id");
     }
 
     #[test]
     fn tampering_and_other_keys_are_refused() {
         let value = value_of(&keys().issue("uuid-1", None, None));
         let (signed, mac) = value.rsplit_once('.').unwrap();
-        let forged_payload = B64.encode(br#"{"r":"uuid-2","x":99999999999}"#);
-        assert!(keys().verify(&format!("v1.{forged_payload}.{mac}")).is_none());
-        assert!(keys().verify(&format!("{signed}.AAAA")).is_none());
+        let forged_payload = B64.encode(br#"{"r":"uuid-2","s":"x","x":99999999999}"#);
+        assert_eq!(keys().verify(&format!("v1.{forged_payload}.{mac}")), Err(Unreadable::Invalid));
+        assert_eq!(keys().verify(&format!("{signed}.AAAA")), Err(Unreadable::Invalid));
         let other = SessionKeys::new(b"another key, just as long as one", Duration::from_secs(60), false);
-        assert!(other.verify(&value).is_none());
-        assert!(keys().verify("garbage").is_none());
+        assert_eq!(other.verify(&value), Err(Unreadable::Invalid));
+        assert_eq!(keys().verify("garbage"), Err(Unreadable::Invalid));
     }
 
     #[test]
@@ -231,6 +185,12 @@ mod tests {
         let keys = SessionKeys::new(b"k", Duration::ZERO, true);
         let header = keys.issue("uuid-1", None, None);
         assert!(header.to_str().unwrap().contains("Secure"));
-        assert!(keys.verify(&value_of(&header)).is_none());
+        assert_eq!(keys.verify(&value_of(&header)), Err(Unreadable::Expired));
+    }
+
+    #[test]
+    fn clearing_expires_the_cookie_at_once() {
+        let text = keys().clear().to_str().unwrap().to_owned();
+        assert!(text.starts_with("addon_session=;") && text.contains("Max-Age=0"), "{text}");
     }
 }
