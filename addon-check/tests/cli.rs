@@ -74,4 +74,14 @@ fn bad_usage_says_how() {
     let (code, out) = run(&["check", "--manifest", path.to_str().unwrap(), "--url", "https://probe.example"]);
     assert_eq!(code, 1);
     assert!(out.contains("FAIL  manifest.test_urls") && out.contains("--allow-remote"), "{out}");
+
+    // The same report for machines.
+    let (code, out) =
+        run(&["check", "--manifest", path.to_str().unwrap(), "--url", "https://probe.example", "--json"]);
+    assert_eq!(code, 1);
+    let report: serde_json::Value = serde_json::from_str(&out).expect("JSON on stdout");
+    let outcomes = report["outcomes"].as_array().unwrap();
+    let refused = outcomes.iter().find(|o| o["check"] == "manifest.test_urls").unwrap();
+    assert_eq!(refused["status"], "fail");
+    assert!(refused["fix"].as_str().unwrap().contains("--allow-remote"));
 }
