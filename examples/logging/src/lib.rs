@@ -8,6 +8,7 @@
 //! token among it) and drain token, durably. The example adds only what is its own: the log
 //! lines, in [`LogBook`]'s tables in the same database.
 
+mod api;
 mod drain;
 mod logbook;
 pub mod logplex;
@@ -81,6 +82,7 @@ pub fn routes(logs: Shared) -> Router {
         .route("/dashboard/{uuid}", get(pages::dashboard))
         .route("/signed-out", get(pages::signed_out))
         .route("/drain", post(drain::ingest))
+        .route("/api/tenants/{uuid}", get(api::lines))
         .with_state(logs)
 }
 
