@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::{Path, State as Extract};
+use axum::extract::{FromRequest, Path, Request, State as Extract};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post, put};
@@ -34,6 +34,26 @@ fn lock(state: &Shared) -> std::sync::MutexGuard<'_, State> {
     state.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// What every route reads of its request: the method and path (for the call log), the headers
+/// (for `Accept` and the token) and the body as text.
+struct Incoming {
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl<S: Send + Sync> FromRequest<S> for Incoming {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (method, uri, headers) =
+            (request.method().clone(), request.uri().clone(), request.headers().clone());
+        let body = Bytes::from_request(request, state).await.unwrap_or_default();
+        Ok(Incoming { method, uri, headers, body: String::from_utf8_lossy(&body).into_owned() })
+    }
+}
+
 /// Heroku's error answer: `{"id": .., "message": ..}` with a status.
 struct Refusal(StatusCode, &'static str, &'static str);
 
@@ -48,10 +68,10 @@ fn error(status: StatusCode, id: &'static str, message: &'static str) -> Refusal
 }
 
 /// Applies an injected failure or delay, if one matches; records the call either way.
-async fn intercept(state: &Shared, method: &Method, uri: &Uri, body: &str) -> Option<Response> {
+async fn intercept(state: &Shared, call: &Incoming, body: &str) -> Option<Response> {
     let (failure, delay) = {
         let mut s = lock(state);
-        let path = uri.path().to_owned();
+        let path = call.uri.path().to_owned();
         let found = s.injected.iter_mut().find(|i| i.remaining > 0 && path.contains(&i.path_contains));
         match found {
             Some(injected) => {
@@ -66,7 +86,7 @@ async fn intercept(state: &Shared, method: &Method, uri: &Uri, body: &str) -> Op
     }
     match failure {
         Some((status, retry_after)) if status != 0 => {
-            record(state, method, uri, body, status, false);
+            record(state, call, body, status, false);
             let mut response = error(
                 StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
                 if status == 429 { "rate_limit" } else { "unavailable" },
@@ -82,10 +102,10 @@ async fn intercept(state: &Shared, method: &Method, uri: &Uri, body: &str) -> Op
     }
 }
 
-fn record(state: &Shared, method: &Method, uri: &Uri, body: &str, status: u16, refreshed_token: bool) {
+fn record(state: &Shared, call: &Incoming, body: &str, status: u16, refreshed_token: bool) {
     lock(state).calls.push(Call {
-        method: method.to_string(),
-        path: uri.path().to_owned(),
+        method: call.method.to_string(),
+        path: call.uri.path().to_owned(),
         body: body.to_owned(),
         status,
         refreshed_token,
@@ -93,27 +113,20 @@ fn record(state: &Shared, method: &Method, uri: &Uri, body: &str, status: u16, r
 }
 
 /// `POST /oauth/token`, form-encoded: `authorization_code` (a grant, once) or `refresh_token`.
-async fn token(
-    Extract(state): Extract<Shared>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let text = String::from_utf8_lossy(&body).into_owned();
-    if let Some(failure) = intercept(&state, &method, &uri, &text).await {
+async fn token(Extract(state): Extract<Shared>, call: Incoming) -> Response {
+    if let Some(failure) = intercept(&state, &call, &call.body).await {
         return failure;
     }
-    let form_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let form_type = call.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
     let answer = if !form_type.starts_with("application/x-www-form-urlencoded") {
         Err(error(StatusCode::BAD_REQUEST, "bad_request", "expected a form-encoded body"))
     } else {
         let form: std::collections::HashMap<String, String> =
-            serde_urlencoded::from_str(&text).unwrap_or_default();
+            serde_urlencoded::from_str(&call.body).unwrap_or_default();
         issue(&state, &form)
     };
     let response = answer.unwrap_or_else(IntoResponse::into_response);
-    record(&state, &method, &uri, &redact_form(&text), response.status().as_u16(), false);
+    record(&state, &call, &redact_form(&call.body), response.status().as_u16(), false);
     response
 }
 
@@ -202,35 +215,28 @@ fn authorize(state: &Shared, headers: &HeaderMap, uuid: Option<&str>) -> Result<
 /// Runs the common steps of a Platform API call: injected failures, auth, recording.
 async fn platform_call(
     state: &Shared,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &str,
+    call: &Incoming,
     uuid: Option<&str>,
     handle: impl FnOnce(&mut State) -> Result<Response, Refusal>,
 ) -> Response {
-    if let Some(failure) = intercept(state, method, uri, body).await {
+    if let Some(failure) = intercept(state, call, &call.body).await {
         return failure;
     }
-    let (response, refreshed) = match authorize(state, headers, uuid) {
+    let (response, refreshed) = match authorize(state, &call.headers, uuid) {
         Ok(refreshed) => (handle(&mut lock(state)).unwrap_or_else(IntoResponse::into_response), refreshed),
         Err(refusal) => (refusal.into_response(), false),
     };
-    record(state, method, uri, body, response.status().as_u16(), refreshed);
+    record(state, call, &call.body, response.status().as_u16(), refreshed);
     response
 }
 
 async fn update_config(
     Extract(state): Extract<Shared>,
     Path(uuid): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Incoming,
 ) -> Response {
-    let text = String::from_utf8_lossy(&body).into_owned();
-    let parsed: Option<Value> = serde_json::from_str(&text).ok();
-    platform_call(&state, &method, &uri, &headers, &text, Some(&uuid), |s| {
+    let parsed: Option<Value> = serde_json::from_str(&call.body).ok();
+    platform_call(&state, &call, Some(&uuid), |s| {
         let vars = parsed.as_ref().and_then(|v| v["config"].as_array()).ok_or_else(|| {
             error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_params", "expected {\"config\": [..]}")
         })?;
@@ -259,14 +265,8 @@ async fn update_config(
     .await
 }
 
-async fn read_config(
-    Extract(state): Extract<Shared>,
-    Path(uuid): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    platform_call(&state, &method, &uri, &headers, "", Some(&uuid), |s| {
+async fn read_config(Extract(state): Extract<Shared>, Path(uuid): Path<String>, call: Incoming) -> Response {
+    platform_call(&state, &call, Some(&uuid), |s| {
         let config = s.config.get(&uuid).cloned().unwrap_or_default();
         let answer: Vec<Value> =
             config.iter().map(|(name, value)| json!({"name": name, "value": value})).collect();
@@ -287,44 +287,30 @@ fn addon_body(uuid: &str, state: &str) -> Value {
 async fn action(
     Extract(state): Extract<Shared>,
     Path((uuid, action)): Path<(String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    call: Incoming,
 ) -> Response {
     let new_state = match action.as_str() {
         "provision" => "provisioned",
         "deprovision" => "deprovisioned",
         _ => return error(StatusCode::NOT_FOUND, "not_found", "no such action").into_response(),
     };
-    platform_call(&state, &method, &uri, &headers, "", Some(&uuid), |s| {
+    platform_call(&state, &call, Some(&uuid), |s| {
         s.addon_state.insert(uuid.clone(), new_state.to_owned());
         Ok(Json(addon_body(&uuid, new_state)).into_response())
     })
     .await
 }
 
-async fn addon(
-    Extract(state): Extract<Shared>,
-    Path(uuid): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    platform_call(&state, &method, &uri, &headers, "", Some(&uuid), |s| {
+async fn addon(Extract(state): Extract<Shared>, Path(uuid): Path<String>, call: Incoming) -> Response {
+    platform_call(&state, &call, Some(&uuid), |s| {
         let current = s.addon_state.get(&uuid).cloned().unwrap_or_else(|| "provisioning".to_owned());
         Ok(Json(addon_body(&uuid, &current)).into_response())
     })
     .await
 }
 
-async fn app(
-    Extract(state): Extract<Shared>,
-    Path(app): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    platform_call(&state, &method, &uri, &headers, "", None, |_| {
+async fn app(Extract(state): Extract<Shared>, Path(app): Path<String>, call: Incoming) -> Response {
+    platform_call(&state, &call, None, |_| {
         Ok(Json(
             json!({"id": app, "name": "my-app", "owner": {"email": "owner@example.com", "id": "user-owner"}}),
         )
@@ -336,11 +322,9 @@ async fn app(
 async fn collaborators(
     Extract(state): Extract<Shared>,
     Path(_app): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    call: Incoming,
 ) -> Response {
-    platform_call(&state, &method, &uri, &headers, "", None, |_| {
+    platform_call(&state, &call, None, |_| {
         Ok(Json(json!([
             {"user": {"email": "owner@example.com", "id": "user-owner"}, "role": "owner"},
             {"user": {"email": "dev@example.com", "id": "user-dev"}, "role": "member"}
@@ -353,31 +337,20 @@ async fn collaborators(
 async fn log_drain(
     Extract(state): Extract<Shared>,
     Path((uuid, _drain)): Path<(String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Incoming,
 ) -> Response {
-    let text = String::from_utf8_lossy(&body).into_owned();
-    let url = serde_json::from_str::<Value>(&text).ok().and_then(|v| v["url"].as_str().map(str::to_owned));
-    platform_call(&state, &method, &uri, &headers, &text, Some(&uuid), |_| match url {
+    let url =
+        serde_json::from_str::<Value>(&call.body).ok().and_then(|v| v["url"].as_str().map(str::to_owned));
+    platform_call(&state, &call, Some(&uuid), |_| match url {
         Some(url) => Ok(Json(json!({"id": "drain-1", "url": url, "token": "d.1"})).into_response()),
         None => Err(error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_params", "url is required")),
     })
     .await
 }
 
-async fn webhook(
-    Extract(state): Extract<Shared>,
-    Path(uuid): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let text = String::from_utf8_lossy(&body).into_owned();
-    let parsed: Option<Value> = serde_json::from_str(&text).ok();
-    platform_call(&state, &method, &uri, &headers, &text, Some(&uuid), |_| {
+async fn webhook(Extract(state): Extract<Shared>, Path(uuid): Path<String>, call: Incoming) -> Response {
+    let parsed: Option<Value> = serde_json::from_str(&call.body).ok();
+    platform_call(&state, &call, Some(&uuid), |_| {
         let body = parsed.ok_or_else(|| error(StatusCode::BAD_REQUEST, "bad_request", "expected JSON"))?;
         let (Some(url), Some(_)) = (body["url"].as_str(), body["include"].as_array()) else {
             return Err(error(
