@@ -6,8 +6,9 @@
 //! visibly: logged, and the resource marked `failed`. A job whose instance died is claimed again
 //! when its lease runs out.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::app::Shared;
 use crate::store::{Job, JobKind, ResourceState};
@@ -89,7 +90,7 @@ pub(crate) async fn run_one<A: Addon>(shared: &Arc<Shared<A>>) -> bool {
                 "job failed for good: its deadline passed"
             );
             if job.kind == JobKind::Provision {
-                let _ = shared.store.set_state(&job.uuid, ResourceState::Failed, None).await;
+                let _ = shared.store.fail_pending(&job.uuid).await;
             }
             shared.store.fail_job(&job.id, &failure.message, now).await
         }
@@ -127,6 +128,10 @@ async fn execute<A: Addon>(shared: &Arc<Shared<A>>, job: &Job) -> Result<(), Fai
         message: format!("resource {} is not in the registry", job.uuid),
         retry_after: None,
     })?;
+    if record.state == ResourceState::Deprovisioned && job.kind != JobKind::Deprovision {
+        // Claimed just before a deprovision cancelled it: there is nothing left to finish.
+        return Ok(());
+    }
     match job.kind {
         JobKind::Grant => shared.platform.exchange_grant(&job.uuid).await.map_err(Failure::from),
         JobKind::Provision => {
@@ -152,10 +157,16 @@ async fn execute<A: Addon>(shared: &Arc<Shared<A>>, job: &Job) -> Result<(), Fai
                 retry_after: None,
             })?;
             heroku.update_config(&config).await?;
-            heroku.mark_provisioned().await?;
-            let config =
+            // Recorded before the action: from the moment Heroku sees it, it may send a plan
+            // change or an SSO for the resource, and the registry must already say it is ready.
+            // Should the action fail, the job runs again, and the deadline marks it failed.
+            let recorded =
                 config.iter().map(|(var, value)| (var.name().to_owned(), value.to_owned())).collect();
-            shared.store.set_state(&job.uuid, ResourceState::Provisioned, Some(&config)).await?;
+            if shared.store.finish_pending(&job.uuid, &recorded).await? {
+                heroku.mark_provisioned().await?;
+            } else {
+                tracing::info!(uuid = %job.uuid, "the resource was deprovisioned while it was being provisioned");
+            }
             Ok(())
         }
         JobKind::PlanChange => {
@@ -180,9 +191,9 @@ async fn execute<A: Addon>(shared: &Arc<Shared<A>>, job: &Job) -> Result<(), Fai
                     retry_after: None,
                 })?;
                 heroku.update_config(&config).await?;
-                let mut merged = record.config.clone();
-                merged.extend(config.iter().map(|(var, value)| (var.name().to_owned(), value.to_owned())));
-                shared.store.set_state(&job.uuid, ResourceState::Provisioned, Some(&merged)).await?;
+                let config =
+                    config.iter().map(|(var, value)| (var.name().to_owned(), value.to_owned())).collect();
+                record_config(shared, &job.uuid, &config).await?;
             }
             Ok(())
         }
@@ -202,6 +213,31 @@ async fn execute<A: Addon>(shared: &Arc<Shared<A>>, job: &Job) -> Result<(), Fai
             Ok(())
         }
     }
+}
+
+/// Adds a background plan change's config to the registry's record, waiting (as a request
+/// would) for an operation that holds the resource to end.
+async fn record_config<A: Addon>(
+    shared: &Arc<Shared<A>>,
+    uuid: &str,
+    config: &BTreeMap<String, String>,
+) -> Result<(), Failure> {
+    let deadline = Instant::now() + shared.patience();
+    while !shared.store.merge_config(uuid, config, shared.lease()).await? {
+        let live = shared.store.resource(uuid).await?.is_some_and(|r| r.state == ResourceState::Provisioned);
+        if !live {
+            // Deprovisioned meanwhile: there is no record left to update.
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(Failure {
+                message: "another operation on the resource held it too long to record the new config".into(),
+                retry_after: None,
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -46,6 +46,11 @@ async fn a_202_ends_with_the_config_set_and_the_provision_action_called() {
     );
 
     assert!(heroku.wait_for_state(&uuid, "provisioned", PATIENCE).await, "{:?}", heroku.calls());
+    // From the moment Heroku sees the action it may send a plan change or an SSO: the registry
+    // must already say the resource is ready.
+    let record = server.store.resource(&uuid).await.unwrap().unwrap();
+    assert_eq!(record.state, ResourceState::Provisioned);
+    assert_eq!(record.config_var("TEST_ADDON_TOKEN"), Some("async-token-1"));
     let config = heroku.config(&uuid);
     assert_eq!(
         config["TEST_ADDON_URL"].as_deref(),
@@ -63,9 +68,9 @@ async fn a_202_ends_with_the_config_set_and_the_provision_action_called() {
             < position(&format!("POST /addons/{uuid}/actions/provision"))
     );
 
-    let record = server.store.resource(&uuid).await.unwrap().unwrap();
-    assert_eq!(record.state, ResourceState::Provisioned);
-    assert_eq!(record.config_var("TEST_ADDON_TOKEN"), Some("async-token-1"));
+    let history = finished_jobs(&server.store, &uuid).await;
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert_eq!((history[0].0.as_str(), history[0].1.as_str()), ("provision", "done"));
     // A replay of the provision still gets the 202 it got the first time, and calls nothing.
     let replay = server.provision(&body_with_grant(&heroku, &uuid, "later")).await;
     assert_eq!(replay.status(), StatusCode::ACCEPTED);
@@ -228,6 +233,44 @@ async fn asynchronous_plan_changes_and_deprovisions_use_the_same_machinery() {
     assert!(heroku.wait_for_state(&uuid, "deprovisioned", PATIENCE).await, "{:?}", heroku.calls());
     assert_eq!(server.deprovision(&uuid).await.status(), StatusCode::GONE);
     assert_eq!(TestAddon::calls(&server.addon.completions), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deprovision_while_the_provision_job_runs_is_final() {
+    let heroku = FakeHeroku::start(CLIENT_SECRET).await;
+    let server = start(&heroku, sqlite_store().await).await;
+    let uuid = new_uuid();
+    // `later-slow`: the vendor's `#[complete_provision]` takes 800 ms.
+    let response = server.provision(&body_with_grant(&heroku, &uuid, "later-slow")).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    for _ in 0..500 {
+        if TestAddon::calls(&server.addon.completions) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(TestAddon::calls(&server.addon.completions), 1, "the job is running");
+
+    assert_eq!(server.deprovision(&uuid).await.status(), StatusCode::NO_CONTENT);
+    // The job goes on to set the config (Heroku would refuse it; the fake takes it), and must
+    // stop there. Watch for half a second more whether it goes further.
+    for _ in 0..500 {
+        if heroku.count("PATCH", "/config") > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(heroku.count("PATCH", "/config"), 1, "the job ran to its end: {:?}", heroku.calls());
+    for _ in 0..25 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let record = server.store.resource(&uuid).await.unwrap().unwrap();
+        assert_eq!(record.state, ResourceState::Deprovisioned, "the finished job did not bring it back");
+        assert_eq!(heroku.count("POST", "/actions/provision"), 0, "Heroku was not told it is provisioned");
+    }
+    let history = server.store.job_history(&uuid).await.unwrap();
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert_eq!(history[0].1, "cancelled", "the job that was running stays cancelled");
+    assert_eq!(server.provision(&body_with_grant(&heroku, &uuid, "later")).await.status(), StatusCode::GONE);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

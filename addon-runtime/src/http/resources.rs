@@ -19,7 +19,7 @@ use crate::app::Shared;
 use crate::locks::KeyGuard;
 use crate::protocol::request::{check_plan, check_resource_id, PlanChangeBody as PlanChangeInput};
 use crate::protocol::response::{check_log_drain_url, PlanChangeBody, ProvisionBody};
-use crate::store::{Claim, JobKind, ResourceRecord, ResourceState};
+use crate::store::{Claim, FollowUp, JobKind, ResourceRecord, ResourceState};
 use crate::{
     Addon, AddonError, DeprovisionRequest, Mode, PlanChangeRequest, ProvisionRequest, Provisioned,
     Requirement,
@@ -104,22 +104,19 @@ async fn call_provision<A: Addon>(
             .map_err(|p| vendor::bug("provision", &p))?;
         (StatusCode::OK, body)
     };
-    let now = shared.clock.now_ms();
-    let job = match (provisioned.later, &grant, &shared.settings.oauth_client_secret) {
+    let kind = match (provisioned.later, &grant, &shared.settings.oauth_client_secret) {
         (true, _, _) => Some(JobKind::Provision),
         (false, Some(_), Some(_)) => Some(JobKind::Grant),
         (false, _, _) => None,
     };
-    if let (Some(code), Some(_)) = (&grant, job) {
-        shared.store.save_grant(&uuid, &shared.platform.cipher.seal(code), now).await?;
-    }
-    if let Some(kind) = job {
-        shared.store.enqueue(kind, &uuid, &serde_json::json!({}), now, crate::jobs::DEADLINE).await?;
-    }
+    let follow_up = kind.map(|kind| FollowUp {
+        sealed_grant: grant.as_deref().map(|code| shared.platform.cipher.seal(code)),
+        ..FollowUp::new(kind, shared.clock.now_ms())
+    });
     let id = provisioned.id.as_deref().unwrap_or(&uuid);
     let config =
         provisioned.config.iter().map(|(var, value)| (var.name().to_owned(), value.to_owned())).collect();
-    shared.store.complete_provision(&uuid, id, (status.as_u16(), &body), &config).await?;
+    shared.store.complete_provision(&uuid, id, (status.as_u16(), &body), &config, follow_up).await?;
     Ok(json::raw(status, body.into_bytes()))
 }
 
@@ -227,12 +224,11 @@ async fn plan_change_once<A: Addon>(
     if let Some(new) = &changed.config {
         config.extend(new.iter().map(|(var, value)| (var.name().to_owned(), value.to_owned())));
     }
-    if changed.later {
-        let payload = serde_json::json!({ "previous_plan": record.plan });
-        let now = shared.clock.now_ms();
-        shared.store.enqueue(JobKind::PlanChange, &record.uuid, &payload, now, crate::jobs::DEADLINE).await?;
-    }
-    shared.store.change_plan(&record.uuid, &plan, &config).await?;
+    let follow_up = changed.later.then(|| FollowUp {
+        payload: serde_json::json!({ "previous_plan": record.plan }),
+        ..FollowUp::new(JobKind::PlanChange, shared.clock.now_ms())
+    });
+    shared.store.change_plan(&record.uuid, &plan, &config, follow_up).await?;
     let body = PlanChangeBody { config: changed.config.as_ref(), message: changed.message.as_deref() };
     let status = if changed.later { StatusCode::ACCEPTED } else { StatusCode::OK };
     Ok(json::json(status, &body))
@@ -262,18 +258,12 @@ async fn deprovision_once<A: Addon>(shared: &Arc<Shared<A>>, id: &str) -> Result
     match called {
         Ok(deprovisioned) => {
             let now = shared.clock.now_ms();
-            shared.store.cancel_jobs(&record.uuid, now).await?;
-            let answer = match &deprovisioned.later {
-                Some(message) => {
-                    let payload = serde_json::json!({});
-                    let deadline = crate::jobs::DEADLINE;
-                    shared.store.enqueue(JobKind::Deprovision, &record.uuid, &payload, now, deadline).await?;
-                    json::json(StatusCode::ACCEPTED, &serde_json::json!({ "message": message }))
-                }
+            let follow_up = deprovisioned.later.is_some().then(|| FollowUp::new(JobKind::Deprovision, now));
+            shared.store.mark_deprovisioned(&record.uuid, follow_up, now).await?;
+            Ok(match &deprovisioned.later {
+                Some(message) => json::json(StatusCode::ACCEPTED, &serde_json::json!({ "message": message })),
                 None => StatusCode::NO_CONTENT.into_response(),
-            };
-            shared.store.mark_deprovisioned(&record.uuid).await?;
-            Ok(answer)
+            })
         }
         Err(error) => {
             shared.store.release(&record.uuid).await?;

@@ -4,8 +4,10 @@
 
 use std::time::Duration;
 
+use sqlx::AnyConnection;
 use sqlx::Row;
 
+use super::tokens::save_grant;
 use super::{millis, Store, StoreError};
 
 /// What a job does; stored as text.
@@ -51,31 +53,60 @@ pub(crate) struct Job {
     pub(crate) deadline: i64,
 }
 
-impl Store {
-    /// Adds a job, due now.
-    pub(crate) async fn enqueue(
-        &self,
-        kind: JobKind,
-        uuid: &str,
-        payload: &serde_json::Value,
-        now: i64,
-        deadline: Duration,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO addon_jobs (id, kind, uuid, payload, state, attempts, run_at, deadline, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $5, $5)",
-        )
-        .bind(crate::random_secret())
-        .bind(kind.as_str())
-        .bind(uuid)
-        .bind(payload.to_string())
-        .bind(now)
-        .bind(now + millis(deadline))
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
+/// A job to add in the same transaction as the change to the resource that calls for it: no
+/// runner can see the job before the change, and neither is recorded without the other.
+pub(crate) struct FollowUp {
+    pub(crate) kind: JobKind,
+    pub(crate) payload: serde_json::Value,
+    /// When the job is due (now, by the app's clock); its deadline is twelve hours later.
+    pub(crate) now: i64,
+    /// A grant Heroku sent, sealed, for the job to exchange.
+    pub(crate) sealed_grant: Option<String>,
+}
 
+impl FollowUp {
+    pub(crate) fn new(kind: JobKind, now: i64) -> Self {
+        FollowUp { kind, payload: serde_json::json!({}), now, sealed_grant: None }
+    }
+}
+
+/// Writes a follow-up's job (and grant) on the transaction's connection.
+pub(super) async fn add(
+    conn: &mut AnyConnection,
+    uuid: &str,
+    follow_up: &FollowUp,
+) -> Result<(), sqlx::Error> {
+    if let Some(sealed) = &follow_up.sealed_grant {
+        save_grant(&mut *conn, uuid, sealed, follow_up.now).await?;
+    }
+    sqlx::query(
+        "INSERT INTO addon_jobs (id, kind, uuid, payload, state, attempts, run_at, deadline, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $5, $5)",
+    )
+    .bind(crate::random_secret())
+    .bind(follow_up.kind.as_str())
+    .bind(uuid)
+    .bind(follow_up.payload.to_string())
+    .bind(follow_up.now)
+    .bind(follow_up.now + millis(crate::jobs::DEADLINE))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The jobs of a resource that are still to run are dropped: it is being deprovisioned.
+pub(super) async fn cancel(conn: &mut AnyConnection, uuid: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE addon_jobs SET state = 'cancelled', updated_at = $2 WHERE uuid = $1 AND state = 'pending'",
+    )
+    .bind(uuid)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+impl Store {
     /// Claims the job that is due first and not held by a live lease; `None` if there is none.
     /// The outer `WHERE` repeats the conditions, so of two runners racing for one job exactly
     /// one updates it.
@@ -107,7 +138,8 @@ impl Store {
 
     pub(crate) async fn finish_job(&self, id: &str, now: i64) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE addon_jobs SET state = 'done', lease_until = NULL, updated_at = $2 WHERE id = $1",
+            // A job cancelled while it ran (its resource was deprovisioned) stays cancelled.
+            "UPDATE addon_jobs SET state = 'done', lease_until = NULL, updated_at = $2 WHERE id = $1 AND state = 'pending'",
         )
         .bind(id)
         .bind(now)
@@ -139,22 +171,11 @@ impl Store {
     /// Gives the job up for good.
     pub(crate) async fn fail_job(&self, id: &str, error: &str, now: i64) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE addon_jobs SET state = 'failed', lease_until = NULL, last_error = $2, updated_at = $3 WHERE id = $1",
+            "UPDATE addon_jobs SET state = 'failed', lease_until = NULL, last_error = $2, updated_at = $3 \
+             WHERE id = $1 AND state = 'pending'",
         )
         .bind(id)
         .bind(error)
-        .bind(now)
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
-
-    /// Jobs of a resource that are still to run (for deprovisioning a resource mid-provision).
-    pub(crate) async fn cancel_jobs(&self, uuid: &str, now: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE addon_jobs SET state = 'cancelled', updated_at = $2 WHERE uuid = $1 AND state = 'pending'",
-        )
-        .bind(uuid)
         .bind(now)
         .execute(self.pool())
         .await?;

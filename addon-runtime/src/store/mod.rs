@@ -17,7 +17,7 @@ mod schema;
 mod sessions;
 mod tokens;
 
-pub(crate) use jobs::{Job, JobKind};
+pub(crate) use jobs::{FollowUp, Job, JobKind};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -208,17 +208,21 @@ impl Store {
         }
     }
 
-    /// Records the vendor's answer and makes the resource live (200) or pending (202), in one
-    /// statement.
+    /// Records the vendor's answer and makes the resource live (200) or pending (202), with the
+    /// job that finishes it (or exchanges its grant), in one transaction.
     pub(crate) async fn complete_provision(
         &self,
         uuid: &str,
         id: &str,
         response: (u16, &str),
         config: &BTreeMap<String, String>,
+        follow_up: Option<FollowUp>,
     ) -> Result<(), StoreError> {
         let state = if response.0 == 202 { ResourceState::Pending } else { ResourceState::Provisioned };
-        let config = serde_json::to_string(config).unwrap_or_else(|_| "{}".to_owned());
+        let mut tx = self.pool.begin().await?;
+        if let Some(follow_up) = &follow_up {
+            jobs::add(&mut tx, uuid, follow_up).await?;
+        }
         sqlx::query(
             "UPDATE addon_resources SET state = $6, id = $2, response = $3, response_status = $7, config = $4, \
              lease_until = NULL, updated_at = $5 WHERE uuid = $1 AND state = 'provisioning'",
@@ -226,34 +230,73 @@ impl Store {
         .bind(uuid)
         .bind(id)
         .bind(response.1)
-        .bind(&config)
+        .bind(config_json(config))
         .bind(now_ms())
         .bind(state.as_str())
         .bind(i64::from(response.0))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A pending resource whose job has set its config is live, with the config Heroku was
+    /// given; false if it was deprovisioned meanwhile. (It may already be live: an earlier
+    /// attempt got this far and then failed to tell Heroku.)
+    pub(crate) async fn finish_pending(
+        &self,
+        uuid: &str,
+        config: &BTreeMap<String, String>,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE addon_resources SET state = 'provisioned', config = $2, updated_at = $3 \
+             WHERE uuid = $1 AND state IN ('pending', 'provisioned')",
+        )
+        .bind(uuid)
+        .bind(config_json(config))
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// A resource whose provision job ran out of time failed for good, even if the job got as
+    /// far as recording it live: Heroku never heard so, and gives it up.
+    pub(crate) async fn fail_pending(&self, uuid: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE addon_resources SET state = 'failed', updated_at = $2 \
+             WHERE uuid = $1 AND state IN ('pending', 'provisioned')",
+        )
+        .bind(uuid)
+        .bind(now_ms())
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    /// Moves a resource to `state` (a finished or failed job), with its config if given.
-    pub(crate) async fn set_state(
+    /// Adds config a background plan change set to a live resource's record. It takes the
+    /// resource's lease for the read and the write, so a plan change request running at the same
+    /// moment loses nothing; false if the lease is held (or the resource is no longer live).
+    pub(crate) async fn merge_config(
         &self,
         uuid: &str,
-        state: ResourceState,
-        config: Option<&BTreeMap<String, String>>,
-    ) -> Result<(), StoreError> {
-        let config = config.map(|c| serde_json::to_string(c).unwrap_or_else(|_| "{}".to_owned()));
+        config: &BTreeMap<String, String>,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
+        if !self.acquire(uuid, ResourceState::Provisioned, lease).await? {
+            return Ok(false);
+        }
+        let mut merged = self.resource_by_uuid(uuid).await?.map(|record| record.config).unwrap_or_default();
+        merged.extend(config.iter().map(|(var, value)| (var.clone(), value.clone())));
         sqlx::query(
-            "UPDATE addon_resources SET state = $2, config = COALESCE($3, config), lease_until = NULL, \
-             updated_at = $4 WHERE uuid = $1",
+            "UPDATE addon_resources SET config = $2, lease_until = NULL, updated_at = $3 WHERE uuid = $1",
         )
         .bind(uuid)
-        .bind(state.as_str())
-        .bind(config)
+        .bind(config_json(&merged))
         .bind(now_ms())
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(true)
     }
 
     /// Forgets a claim whose provision failed, so Heroku's retry starts afresh.
@@ -294,35 +337,53 @@ impl Store {
         Ok(())
     }
 
-    /// The new plan and config after a plan change; releases the lease.
+    /// The new plan and config after a plan change, with the job that finishes it if it goes on
+    /// in the background; releases the lease. One transaction.
     pub(crate) async fn change_plan(
         &self,
         uuid: &str,
         plan: &str,
         config: &BTreeMap<String, String>,
+        follow_up: Option<FollowUp>,
     ) -> Result<(), StoreError> {
-        let config = serde_json::to_string(config).unwrap_or_else(|_| "{}".to_owned());
+        let mut tx = self.pool.begin().await?;
+        if let Some(follow_up) = &follow_up {
+            jobs::add(&mut tx, uuid, follow_up).await?;
+        }
         sqlx::query(
             "UPDATE addon_resources SET plan = $2, config = $3, lease_until = NULL, updated_at = $4 WHERE uuid = $1",
         )
         .bind(uuid)
         .bind(plan)
-        .bind(&config)
+        .bind(config_json(config))
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    /// The resource is gone for good; releases the lease.
-    pub(crate) async fn mark_deprovisioned(&self, uuid: &str) -> Result<(), StoreError> {
+    /// The resource is gone for good: its jobs still to run are cancelled, the job that finishes
+    /// the deprovision is added if there is one, and the lease is released. One transaction.
+    pub(crate) async fn mark_deprovisioned(
+        &self,
+        uuid: &str,
+        follow_up: Option<FollowUp>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        jobs::cancel(&mut tx, uuid, now).await?;
+        if let Some(follow_up) = &follow_up {
+            jobs::add(&mut tx, uuid, follow_up).await?;
+        }
         sqlx::query(
             "UPDATE addon_resources SET state = 'deprovisioned', lease_until = NULL, updated_at = $2 WHERE uuid = $1",
         )
         .bind(uuid)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -350,6 +411,11 @@ pub(crate) fn now_ms() -> i64 {
 
 fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX / 2)
+}
+
+/// A config as stored: a JSON object of strings (which cannot fail to serialize).
+fn config_json(config: &BTreeMap<String, String>) -> String {
+    serde_json::to_string(config).unwrap_or_else(|_| "{}".to_owned())
 }
 
 /// A database URL without its password, for messages and logs.

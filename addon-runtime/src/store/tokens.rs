@@ -1,6 +1,7 @@
 //! OAuth grant codes and tokens per resource, sealed with the token cipher before they are
 //! written: the database never holds them in the clear.
 
+use sqlx::AnyConnection;
 use sqlx::Row;
 
 use super::{Store, StoreError};
@@ -14,20 +15,26 @@ pub(crate) struct SealedTokens {
     pub(crate) expires_at: Option<i64>,
 }
 
-impl Store {
-    pub(crate) async fn save_grant(&self, uuid: &str, sealed_code: &str, now: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO addon_tokens (uuid, grant_code, updated_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (uuid) DO UPDATE SET grant_code = $2, updated_at = $3",
-        )
-        .bind(uuid)
-        .bind(sealed_code)
-        .bind(now)
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
+/// Keeps a grant Heroku sent until a job exchanges it (on the caller's transaction).
+pub(super) async fn save_grant(
+    conn: &mut AnyConnection,
+    uuid: &str,
+    sealed_code: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO addon_tokens (uuid, grant_code, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (uuid) DO UPDATE SET grant_code = $2, updated_at = $3",
+    )
+    .bind(uuid)
+    .bind(sealed_code)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
 
+impl Store {
     /// Stores fresh tokens and forgets the grant they came from. `refresh_token` of `None`
     /// keeps the one already stored (Heroku does not always send a new one on refresh).
     pub(crate) async fn save_tokens(
