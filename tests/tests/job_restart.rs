@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use addon_runtime::testing::FakeHeroku;
+use addon_runtime::Store;
 use addon_tests::*;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -36,16 +37,25 @@ async fn a_server_killed_after_its_202_has_the_job_finished_after_restart() {
     body["oauth_grant"] = json!({"code": heroku.grant(&uuid), "type": "authorization_code"});
     let response = heroku_at(first.url.clone()).provision(&body).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
-    // The job has started (the grant is exchanged) and its vendor method is still running.
-    for _ in 0..200 {
-        if heroku.count("POST", "/oauth/token") == 1 {
+    // Kill it once the job has exchanged the grant and stored the tokens, while its vendor
+    // method (800 ms) still runs.
+    let registry = Store::open(&database).await.unwrap();
+    let stored = || async {
+        sqlx::query("SELECT uuid FROM addon_tokens WHERE uuid = $1 AND access_token IS NOT NULL")
+            .bind(&uuid)
+            .fetch_optional(registry.pool())
+            .await
+            .unwrap()
+            .is_some()
+    };
+    for _ in 0..500 {
+        if stored().await {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    assert!(stored().await, "the tokens were stored: {:?}", heroku.calls());
     assert_eq!(heroku.count("POST", "/oauth/token"), 1);
-    // Past the moment the tokens are stored, well inside the vendor's 800 ms method.
-    tokio::time::sleep(Duration::from_millis(300)).await;
     first.kill();
     tokio::time::sleep(Duration::from_millis(900)).await;
     assert_eq!(heroku.count("POST", "/actions/provision"), 0, "the killed server never finished");
