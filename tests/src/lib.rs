@@ -76,7 +76,8 @@ impl TestAddon {
 }
 
 /// The plan names choose a behaviour: `panic`, `fail`, `teapot`, `io`, `slow`, `undeclared`,
-/// `bad-url`, `no-drain`, `custom-id`, `sticky` (cannot be deprovisioned); anything else succeeds.
+/// `bad-url`, `no-drain`, `custom-id`, `sticky` (cannot be deprovisioned), `later*` (a 202);
+/// anything else succeeds.
 #[heroku_addon(
     id = "test-addon",
     name = "Test Add-on",
@@ -110,6 +111,10 @@ impl TestAddon {
             "no-drain" => Provisioned::new(config),
             "custom-id" => provisioned.with_id(format!("acct-{}", request.uuid)),
             "later" | "later-slow" => Provisioned::later("Your resource is being created."),
+            "later-drain" => Provisioned::later("Your resource is being created.")
+                .with_log_drain_url("https://test-addon.example/drain"),
+            "later-bad-drain" => Provisioned::later("Your resource is being created.")
+                .with_log_drain_url("ftp://test-addon.example/drain"),
             other => return misbehave(other).map(|()| provisioned.with_message("Ready.")),
         })
     }

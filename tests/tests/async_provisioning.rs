@@ -79,6 +79,25 @@ async fn a_202_ends_with_the_config_set_and_the_provision_action_called() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_202_carries_the_log_drain_the_vendor_gave_and_never_a_malformed_one() {
+    let heroku = FakeHeroku::start(CLIENT_SECRET).await;
+    let server = start(&heroku, sqlite_store().await).await;
+    let uuid = new_uuid();
+    let response = server.provision(&body_with_grant(&heroku, &uuid, "later-drain")).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let accepted: Value = response.json().await.unwrap();
+    assert_eq!(accepted["log_drain_url"], "https://test-addon.example/drain");
+    assert!(accepted.get("config").is_none());
+
+    let uuid = new_uuid();
+    let response = server.provision(&body_with_grant(&heroku, &uuid, "later-bad-drain")).await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(json_message(response).await.contains("invalid answer"));
+    assert!(server.store.resource(&uuid).await.unwrap().is_none(), "nothing recorded");
+    assert!(server.store.job_history(&uuid).await.unwrap().is_empty(), "no job");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_grant_exchange_failing_twice_still_finishes() {
     let heroku = FakeHeroku::start(CLIENT_SECRET).await;
     heroku.fail_next("/oauth/token", 1, 503);

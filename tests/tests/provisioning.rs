@@ -131,6 +131,37 @@ async fn malformed_bodies_get_a_4xx_with_a_json_message() {
     assert_eq!(TestAddon::calls(&server.addon.provisions), 0);
 }
 
+/// A refusal sent while the client is still sending must still reach it: the server reads the
+/// rest of the body before it answers, or the client would often see a reset connection instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_refused_bodies_get_their_answer_not_a_reset() {
+    let server = TestServer::start().await;
+    let mut body = v3_body(&new_uuid(), "basic");
+    body["padding"] = json!("x".repeat(4 * 1024 * 1024));
+    let body = body.to_string();
+    for round in 0..10 {
+        let too_large = server
+            .heroku(Method::POST, "")
+            .header("Content-Type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("round {round}: no answer to a body over the limit: {e:?}"));
+        assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(json_message(too_large).await.contains("larger"));
+        let unauthenticated = server
+            .client
+            .post(format!("{}/heroku/resources", server.url))
+            .header("Content-Type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("round {round}: no answer without credentials: {e:?}"));
+        assert_eq!(unauthenticated.status(), StatusCode::UNAUTHORIZED, "401 comes before the size");
+    }
+    assert_eq!(TestAddon::calls(&server.addon.provisions), 0);
+}
+
 #[tokio::test]
 async fn bodies_over_the_limit_get_413() {
     let server = TestServer::start().await;

@@ -2,7 +2,7 @@
 
 use reqwest::Method;
 
-use super::Answer;
+use super::{early_answer, Answer};
 use crate::{Context, Outcome};
 
 pub(crate) async fn check(context: &Context) -> Vec<Outcome> {
@@ -24,7 +24,7 @@ pub(crate) async fn check(context: &Context) -> Vec<Outcome> {
     let mut outcomes = Vec::new();
     for (check, content_type, body) in cases {
         let request = context.heroku.heroku(Method::POST, "").header("Content-Type", content_type).body(body);
-        let answer = Answer::read(context.timed(check, request).await).await;
+        let answer = early_answer::send(context, check, request).await;
         let ok = answer.as_ref().is_some_and(Answer::is_json_refusal);
         outcomes.push(Outcome::expect(
             check,

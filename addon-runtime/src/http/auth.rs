@@ -72,6 +72,7 @@ pub(crate) async fn require(State(auth): State<Arc<BasicAuth>>, request: Request
     if auth.accepts(request.headers().get(header::AUTHORIZATION)) {
         next.run(request).await
     } else {
+        super::body::drain(request.into_body()).await;
         auth.refuse()
     }
 }

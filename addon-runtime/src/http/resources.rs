@@ -98,7 +98,11 @@ async fn call_provision<A: Addon>(
         )
         .await?;
     let (status, body) = if provisioned.later {
-        (StatusCode::ACCEPTED, accepted_body(&uuid, &provisioned).map_err(|p| vendor::bug("provision", &p))?)
+        (
+            StatusCode::ACCEPTED,
+            accepted_body(&uuid, &provisioned, shared.settings.mode)
+                .map_err(|p| vendor::bug("provision", &p))?,
+        )
     } else {
         let body = provision_body::<A>(&uuid, &provisioned, shared.settings.mode)
             .map_err(|p| vendor::bug("provision", &p))?;
@@ -120,11 +124,16 @@ async fn call_provision<A: Addon>(
     Ok(json::raw(status, body.into_bytes()))
 }
 
-/// The 202 answer: an id and a message, no config (it comes through the Platform API later).
-fn accepted_body(uuid: &str, provisioned: &Provisioned) -> Result<String, String> {
+/// The 202 answer: an id, a message and the log drain if the vendor gave one; no config (it
+/// comes through the Platform API later).
+fn accepted_body(uuid: &str, provisioned: &Provisioned, mode: Mode) -> Result<String, String> {
     let id = provisioned.id.as_deref().unwrap_or(uuid);
     check_resource_id("id", id)?;
-    let body = serde_json::json!({ "id": id, "message": provisioned.message });
+    let mut body = serde_json::json!({ "id": id, "message": provisioned.message });
+    if let Some(url) = &provisioned.log_drain_url {
+        check_log_drain_url(url, mode)?;
+        body["log_drain_url"] = url.as_str().into();
+    }
     Ok(body.to_string())
 }
 

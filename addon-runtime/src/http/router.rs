@@ -11,7 +11,7 @@ use axum::routing::{post, put};
 use axum::{Extension, Router};
 use tower_http::catch_panic::CatchPanicLayer;
 
-use super::{auth, json, resources, trace};
+use super::{auth, body, json, resources, trace};
 use crate::app::Shared;
 use crate::session::{self, SessionContext};
 use crate::{signon, Addon, Session, SignedOut};
@@ -24,17 +24,21 @@ pub(crate) fn build<A: Addon>(
     let spec = &A::SPEC;
     let basic_auth =
         from_fn_with_state(Arc::new(auth::BasicAuth::new(spec.id, &shared.settings.password)), auth::require);
+    // Inside auth, so that a caller without credentials gets 401 whatever it sends.
+    let whole_body = from_fn_with_state(shared.settings.body_limit, body::read_whole);
     // The same path serves plan change and deprovision (authenticated) and the legacy SSO
     // link (signed by its token instead): auth is layered onto the first two only.
     let resource = put(resources::plan_change::<A>)
         .delete(resources::deprovision::<A>)
+        .route_layer(whole_body.clone())
         .route_layer(basic_auth.clone())
         .get(signon::legacy_get::<A>);
+    let provision = post(resources::provision::<A>).route_layer(whole_body.clone()).route_layer(basic_auth);
     let heroku = Router::new()
-        .route(spec.base_path, post(resources::provision::<A>).route_layer(basic_auth))
+        .route(spec.base_path, provision)
         .route(&format!("{}/{{id}}", spec.base_path), resource)
-        .route(spec.sso_path, post(signon::form_post::<A>))
-        .route(Session::LOGOUT_PATH, post(session::logout))
+        .route(spec.sso_path, post(signon::form_post::<A>).route_layer(whole_body.clone()))
+        .route(Session::LOGOUT_PATH, post(session::logout).route_layer(whole_body))
         .with_state(shared.clone());
     let sessions = SessionContext {
         keys: shared.sessions.clone(),

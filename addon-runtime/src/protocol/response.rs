@@ -24,6 +24,10 @@ impl Provisioned {
     /// runs the add-on's `#[complete_provision]` method in the background (durably, with
     /// retries), sets the config it returns through the Platform API and tells Heroku the
     /// add-on is provisioned. Heroku gives up after twelve hours.
+    ///
+    /// A [`with_log_drain_url`](Self::with_log_drain_url) goes in the 202 too. Heroku does not
+    /// document whether it honours a drain there; an add-on that must be sure can also set it
+    /// from its job with [`HerokuApi::update_log_drain`](crate::HerokuApi::update_log_drain).
     pub fn later(message: impl Into<String>) -> Self {
         Self { message: Some(message.into()), later: true, ..Self::default() }
     }
