@@ -89,10 +89,7 @@ pub(crate) async fn run_one<A: Addon>(shared: &Arc<Shared<A>>) -> bool {
                 kind = ?job.kind, uuid = %job.uuid, attempts = job.attempts, error = %failure.message,
                 "job failed for good: its deadline passed"
             );
-            if job.kind == JobKind::Provision {
-                let _ = shared.store.fail_pending(&job.uuid).await;
-            }
-            shared.store.fail_job(&job.id, &failure.message, now).await
+            shared.store.fail_job(&job, &failure.message, now).await
         }
         Err(failure) => {
             let wait = failure.retry_after.unwrap_or_else(|| backoff(job.attempts));

@@ -168,17 +168,31 @@ impl Store {
         Ok(())
     }
 
-    /// Gives the job up for good.
-    pub(crate) async fn fail_job(&self, id: &str, error: &str, now: i64) -> Result<(), StoreError> {
+    /// Gives the job up for good. A provision job takes its resource with it, in the same
+    /// transaction: even if the job got as far as recording it live, Heroku never heard so, and
+    /// removes it.
+    pub(crate) async fn fail_job(&self, job: &Job, error: &str, now: i64) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
         sqlx::query(
             "UPDATE addon_jobs SET state = 'failed', lease_until = NULL, last_error = $2, updated_at = $3 \
              WHERE id = $1 AND state = 'pending'",
         )
-        .bind(id)
+        .bind(&job.id)
         .bind(error)
         .bind(now)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        if job.kind == JobKind::Provision {
+            sqlx::query(
+                "UPDATE addon_resources SET state = 'failed', updated_at = $2 \
+                 WHERE uuid = $1 AND state IN ('pending', 'provisioned')",
+            )
+            .bind(&job.uuid)
+            .bind(super::now_ms())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

@@ -260,20 +260,6 @@ impl Store {
         Ok(result.rows_affected() == 1)
     }
 
-    /// A resource whose provision job ran out of time failed for good, even if the job got as
-    /// far as recording it live: Heroku never heard so, and gives it up.
-    pub(crate) async fn fail_pending(&self, uuid: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE addon_resources SET state = 'failed', updated_at = $2 \
-             WHERE uuid = $1 AND state IN ('pending', 'provisioned')",
-        )
-        .bind(uuid)
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
     /// Adds config a background plan change set to a live resource's record. It takes the
     /// resource's lease for the read and the write, so a plan change request running at the same
     /// moment loses nothing; false if the lease is held (or the resource is no longer live).
