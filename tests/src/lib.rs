@@ -321,6 +321,21 @@ pub async fn serve<A: Addon>(app: App<A>) -> String {
     url
 }
 
+/// Whether `condition` comes true within `within`, asking every 5 ms: for waiting on work another
+/// task or process does, instead of sleeping a fixed time.
+pub async fn eventually(within: Duration, mut condition: impl AsyncFnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if condition().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 /// Checks a response is an error with a JSON `{"message": ...}` body, and returns the message.
 pub async fn json_message(response: reqwest::Response) -> String {
     let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());

@@ -13,6 +13,8 @@ use serde_json::{json, Value};
 
 const CLIENT_SECRET: &str = "oauth-client-secret-for-tests";
 const PATIENCE: Duration = Duration::from_secs(20);
+/// How long a step inside one job may take to show.
+const SHORT_WAIT: Duration = Duration::from_secs(5);
 
 fn settings(heroku: &FakeHeroku) -> Settings {
     Settings::development(PASSWORD, SALT)
@@ -176,25 +178,18 @@ async fn twelve_hours_of_failure_marks_the_resource_failed() {
 /// The resource's jobs once none is pending any more (the fake sees the last call a moment
 /// before the runner records the outcome).
 async fn finished_jobs(store: &Store, uuid: &str) -> Vec<(String, String, i64, Option<String>)> {
-    for _ in 0..500 {
-        let history = store.job_history(uuid).await.unwrap();
-        if history.iter().all(|(_, state, _, _)| state != "pending") {
-            return history;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("jobs still pending: {:?}", store.job_history(uuid).await.unwrap());
+    let settled =
+        async || store.job_history(uuid).await.unwrap().iter().all(|(_, state, _, _)| state != "pending");
+    let done = eventually(SHORT_WAIT, settled).await;
+    let history = store.job_history(uuid).await.unwrap();
+    assert!(done, "jobs still pending: {history:?}");
+    history
 }
 
 /// Waits until the fake has seen one more provision action than before (or a short while).
 async fn wait_for_attempt(heroku: &FakeHeroku) {
     let before = heroku.count("POST", "/actions/provision");
-    for _ in 0..100 {
-        if heroku.count("POST", "/actions/provision") > before {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually(Duration::from_secs(1), async || heroku.count("POST", "/actions/provision") > before).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -239,12 +234,7 @@ async fn asynchronous_plan_changes_and_deprovisions_use_the_same_machinery() {
 
     let response = server.plan_change(&uuid, "later-plan").await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
-    for _ in 0..500 {
-        if heroku.config(&uuid).contains_key("TEST_ADDON_TOKEN") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually(SHORT_WAIT, async || heroku.config(&uuid).contains_key("TEST_ADDON_TOKEN")).await;
     assert_eq!(heroku.config(&uuid)["TEST_ADDON_TOKEN"].as_deref(), Some("resized-from-basic"));
 
     let response = server.deprovision(&uuid).await;
@@ -262,23 +252,13 @@ async fn a_deprovision_while_the_provision_job_runs_is_final() {
     // `later-slow`: the vendor's `#[complete_provision]` takes 800 ms.
     let response = server.provision(&body_with_grant(&heroku, &uuid, "later-slow")).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
-    for _ in 0..500 {
-        if TestAddon::calls(&server.addon.completions) > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually(SHORT_WAIT, async || TestAddon::calls(&server.addon.completions) > 0).await;
     assert_eq!(TestAddon::calls(&server.addon.completions), 1, "the job is running");
 
     assert_eq!(server.deprovision(&uuid).await.status(), StatusCode::NO_CONTENT);
     // The job goes on to set the config (Heroku would refuse it; the fake takes it), and must
     // stop there. Watch for half a second more whether it goes further.
-    for _ in 0..500 {
-        if heroku.count("PATCH", "/config") > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually(SHORT_WAIT, async || heroku.count("PATCH", "/config") > 0).await;
     assert_eq!(heroku.count("PATCH", "/config"), 1, "the job ran to its end: {:?}", heroku.calls());
     for _ in 0..25 {
         tokio::time::sleep(Duration::from_millis(20)).await;

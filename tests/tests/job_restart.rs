@@ -40,7 +40,7 @@ async fn a_server_killed_after_its_202_has_the_job_finished_after_restart() {
     // Kill it once the job has exchanged the grant and stored the tokens, while its vendor
     // method (800 ms) still runs.
     let registry = Store::open(&database).await.unwrap();
-    let stored = || async {
+    let stored = async || {
         sqlx::query("SELECT uuid FROM addon_tokens WHERE uuid = $1 AND access_token IS NOT NULL")
             .bind(&uuid)
             .fetch_optional(registry.pool())
@@ -48,13 +48,7 @@ async fn a_server_killed_after_its_202_has_the_job_finished_after_restart() {
             .unwrap()
             .is_some()
     };
-    for _ in 0..500 {
-        if stored().await {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    assert!(stored().await, "the tokens were stored: {:?}", heroku.calls());
+    assert!(eventually(Duration::from_secs(5), stored).await, "the tokens were stored: {:?}", heroku.calls());
     assert_eq!(heroku.count("POST", "/oauth/token"), 1);
     first.kill();
     tokio::time::sleep(Duration::from_millis(900)).await;

@@ -92,12 +92,7 @@ async fn a_provision_cut_short_by_a_crash_is_finished_by_the_other_process() {
     };
     // Kill it once its claim is in the registry, while the vendor's 300 ms method runs.
     let registry = postgres_store().await;
-    for _ in 0..500 {
-        if registry.resource(&uuid).await.unwrap().is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    eventually(Duration::from_secs(5), async || registry.resource(&uuid).await.unwrap().is_some()).await;
     a.kill(); // SIGKILL: no cleanup runs
     assert!(doomed.await.unwrap().is_err(), "the killed process never answered");
     let left = registry.resource(&uuid).await.unwrap().expect("the dead process's claim is still there");
