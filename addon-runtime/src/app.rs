@@ -6,42 +6,16 @@ use std::sync::Arc;
 use axum::Router;
 use tokio::net::TcpListener;
 
-use crate::clock::{Clock, SystemClock};
-use crate::locks::KeyedLocks;
-use crate::platform::{HerokuApi, Platform};
-use crate::session::SessionKeys;
-use crate::{Addon, Error, Mode, Settings, SignedOut, Store};
-
-/// What every request handler shares.
-pub(crate) struct Shared<A> {
-    pub(crate) addon: Arc<A>,
-    pub(crate) store: Store,
-    pub(crate) locks: KeyedLocks,
-    pub(crate) settings: Settings,
-    pub(crate) sessions: SessionKeys,
-    pub(crate) platform: Arc<Platform>,
-    pub(crate) clock: Arc<dyn Clock>,
-}
-
-impl<A> Shared<A> {
-    /// How long one operation may hold a resource: the vendor's time limit and a margin for the
-    /// database work around it. A lease older than this was left by a process that died.
-    pub(crate) fn lease(&self) -> std::time::Duration {
-        self.settings.handler_timeout + std::time::Duration::from_secs(2)
-    }
-
-    /// How long a request waits for another one's claim or lease on the same resource: long
-    /// enough to outlast the lease of a process that died holding it, and then take over.
-    pub(crate) fn patience(&self) -> std::time::Duration {
-        self.lease() * 2
-    }
-
-    /// How long a job runner holds a job: its time limit and a margin. A job whose runner died
-    /// is claimed again after this.
-    pub(crate) fn job_lease(&self) -> std::time::Duration {
-        self.settings.job_timeout + std::time::Duration::from_secs(2)
-    }
-}
+use crate::base::answer::Error;
+use crate::base::clock::{self, Clock};
+use crate::base::settings::Settings;
+use crate::lifecycle::{jobs, Core};
+use crate::services::platform::HerokuApi;
+use crate::services::store::Store;
+use crate::services::vendor::addon::Addon;
+use crate::web::signed_out::SignedOut;
+use crate::web::SessionContext;
+use crate::{heroku, web};
 
 /// An add-on service, ready to serve or to merge into a larger axum app.
 ///
@@ -52,7 +26,7 @@ impl<A> Shared<A> {
 /// # }
 /// ```
 pub struct App<A> {
-    shared: Arc<Shared<A>>,
+    core: Arc<Core<A>>,
     vendor_routes: Router,
     run_jobs: bool,
     signed_out: SignedOut,
@@ -71,14 +45,8 @@ impl<A: Addon> App<A> {
         for (name, value) in [("password", &settings.password), ("sso_salt", &settings.sso_salt)] {
             addon_manifest::rules::check_secret(name, value).map_err(Error::Config)?;
         }
-        let sessions =
-            SessionKeys::new(&settings.session_key, settings.session_ttl, settings.mode == Mode::Production);
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let platform = Arc::new(Platform::new(&settings, store.clone(), clock.clone()));
-        let shared =
-            Shared { addon, store, locks: KeyedLocks::default(), settings, sessions, platform, clock };
         Ok(Self {
-            shared: Arc::new(shared),
+            core: Arc::new(Core::new(addon, settings, store, clock::system())),
             vendor_routes: Router::new(),
             run_jobs: true,
             signed_out: SignedOut::default(),
@@ -115,26 +83,24 @@ impl<A: Addon> App<A> {
     }
 
     pub fn settings(&self) -> &Settings {
-        &self.shared.settings
+        &self.core.settings
     }
 
     pub fn store(&self) -> &Store {
-        &self.shared.store
+        &self.core.store
     }
 
     /// The Platform API with one resource's OAuth token (for calls outside the completion
     /// methods: collaborators' emails, log drains, webhooks).
     pub fn heroku(&self, uuid: &str) -> HerokuApi {
-        self.shared.platform.for_resource(uuid)
+        self.core.platform.for_resource(uuid)
     }
 
-    /// Reads time from `clock` for jobs and tokens (tests move a [`ManualClock`](crate::ManualClock)
-    /// forward by hours).
+    /// Reads all time from `clock`: SSO windows, session lifetimes, row stamps, job deadlines
+    /// and token expiry (tests move a [`ManualClock`](crate::ManualClock) instead of sleeping).
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        let shared =
-            Arc::get_mut(&mut self.shared).expect("an app that has not started serving is not shared");
-        shared.clock = clock.clone();
-        shared.platform = Arc::new(Platform::new(&shared.settings, shared.store.clone(), clock));
+        let core = &self.core;
+        self.core = Arc::new(Core::new(core.addon.clone(), core.settings.clone(), core.store.clone(), clock));
         self
     }
 
@@ -149,17 +115,24 @@ impl<A: Addon> App<A> {
     /// job runner, which lives as long as the router; call it inside a tokio runtime.
     pub fn into_router(self) -> Router {
         if self.run_jobs {
-            crate::jobs::spawn(&self.shared);
+            jobs::spawn(&self.core);
         }
-        crate::http::router::build(self.shared, self.vendor_routes, self.signed_out)
+        let sessions = SessionContext {
+            keys: self.core.sessions.clone(),
+            store: self.core.store.clone(),
+            signed_out: self.signed_out,
+            product: A::SPEC.name,
+        };
+        let body_limit = self.core.settings.body_limit;
+        let routes = heroku::routes(self.core).merge(self.vendor_routes);
+        web::around(routes, sessions, body_limit)
     }
 
     /// Listens on `HOST:PORT` (by default 127.0.0.1 in development, 0.0.0.0 in production, and the
     /// port the manifest's test URLs name) until Ctrl-C or SIGTERM.
     pub async fn serve(self) -> Result<(), Error> {
         init_logging();
-        let settings = &self.shared.settings;
-        let address = (settings.host.clone(), settings.port.unwrap_or(A::SPEC.port));
+        let address = self.core.settings.address_of(&A::SPEC);
         let listener = TcpListener::bind(&address).await.map_err(|e| {
             Error::Config(format!(
                 "could not listen on {}:{} ({e}); set PORT to a free port",
@@ -172,7 +145,7 @@ impl<A: Addon> App<A> {
     /// Serves on a listener the caller bound (port 0 in tests, a socket from a supervisor).
     pub async fn serve_on(self, listener: TcpListener) -> Result<(), Error> {
         let address = listener.local_addr()?;
-        tracing::info!(id = A::SPEC.id, mode = ?self.shared.settings.mode, "listening on http://{address}");
+        tracing::info!(id = A::SPEC.id, mode = ?self.core.settings.mode, "listening on http://{address}");
         axum::serve(listener, self.into_router()).with_graceful_shutdown(shutdown()).await?;
         tracing::info!("stopped");
         Ok(())
@@ -181,7 +154,32 @@ impl<A: Addon> App<A> {
 
 impl<A> fmt::Debug for App<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("App").field("settings", &self.shared.settings).finish_non_exhaustive()
+        f.debug_struct("App").field("settings", &self.core.settings).finish_non_exhaustive()
+    }
+}
+
+/// The constructors and answers of [`Settings`] that need the add-on's declaration.
+impl Settings {
+    /// Settings from the process environment.
+    pub fn from_env<A: Addon>() -> Result<Self, Error> {
+        Self::from_vars::<A>(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Settings from any source of variables (the environment, a test's map).
+    pub fn from_vars<A: Addon>(var: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        Self::read(&A::SPEC, var)
+    }
+
+    /// The origin users and apps reach this service at: `ADDON_PUBLIC_URL`; else, in production,
+    /// the manifest's production URL; else `http://127.0.0.1:<port>`.
+    pub fn public_url<A: Addon>(&self) -> String {
+        self.public_url_of(&A::SPEC)
+    }
+
+    /// The registry's database: `DATABASE_URL`, else a SQLite file named after the add-on
+    /// (`<id>.db`) in the working directory.
+    pub fn database_url<A: Addon>(&self) -> String {
+        self.database_url_of(&A::SPEC)
     }
 }
 

@@ -44,20 +44,14 @@
 //! The [`README`](https://github.com/heroku-addon-rs/heroku-addon) has the tour and the table of
 //! environment variables.
 
-mod addon;
+// The layers, top to bottom; each imports only the ones below it (`ARCHITECTURE.md` has the
+// table, and `tests/layers.rs` holds the code to it).
 mod app;
-mod cipher;
-mod clock;
-mod error;
-mod http;
-mod jobs;
-mod locks;
-mod platform;
-mod protocol;
-mod session;
-mod settings;
-mod signon;
-mod store;
+mod base;
+mod heroku;
+mod lifecycle;
+mod services;
+mod web;
 
 #[doc(hidden)]
 pub mod __private;
@@ -65,22 +59,26 @@ pub mod __private;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use addon::{Addon, AddonSpec};
 /// The manifest rules, as the macro and the runtime apply them (for tools such as checkers).
 pub use addon_manifest::rules as manifest_rules;
 pub use addon_manifest::{random_secret, Manifest, Requirement};
 pub use app::{serve, App};
-pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::{AddonError, Error};
-pub use platform::{AddonInfo, AppInfo, Collaborator, HerokuApi, NamedRef, Owner, PlatformError, User};
-pub use protocol::{
-    Config, ConfigVar, DeprovisionJob, DeprovisionRequest, Deprovisioned, OauthGrant, PlanChangeJob,
-    PlanChangeRequest, PlanChanged, ProvisionJob, ProvisionRequest, Provisioned, SsoLogin, SsoRedirect,
-    SsoUser, TokenKind,
+pub use base::answer::{AddonError, Error};
+pub use base::clock::{Clock, ManualClock, SystemClock};
+pub use base::protocol::{
+    Config, ConfigVar, DeprovisionRequest, Deprovisioned, OauthGrant, PlanChangeRequest, PlanChanged,
+    ProvisionRequest, Provisioned, SsoLogin, SsoRedirect, SsoUser, TokenKind,
 };
-pub use session::{Session, SignedOut};
-pub use settings::{Mode, Settings, UserScopedToken};
-pub use store::{Backend, ResourceRecord, ResourceState, Store, StoreError};
+pub use base::settings::{Mode, Settings, UserScopedToken};
+pub use base::spec::AddonSpec;
+pub use services::platform::{
+    AddonInfo, AppInfo, Collaborator, HerokuApi, NamedRef, Owner, PlatformError, User,
+};
+pub use services::sessions::Session;
+pub use services::store::{Backend, ResourceRecord, ResourceState, Store, StoreError};
+pub use services::vendor::addon::Addon;
+pub use services::vendor::jobs::{DeprovisionJob, PlanChangeJob, ProvisionJob};
+pub use web::signed_out::SignedOut;
 
 /// Marks the method that finishes a deprovision answered with `Deprovisioned::later`.
 pub use addon_macros::complete_deprovision;

@@ -251,8 +251,18 @@ impl TestServer {
     }
 
     pub async fn start_full(settings: Settings, store: Store, signed_out: SignedOut) -> Self {
+        Self::start_clocked(settings, store, signed_out, Arc::new(addon_runtime::SystemClock)).await
+    }
+
+    /// A server whose every reading of time comes from `clock` (a `ManualClock` the test moves).
+    pub async fn start_clocked(
+        settings: Settings,
+        store: Store,
+        signed_out: SignedOut,
+        clock: Arc<dyn addon_runtime::Clock>,
+    ) -> Self {
         let addon = Arc::new(TestAddon::default());
-        let app = App::new(addon.clone(), settings, store.clone()).expect("valid settings");
+        let app = App::new(addon.clone(), settings, store.clone()).expect("valid settings").with_clock(clock);
         let url = serve(app.with_signed_out(signed_out).with_routes(vendor_routes())).await;
         Self { heroku: heroku_at(url), addon, store }
     }

@@ -122,6 +122,44 @@ async fn a_grant_exchange_failing_twice_still_finishes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_grant_fails_the_job_at_once_instead_of_for_twelve_hours() {
+    let heroku = FakeHeroku::start(CLIENT_SECRET).await;
+    let server = start(&heroku, sqlite_store().await).await;
+    let uuid = new_uuid();
+    let mut body = v3_body(&uuid, "later");
+    // A code the fake never issued: Heroku answers 400, and no retry can change that.
+    body["oauth_grant"] = json!({"code": "not-a-grant", "type": "authorization_code"});
+    assert_eq!(server.provision(&body).await.status(), StatusCode::ACCEPTED);
+    let history = finished_jobs(&server.store, &uuid).await;
+    let (kind, state, attempts, last_error) = &history[0];
+    assert_eq!((kind.as_str(), state.as_str(), *attempts), ("provision", "failed", 1), "{history:?}");
+    let last_error = last_error.as_deref().unwrap_or_default();
+    assert!(last_error.starts_with("not retried") && last_error.contains("400"), "{last_error}");
+    assert_eq!(server.store.resource(&uuid).await.unwrap().unwrap().state, ResourceState::Failed);
+    assert_eq!(heroku.count("POST", "/oauth/token"), 1, "asked once: {:?}", heroku.calls());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_action_fails_the_job_and_a_transient_one_is_retried() {
+    let heroku = FakeHeroku::start(CLIENT_SECRET).await;
+    heroku.fail_next("/actions/provision", 1, 408);
+    heroku.fail_next("/actions/provision", 1, 422);
+    let server = start(&heroku, sqlite_store().await).await;
+    let uuid = new_uuid();
+    assert_eq!(
+        server.provision(&body_with_grant(&heroku, &uuid, "later")).await.status(),
+        StatusCode::ACCEPTED
+    );
+    let history = finished_jobs(&server.store, &uuid).await;
+    let (_, state, attempts, last_error) = &history[0];
+    assert_eq!((state.as_str(), *attempts), ("failed", 2), "a 408 is retried, a 422 is not: {history:?}");
+    assert!(last_error.as_deref().unwrap_or_default().contains("422"), "{last_error:?}");
+    let actions: Vec<u16> =
+        heroku.calls().iter().filter(|c| c.path.ends_with("/actions/provision")).map(|c| c.status).collect();
+    assert_eq!(actions, [408, 422]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_token_is_refreshed_before_use() {
     let heroku = FakeHeroku::start(CLIENT_SECRET).await;
     heroku.set_grant_token_lifetime(Duration::ZERO);
@@ -257,15 +295,20 @@ async fn a_deprovision_while_the_provision_job_runs_is_final() {
 
     assert_eq!(server.deprovision(&uuid).await.status(), StatusCode::NO_CONTENT);
     // The job goes on to set the config (Heroku would refuse it; the fake takes it), and must
-    // stop there. Watch for half a second more whether it goes further.
-    eventually(SHORT_WAIT, async || heroku.count("PATCH", "/config") > 0).await;
+    // stop there. Its runner lets go of it (its lease is cleared) once the attempt is over.
+    let let_go = async || {
+        sqlx::query("SELECT id FROM addon_jobs WHERE uuid = $1 AND lease_until IS NULL")
+            .bind(&uuid)
+            .fetch_optional(server.store.pool())
+            .await
+            .unwrap()
+            .is_some()
+    };
+    assert!(eventually(Duration::from_secs(10), let_go).await, "the job's attempt ended");
     assert_eq!(heroku.count("PATCH", "/config"), 1, "the job ran to its end: {:?}", heroku.calls());
-    for _ in 0..25 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        let record = server.store.resource(&uuid).await.unwrap().unwrap();
-        assert_eq!(record.state, ResourceState::Deprovisioned, "the finished job did not bring it back");
-        assert_eq!(heroku.count("POST", "/actions/provision"), 0, "Heroku was not told it is provisioned");
-    }
+    let record = server.store.resource(&uuid).await.unwrap().unwrap();
+    assert_eq!(record.state, ResourceState::Deprovisioned, "the finished job did not bring it back");
+    assert_eq!(heroku.count("POST", "/actions/provision"), 0, "Heroku was not told it is provisioned");
     let history = server.store.job_history(&uuid).await.unwrap();
     assert_eq!(history.len(), 1, "{history:?}");
     assert_eq!(history[0].1, "cancelled", "the job that was running stays cancelled");

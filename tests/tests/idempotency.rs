@@ -97,7 +97,11 @@ async fn a_duplicate_that_arrives_while_the_first_runs_waits_for_its_answer(stor
         let (first, uuid) = (first.clone(), uuid.clone());
         tokio::spawn(async move { first.provision(&v3_body(&uuid, "slow")).await.bytes().await.unwrap() })
     };
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Sent once the first one holds the claim (its vendor method takes 300 ms).
+    let claimed = async || {
+        first.store.resource(&uuid).await.unwrap().is_some_and(|r| r.state == ResourceState::Provisioning)
+    };
+    assert!(eventually(Duration::from_secs(5), claimed).await, "the first provision claimed the uuid");
     let duplicate = second.provision(&v3_body(&uuid, "slow")).await;
     assert_eq!(duplicate.status(), StatusCode::OK);
     assert_eq!(duplicate.bytes().await.unwrap(), slow.await.unwrap());

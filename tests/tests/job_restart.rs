@@ -50,8 +50,9 @@ async fn a_server_killed_after_its_202_has_the_job_finished_after_restart() {
     };
     assert!(eventually(Duration::from_secs(5), stored).await, "the tokens were stored: {:?}", heroku.calls());
     assert_eq!(heroku.count("POST", "/oauth/token"), 1);
+    // `kill` waits for the process to be gone; the second attempt's token below shows the first
+    // never finished.
     first.kill();
-    tokio::time::sleep(Duration::from_millis(900)).await;
     assert_eq!(heroku.count("POST", "/actions/provision"), 0, "the killed server never finished");
 
     let _second = start(&database, &heroku);

@@ -1,9 +1,10 @@
 //! Sessions on the vendor's pages, over real HTTP: signing out, sessions that end with their
 //! resource, what browsers and programs get without a session, and lifetimes.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use addon_runtime::{Settings, SignedOut};
+use addon_runtime::{Clock, ManualClock, Settings, SignedOut};
 use addon_tests::*;
 use reqwest::StatusCode;
 
@@ -173,8 +174,11 @@ async fn browsers_get_a_page_and_programs_get_json() {
 
 #[tokio::test]
 async fn a_vendor_can_send_browsers_to_its_own_page_and_sessions_expire() {
-    let settings = Settings::development(PASSWORD, SALT).with_session_ttl(Duration::from_secs(1));
-    let server = TestServer::start_signed_out(settings, SignedOut::redirect("/signed-out").unwrap()).await;
+    let settings = Settings::development(PASSWORD, SALT).with_session_ttl(Duration::from_secs(60));
+    let clock = ManualClock::default();
+    let signed_out = SignedOut::redirect("/signed-out").unwrap();
+    let server =
+        TestServer::start_clocked(settings, sqlite_store().await, signed_out, Arc::new(clock.clone())).await;
     let uuid = provisioned(&server).await;
 
     let response = open(&server, &uuid, None, BROWSER).await;
@@ -182,14 +186,15 @@ async fn a_vendor_can_send_browsers_to_its_own_page_and_sessions_expire() {
     assert_eq!(response.headers()["location"], "/signed-out?reason=not-signed-in");
     assert_eq!(open(&server, &uuid, None, "application/json").await.status(), StatusCode::UNAUTHORIZED);
 
-    let response = server.sso_post(&resource_token_form(&uuid, SALT, now())).await;
+    let response = server.sso_post(&resource_token_form(&uuid, SALT, clock.now_secs())).await;
     let set = set_cookie(&response, "addon_session").unwrap().to_owned();
-    assert!(set.contains("Max-Age=1"), "the lifetime reaches the browser: {set}");
+    assert!(set.contains("Max-Age=60"), "the lifetime reaches the browser: {set}");
     let cookie = cookie_pair(&set);
+    clock.advance(Duration::from_secs(59));
     assert_eq!(open(&server, &uuid, Some(&cookie), BROWSER).await.status(), StatusCode::OK);
 
     // The server does not trust the browser to drop it: past its lifetime, the cookie is refused.
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    clock.advance(Duration::from_secs(1));
     let response = open(&server, &uuid, Some(&cookie), BROWSER).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/signed-out?reason=expired");
@@ -217,4 +222,21 @@ async fn json_everywhere_when_the_vendor_says_so() {
 async fn the_signed_out_page_must_be_a_path_or_a_url() {
     let error = SignedOut::redirect("signed-out").unwrap_err();
     assert!(error.to_string().contains("must be a path starting with `/`"), "{error}");
+}
+
+#[tokio::test]
+async fn the_sso_window_is_read_from_the_apps_clock() {
+    let settings = Settings::development(PASSWORD, SALT).with_sso_window(Duration::from_secs(300));
+    let clock = ManualClock::default();
+    let server =
+        TestServer::start_clocked(settings, sqlite_store().await, SignedOut::json(), Arc::new(clock.clone()))
+            .await;
+    let uuid = provisioned(&server).await;
+    let stamped = clock.now_secs();
+    clock.advance(Duration::from_secs(300));
+    let response = server.sso_post(&resource_token_form(&uuid, SALT, stamped)).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "at the edge of the window");
+    clock.advance(Duration::from_secs(2));
+    let response = server.sso_post(&resource_token_form(&uuid, SALT, stamped)).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN, "past the window by the app's clock");
 }

@@ -1,0 +1,342 @@
+//! Every answer the runtime refuses or fails with, decided here: [`AddonError`] (a status and a
+//! message written for the person who reads it) and the runtime's own refusals, one function
+//! each. Adapters only turn an `AddonError` into their wire format (`web::respond`); no other
+//! module picks a 4xx or 5xx status or writes an error message of the runtime's.
+//!
+//! Also the start-up [`Error`].
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::fmt;
+
+use http::StatusCode;
+
+/// An answer a vendor's method gives instead of success: a status and a message that Heroku
+/// shows to its user (in the CLI or the dashboard), so it is written for them.
+///
+/// [`AddonError::new`] answers 422, the status Heroku's documentation gives for a request that
+/// cannot be fulfilled. Any error type converts into an `AddonError` with `?`: it becomes a 500
+/// whose message reveals nothing, and the original error is logged for the vendor.
+pub struct AddonError {
+    status: StatusCode,
+    message: Cow<'static, str>,
+    /// The vendor's own error text, logged but never sent.
+    detail: Option<String>,
+}
+
+impl AddonError {
+    /// A request that cannot be fulfilled (422), with a message for Heroku's user.
+    pub fn new(message: impl Into<Cow<'static, str>>) -> Self {
+        Self { status: StatusCode::UNPROCESSABLE_ENTITY, message: message.into(), detail: None }
+    }
+
+    /// The same message with another status. Only 4xx and 5xx statuses are kept: an error
+    /// that claimed success would mislead Heroku, so anything else becomes 500.
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = if status.is_client_error() || status.is_server_error() {
+            status
+        } else {
+            StatusCode::INTERNAL_SERVER_ERROR
+        };
+        self
+    }
+
+    /// 404: the resource does not exist.
+    pub fn not_found(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(message).with_status(StatusCode::NOT_FOUND)
+    }
+
+    /// 403: the caller may not do this.
+    pub fn forbidden(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(message).with_status(StatusCode::FORBIDDEN)
+    }
+
+    /// 503: try again later; Heroku retries provisioning calls.
+    pub fn unavailable(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(message).with_status(StatusCode::SERVICE_UNAVAILABLE)
+    }
+
+    /// 500 with a message that reveals nothing; `detail` is logged for the vendor.
+    pub fn internal(detail: impl fmt::Display) -> Self {
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: Cow::Borrowed("The add-on could not complete this request. Please try again later."),
+            detail: Some(detail.to_string()),
+        }
+    }
+
+    /// Keeps `detail` for the log (never sent), whatever the status.
+    pub fn with_detail(mut self, detail: impl fmt::Display) -> Self {
+        self.detail = Some(detail.to_string());
+        self
+    }
+
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The message Heroku's user sees.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The vendor's own error text, for the log; never sent.
+    pub(crate) fn detail(&self) -> Option<&str> {
+        self.detail.as_deref()
+    }
+
+    /// Writes the refusal to the log: a server error with its detail (the vendor must look), a
+    /// refusal of the request as information.
+    pub(crate) fn log(&self) {
+        if self.status.is_server_error() {
+            tracing::error!(status = self.status.as_u16(), detail = self.detail(), "{}", self.message);
+        } else {
+            tracing::info!(status = self.status.as_u16(), "{}", self.message);
+        }
+    }
+
+    fn refusal(status: StatusCode, message: impl Into<Cow<'static, str>>) -> Self {
+        Self { status, message: message.into(), detail: None }
+    }
+}
+
+/// The runtime's own refusals and failures, one function each, so every status and message it
+/// gives is decided in this one place.
+impl AddonError {
+    /// 401 from Basic auth, whatever was wrong with the credentials.
+    pub(crate) fn unauthenticated() -> Self {
+        Self::refusal(
+            StatusCode::UNAUTHORIZED,
+            "Authentication failed: this endpoint is for Heroku's calls only.",
+        )
+    }
+
+    /// 404 for an address no route serves.
+    pub(crate) fn no_route() -> Self {
+        Self::refusal(StatusCode::NOT_FOUND, "There is nothing at this address.")
+    }
+
+    /// 405 for a route that exists under another method.
+    pub(crate) fn wrong_method() -> Self {
+        Self::refusal(StatusCode::METHOD_NOT_ALLOWED, "This address does not answer to that HTTP method.")
+    }
+
+    /// 413: a body over the configured limit.
+    pub(crate) fn body_too_large(limit: usize) -> Self {
+        Self::refusal(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("The request body is larger than this add-on accepts ({limit} bytes at most)."),
+        )
+    }
+
+    /// 400: the body could not be read (the client went away, or sent a malformed stream).
+    pub(crate) fn body_unreadable() -> Self {
+        Self::refusal(StatusCode::BAD_REQUEST, "The request body could not be read.")
+    }
+
+    /// 415: a JSON route was sent another media type.
+    pub(crate) fn not_json(essence: &str, accepted: &str) -> Self {
+        Self::refusal(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("Content-Type `{essence}` is not supported; send `application/json` or `{accepted}`."),
+        )
+    }
+
+    /// 422: a JSON body with nothing in it.
+    pub(crate) fn empty_body(what: &str) -> Self {
+        Self::new(format!("The {what} body is empty; expected a JSON object."))
+    }
+
+    /// 400 for JSON that does not parse, 422 for JSON whose fields are wrong.
+    pub(crate) fn malformed_body(what: &str, syntax: bool, problem: impl fmt::Display) -> Self {
+        let status = if syntax { StatusCode::BAD_REQUEST } else { StatusCode::UNPROCESSABLE_ENTITY };
+        Self::refusal(status, format!("The {what} body is not valid: {problem}."))
+    }
+
+    /// 422: a request whose fields parse but break a rule (a resource id, a plan slug).
+    pub(crate) fn invalid_request(what: &str, problem: impl fmt::Display) -> Self {
+        Self::new(format!("The {what} is not valid: {problem}."))
+    }
+
+    /// 404: no resource has this uuid or id.
+    pub(crate) fn unknown_resource(id: &str) -> Self {
+        Self::not_found(format!("No add-on resource `{id}` exists here."))
+    }
+
+    /// 410: the resource was deprovisioned; a uuid is never provisioned twice.
+    pub(crate) fn gone(uuid: &str) -> Self {
+        Self::refusal(
+            StatusCode::GONE,
+            format!("The add-on resource `{uuid}` was deprovisioned; provision a new one instead."),
+        )
+    }
+
+    /// 422: a plan change for a resource whose provisioning has not finished.
+    pub(crate) fn still_provisioning() -> Self {
+        Self::new("This add-on is still being provisioned; change its plan once it is ready.")
+    }
+
+    /// 503: another request for the same resource held it too long; Heroku retries.
+    pub(crate) fn in_progress() -> Self {
+        Self::unavailable("Another request for this add-on resource is still in progress. Please try again.")
+    }
+
+    /// 503: the registry's database failed; the cause is logged, and Heroku retries.
+    pub(crate) fn registry_unavailable(detail: impl fmt::Display) -> Self {
+        Self::unavailable("The add-on's database is unavailable right now. Please try again shortly.")
+            .with_detail(detail)
+    }
+
+    /// 500: code below a handler panicked. The panic's message is logged, never sent.
+    pub(crate) fn panicked(method: &str, payload: &(dyn Any + Send)) -> Self {
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("(no message)");
+        tracing::error!(
+            method,
+            panic = message,
+            "a handler panicked; the request got a 500 and nothing was recorded"
+        );
+        Self::refusal(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The add-on failed while handling this request. Please try again.",
+        )
+    }
+
+    /// 503: a vendor method outlived its time limit and was stopped.
+    pub(crate) fn vendor_timeout(method: &str, limit: std::time::Duration) -> Self {
+        tracing::error!(
+            method,
+            timeout_secs = limit.as_secs_f64(),
+            "the add-on's method did not finish in time"
+        );
+        Self::unavailable("The add-on took too long to answer. Please try again.")
+    }
+
+    /// 500: the vendor's method answered something the marketplace must not receive (an
+    /// undeclared config var, say). The details go to the vendor's log.
+    pub(crate) fn vendor_bug(method: &str, problem: &str) -> Self {
+        tracing::error!(
+            method,
+            problem,
+            "the add-on returned an answer that breaks the Partner API; nothing was recorded"
+        );
+        Self::refusal(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The add-on returned an invalid answer. Its provider has been notified.",
+        )
+    }
+
+    /// 500: an answer that could not be encoded.
+    pub(crate) fn unencodable(detail: impl fmt::Display) -> Self {
+        Self::refusal(StatusCode::INTERNAL_SERVER_ERROR, "The add-on could not encode its answer.")
+            .with_detail(detail)
+    }
+
+    /// 415: the SSO route takes only a form post.
+    pub(crate) fn sso_not_a_form() -> Self {
+        Self::refusal(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Single sign-on expects an `application/x-www-form-urlencoded` form post.",
+        )
+    }
+
+    /// 400: the SSO form or link does not parse.
+    pub(crate) fn sso_malformed(what: &str, problem: impl fmt::Display) -> Self {
+        Self::refusal(StatusCode::BAD_REQUEST, format!("The sign-in {what} is not valid: {problem}."))
+    }
+
+    /// 403: the SSO token, its time or its user did not verify; `message` says which.
+    pub(crate) fn sso_refused(message: &'static str) -> Self {
+        Self::forbidden(message)
+    }
+
+    /// 404: a verified login for a resource this registry never had.
+    pub(crate) fn sso_unknown_resource() -> Self {
+        Self::not_found("This add-on resource does not exist here.")
+    }
+
+    /// 403: a login for a resource still being provisioned.
+    pub(crate) fn sso_not_ready() -> Self {
+        Self::forbidden("This add-on is still being set up. Try again in a few minutes.")
+    }
+
+    /// 403: a login for a resource that was removed (or failed to provision).
+    pub(crate) fn sso_removed() -> Self {
+        Self::forbidden("This add-on has been removed; there is nothing to sign in to.")
+    }
+
+    /// 401: a request without a working session; `message` says why.
+    pub(crate) fn signed_out(message: &'static str) -> Self {
+        Self::refusal(StatusCode::UNAUTHORIZED, message)
+    }
+
+    /// 403: a session for one resource on another resource's page.
+    pub(crate) fn other_resource() -> Self {
+        Self::forbidden(
+            "You are signed in to a different add-on resource. Open this one from the Heroku dashboard.",
+        )
+    }
+
+    /// 403: a sign-out posted from another site.
+    pub(crate) fn cross_site_sign_out() -> Self {
+        Self::forbidden("Sign out from the add-on's own pages.")
+    }
+
+    /// 500: a route uses the `Session` extractor outside the add-on's app.
+    pub(crate) fn sessions_not_set_up() -> Self {
+        Self::refusal(StatusCode::INTERNAL_SERVER_ERROR, "This page is not set up for add-on sessions.")
+            .with_detail(
+                "a route uses `Session` but is not part of the add-on's App: add it with `App::with_routes`",
+            )
+    }
+}
+
+/// `?` works on any error: it becomes [`AddonError::internal`].
+impl<E: std::error::Error> From<E> for AddonError {
+    fn from(error: E) -> Self {
+        Self::internal(error)
+    }
+}
+
+impl fmt::Debug for AddonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AddonError")
+            .field("status", &self.status.as_u16())
+            .field("message", &self.message)
+            .field("detail", &self.detail)
+            .finish()
+    }
+}
+
+impl fmt::Display for AddonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.message)?;
+        if let Some(detail) = &self.detail {
+            write!(f, " ({detail})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why the runtime could not start or keep serving. Each message says what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A setting is missing or malformed.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// The add-on's declaration breaks a manifest rule (only possible for hand-written `Addon` impls:
+    /// the macro refuses them at compile time).
+    #[error("the add-on's manifest is not valid:\n{}", .0.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    Manifest(Vec<addon_manifest::Problem>),
+    /// The registry's database could not be opened or migrated.
+    #[error("registry: {0}")]
+    Store(String),
+    /// The listener could not be bound or the server failed.
+    #[error("server: {0}")]
+    Io(#[from] std::io::Error),
+}

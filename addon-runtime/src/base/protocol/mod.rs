@@ -1,0 +1,14 @@
+//! The protocol-neutral types every layer speaks: the vendor's requests and outcomes, config,
+//! SSO logins; and the v3 bodies the registry records. Lenient on input, strict on output.
+
+mod config;
+pub(crate) mod request;
+pub(crate) mod response;
+mod sso;
+
+pub use config::{Config, ConfigVar};
+pub(crate) use request::{check_plan, check_resource_id, PlanChangeBody as PlanChangeInput};
+pub use request::{DeprovisionRequest, OauthGrant, PlanChangeRequest, ProvisionRequest};
+pub(crate) use response::{check_log_drain_url, PlanChangeBody, ProvisionBody};
+pub use response::{Deprovisioned, PlanChanged, Provisioned, SsoRedirect};
+pub use sso::{SsoLogin, SsoUser, TokenKind};

@@ -1,0 +1,40 @@
+//! The Heroku adapter: the v3 Add-on Partner API over HTTP. Routes, Basic auth, JSON bodies and
+//! SSO forms in Heroku's shapes, mapped onto the lifecycle core and back.
+
+mod auth;
+mod resources;
+mod sso;
+pub(crate) mod sso_token;
+
+use std::sync::Arc;
+
+use axum::middleware::from_fn_with_state;
+use axum::routing::{post, put};
+use axum::Router;
+
+use crate::lifecycle::Core;
+use crate::services::vendor::addon::Addon;
+use crate::web::body;
+
+/// Heroku's routes: provision, plan change and deprovision behind Basic auth, and the two SSO
+/// entry points (the form post, and the legacy signed GET).
+pub(crate) fn routes<A: Addon>(core: Arc<Core<A>>) -> Router {
+    let spec = &A::SPEC;
+    let basic_auth =
+        from_fn_with_state(Arc::new(auth::BasicAuth::new(spec.id, &core.settings.password)), auth::require);
+    // Inside auth, so that a caller without credentials gets 401 whatever it sends.
+    let whole_body = from_fn_with_state(core.settings.body_limit, body::read_whole);
+    // The same path serves plan change and deprovision (authenticated) and the legacy SSO
+    // link (signed by its token instead): auth is layered onto the first two only.
+    let resource = put(resources::plan_change::<A>)
+        .delete(resources::deprovision::<A>)
+        .route_layer(whole_body.clone())
+        .route_layer(basic_auth.clone())
+        .get(sso::legacy_get::<A>);
+    let provision = post(resources::provision::<A>).route_layer(whole_body.clone()).route_layer(basic_auth);
+    Router::new()
+        .route(spec.base_path, provision)
+        .route(&format!("{}/{{id}}", spec.base_path), resource)
+        .route(spec.sso_path, post(sso::form_post::<A>).route_layer(whole_body))
+        .with_state(core)
+}

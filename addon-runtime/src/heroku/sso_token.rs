@@ -1,0 +1,232 @@
+//! Verifying Heroku's SSO tokens. Pure functions of the form, the salt and the clock, so every
+//! rule is unit-tested without a server.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::base::protocol::{SsoUser, TokenKind};
+use crate::base::settings::UserScopedToken;
+
+/// Every parameter Heroku has been seen to send with an SSO login (form post or legacy query).
+/// All optional: which ones are present decides which token is checked.
+#[derive(Clone, Default, Deserialize)]
+pub(crate) struct SsoParams {
+    pub(crate) resource_id: Option<String>,
+    pub(crate) resource_token: Option<String>,
+    pub(crate) user_scoped_resource_token: Option<String>,
+    pub(crate) id: Option<String>,
+    pub(crate) token: Option<String>,
+    pub(crate) timestamp: Option<String>,
+    #[serde(rename = "nav-data")]
+    pub(crate) nav_data: Option<String>,
+    pub(crate) email: Option<String>,
+    pub(crate) user_id: Option<String>,
+    pub(crate) app: Option<String>,
+    pub(crate) context_app: Option<String>,
+    pub(crate) attached_app: Option<String>,
+    pub(crate) owning_app: Option<String>,
+}
+
+/// A login whose token checked out.
+#[derive(Debug)]
+pub(crate) struct Verified {
+    /// The resource as the token named it: a uuid (v3 tokens) or the provision answer's id (legacy).
+    pub(crate) resource: String,
+    pub(crate) kind: TokenKind,
+    /// Vouched for by the token only when `kind` is `UserScoped`.
+    pub(crate) user: Option<SsoUser>,
+}
+
+/// Why a login was refused. The user only ever sees a generic message; this goes to the log.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    MissingTimestamp,
+    BadTimestamp,
+    Stale,
+    Future,
+    NoToken,
+    WrongToken(TokenKind),
+}
+
+impl Refusal {
+    pub(crate) fn user_message(&self) -> &'static str {
+        match self {
+            Refusal::Stale | Refusal::Future => {
+                "This sign-in link has expired. Open the add-on again from the Heroku dashboard."
+            }
+            _ => "This sign-in link is not valid. Open the add-on again from the Heroku dashboard.",
+        }
+    }
+}
+
+pub(crate) struct Rules<'a> {
+    pub(crate) salt: &'a str,
+    pub(crate) now_unix: u64,
+    pub(crate) window: Duration,
+    pub(crate) user_scoped: UserScopedToken,
+}
+
+/// Checks the timestamp window, then the strongest token the form carries.
+pub(crate) fn verify(params: &SsoParams, rules: &Rules<'_>) -> Result<Verified, Refusal> {
+    let timestamp = params.timestamp.as_deref().map(str::trim).ok_or(Refusal::MissingTimestamp)?;
+    let seconds: u64 = timestamp.parse().map_err(|_| Refusal::BadTimestamp)?;
+    let window = rules.window.as_secs();
+    // Saturating: a timestamp near u64::MAX is a refusal, never an overflow.
+    if seconds.saturating_add(window) < rules.now_unix {
+        return Err(Refusal::Stale);
+    }
+    if seconds > rules.now_unix.saturating_add(window) {
+        return Err(Refusal::Future);
+    }
+    let salt = rules.salt;
+    let user = || {
+        (params.email.is_some() || params.user_id.is_some())
+            .then(|| SsoUser { email: params.email.clone(), id: params.user_id.clone() })
+    };
+
+    if let (Some(token), UserScopedToken::Verify) = (&params.user_scoped_resource_token, rules.user_scoped) {
+        let uuid = params.resource_id.as_deref().ok_or(Refusal::WrongToken(TokenKind::UserScoped))?;
+        let user_id = params.user_id.as_deref().unwrap_or_default();
+        let email = params.email.as_deref().unwrap_or_default();
+        let expected = sha256_hex(&format!("{uuid}:{salt}:{timestamp}:{user_id}:{email}"));
+        return check(token, &expected, TokenKind::UserScoped).map(|kind| Verified {
+            resource: uuid.to_owned(),
+            kind,
+            user: user(),
+        });
+    }
+    if let (Some(token), Some(uuid)) = (&params.resource_token, &params.resource_id) {
+        let expected = sha1_hex(&format!("{uuid}:{salt}:{timestamp}"));
+        return check(token, &expected, TokenKind::Resource).map(|kind| Verified {
+            resource: uuid.clone(),
+            kind,
+            user: user(),
+        });
+    }
+    if let (Some(token), Some(id)) = (&params.token, &params.id) {
+        let expected = sha1_hex(&format!("{id}:{salt}:{timestamp}"));
+        return check(token, &expected, TokenKind::Legacy).map(|kind| Verified {
+            resource: id.clone(),
+            kind,
+            user: user(),
+        });
+    }
+    Err(Refusal::NoToken)
+}
+
+/// Constant-time comparison of hex digests; Heroku sends lower case, upper case is tolerated.
+fn check(given: &str, expected: &str, kind: TokenKind) -> Result<TokenKind, Refusal> {
+    let given = given.trim().to_ascii_lowercase();
+    if bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
+        Ok(kind)
+    } else {
+        Err(Refusal::WrongToken(kind))
+    }
+}
+
+pub(crate) fn sha1_hex(input: &str) -> String {
+    hex(&Sha1::digest(input.as_bytes()))
+}
+
+pub(crate) fn sha256_hex(input: &str) -> String {
+    hex(&Sha256::digest(input.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SALT: &str = "2f97bfa52ca102f8874716e2eb1d3b4920ad0be4";
+    const NOW: u64 = 1_267_597_772;
+
+    fn rules() -> Rules<'static> {
+        Rules {
+            salt: SALT,
+            now_unix: NOW,
+            window: Duration::from_secs(300),
+            user_scoped: UserScopedToken::Verify,
+        }
+    }
+
+    fn legacy(id: &str, ts: u64, token: &str) -> SsoParams {
+        SsoParams {
+            id: Some(id.into()),
+            token: Some(token.into()),
+            timestamp: Some(ts.to_string()),
+            ..SsoParams::default()
+        }
+    }
+
+    #[test]
+    fn the_documented_test_vector() {
+        assert_eq!(sha1_hex(&format!("123:{SALT}:1267597772")), "bb466eb1d6bc345d11072c3cd25c311f21be130d");
+        let ok = verify(&legacy("123", NOW, "bb466eb1d6bc345d11072c3cd25c311f21be130d"), &rules()).unwrap();
+        assert_eq!((ok.resource.as_str(), ok.kind), ("123", TokenKind::Legacy));
+        let upper = legacy("123", NOW, "BB466EB1D6BC345D11072C3CD25C311F21BE130D");
+        assert!(verify(&upper, &rules()).is_ok());
+    }
+
+    #[test]
+    fn the_window_holds_both_ways() {
+        let at = |ts: u64| {
+            let token = sha1_hex(&format!("123:{SALT}:{ts}"));
+            verify(&legacy("123", ts, &token), &rules()).map(|v| v.kind)
+        };
+        assert!(at(NOW - 300).is_ok());
+        assert!(at(NOW + 300).is_ok());
+        assert_eq!(at(NOW - 301), Err(Refusal::Stale));
+        assert_eq!(at(NOW + 301), Err(Refusal::Future));
+    }
+
+    #[test]
+    fn a_token_for_another_resource_is_refused() {
+        let token_for_456 = sha1_hex(&format!("456:{SALT}:{NOW}"));
+        assert_eq!(
+            verify(&legacy("123", NOW, &token_for_456), &rules()).unwrap_err(),
+            Refusal::WrongToken(TokenKind::Legacy)
+        );
+    }
+
+    #[test]
+    fn user_scoped_tokens_cover_the_user() {
+        let uuid = "01234567-89ab-cdef-0123-456789abcdef";
+        let token = sha256_hex(&format!("{uuid}:{SALT}:{NOW}:user-1:a@example.com"));
+        let mut params = SsoParams {
+            resource_id: Some(uuid.into()),
+            user_scoped_resource_token: Some(token),
+            resource_token: Some(sha1_hex(&format!("{uuid}:{SALT}:{NOW}"))),
+            timestamp: Some(NOW.to_string()),
+            user_id: Some("user-1".into()),
+            email: Some("a@example.com".into()),
+            ..SsoParams::default()
+        };
+        let ok = verify(&params, &rules()).unwrap();
+        assert_eq!(ok.kind, TokenKind::UserScoped);
+        assert_eq!(ok.user.unwrap().email.as_deref(), Some("a@example.com"));
+
+        // A forged email breaks the user-scoped token even though the resource token still holds.
+        params.email = Some("mallory@example.com".into());
+        assert_eq!(verify(&params, &rules()).unwrap_err(), Refusal::WrongToken(TokenKind::UserScoped));
+
+        // Unless the vendor chose to ignore user-scoped tokens.
+        let ignoring = Rules { user_scoped: UserScopedToken::Ignore, ..rules() };
+        assert_eq!(verify(&params, &ignoring).unwrap().kind, TokenKind::Resource);
+    }
+
+    #[test]
+    fn missing_pieces_are_refused() {
+        assert_eq!(verify(&SsoParams::default(), &rules()).unwrap_err(), Refusal::MissingTimestamp);
+        let no_token = SsoParams { timestamp: Some(NOW.to_string()), ..SsoParams::default() };
+        assert_eq!(verify(&no_token, &rules()).unwrap_err(), Refusal::NoToken);
+        let bad_ts = SsoParams { timestamp: Some("soon".into()), ..SsoParams::default() };
+        assert_eq!(verify(&bad_ts, &rules()).unwrap_err(), Refusal::BadTimestamp);
+    }
+}

@@ -1,0 +1,74 @@
+//! Plan change: under the resource's lease, so it never runs beside another plan change or a
+//! deprovision of the same resource, on any instance.
+
+use std::sync::Arc;
+
+use super::leases::leased;
+use super::{jobs, Core};
+use crate::base::answer::AddonError;
+use crate::base::protocol::{check_plan, Config, PlanChangeRequest};
+use crate::services::store::{FollowUp, JobKind, ResourceState};
+use crate::services::vendor::{self, addon::Addon};
+
+/// What a plan change did.
+#[derive(Debug)]
+pub(crate) struct PlanChangeOutcome {
+    /// Config that changed with the plan, if the vendor returned any.
+    pub(crate) config: Option<Config>,
+    pub(crate) message: Option<String>,
+    /// Accepted; `#[complete_plan_change]` finishes it in the background.
+    pub(crate) accepted: bool,
+}
+
+/// Moves the resource `id` names to `plan`, detached from the caller. The current plan is a
+/// no-op that never reaches the vendor.
+pub(crate) async fn change_plan<A: Addon>(
+    core: &Arc<Core<A>>,
+    id: String,
+    plan: String,
+) -> Result<PlanChangeOutcome, AddonError> {
+    check_plan(&plan).map_err(|problem| AddonError::invalid_request("plan change request", problem))?;
+    let core = core.clone();
+    vendor::detached(async move { change_once(&core, &id, plan).await }).await
+}
+
+async fn change_once<A: Addon>(
+    core: &Arc<Core<A>>,
+    id: &str,
+    plan: String,
+) -> Result<PlanChangeOutcome, AddonError> {
+    let (record, _local) = leased(core, id, &[ResourceState::Provisioned]).await?;
+    if record.plan == plan {
+        core.store.release(&record.uuid).await?;
+        tracing::info!(uuid = %record.uuid, %plan, "plan change to the current plan: nothing to do");
+        let message = format!("The add-on is already on the {plan} plan.");
+        return Ok(PlanChangeOutcome { config: None, message: Some(message), accepted: false });
+    }
+    let request = PlanChangeRequest::new(record.uuid.clone(), plan.clone(), record.plan.clone());
+    let addon = core.addon.clone();
+    let called = vendor::call(core.settings.handler_timeout, "plan_change", async move {
+        addon.plan_change(request).await
+    })
+    .await
+    .and_then(|changed| match changed.config.as_ref().map(|c| c.check(A::SPEC.config_vars)) {
+        Some(Err(problem)) => Err(AddonError::vendor_bug("plan_change", &problem)),
+        _ => Ok(changed),
+    });
+    let changed = match called {
+        Ok(changed) => changed,
+        Err(error) => {
+            core.store.release(&record.uuid).await?;
+            return Err(error);
+        }
+    };
+    let mut config = record.config;
+    if let Some(new) = &changed.config {
+        config.extend(new.iter().map(|(var, value)| (var.name().to_owned(), value.to_owned())));
+    }
+    let follow_up = changed.later.then(|| FollowUp {
+        payload: serde_json::json!({ "previous_plan": record.plan }),
+        ..jobs::follow_up(core, JobKind::PlanChange)
+    });
+    core.store.change_plan(&record.uuid, &plan, &config, follow_up).await?;
+    Ok(PlanChangeOutcome { config: changed.config, message: changed.message, accepted: changed.later })
+}

@@ -1,0 +1,159 @@
+//! Provision: exactly once per uuid. The first request claims the uuid and calls the vendor;
+//! every later one (a retry, a duplicate on another instance) gets the recorded outcome, is
+//! refused (410 once deprovisioned), or waits while the claim is held.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::leases::POLL;
+use super::{jobs, Core};
+use crate::base::answer::AddonError;
+use crate::base::protocol::{
+    check_log_drain_url, check_resource_id, ProvisionBody, ProvisionRequest, Provisioned,
+};
+use crate::base::settings::Mode;
+use crate::services::store::{Claim, FollowUp, JobKind, ResourceRecord, ResourceState};
+use crate::services::vendor::{self, addon::Addon};
+use addon_manifest::Requirement;
+
+/// The outcome of a provision as the registry keeps it: replays get these bytes again.
+///
+/// `body` is the v3 answer (`id`, `config`, `message`, `log_drain_url`); `accepted` says it was
+/// a 202 whose work goes on in the background.
+#[derive(Debug)]
+pub(crate) struct Recorded {
+    pub(crate) accepted: bool,
+    pub(crate) body: Vec<u8>,
+}
+
+impl Recorded {
+    fn from_record(record: ResourceRecord) -> Self {
+        Recorded {
+            accepted: record.response_status == Some(202),
+            body: record.response.unwrap_or_default().into_bytes(),
+        }
+    }
+}
+
+/// Checks the request, then answers it exactly once per uuid, detached from the caller.
+pub(crate) async fn provision<A: Addon>(
+    core: &Arc<Core<A>>,
+    request: ProvisionRequest,
+) -> Result<Recorded, AddonError> {
+    check_resource_id("uuid", &request.uuid)
+        .and_then(|()| crate::base::protocol::check_plan(&request.plan))
+        .map_err(|problem| AddonError::invalid_request("provision request", problem))?;
+    let core = core.clone();
+    vendor::detached(async move { provision_once(&core, request).await }).await
+}
+
+async fn provision_once<A: Addon>(
+    core: &Arc<Core<A>>,
+    request: ProvisionRequest,
+) -> Result<Recorded, AddonError> {
+    let _local = core.locks.lock(&request.uuid).await;
+    let deadline = Instant::now() + core.patience();
+    loop {
+        match core.store.claim_provision(&request, core.lease()).await? {
+            Claim::Owned => break,
+            Claim::Existing(record) => match record.state {
+                ResourceState::Provisioned | ResourceState::Pending | ResourceState::Failed => {
+                    return Ok(Recorded::from_record(*record))
+                }
+                ResourceState::Deprovisioned => return Err(AddonError::gone(&record.uuid)),
+                // Another instance is provisioning this uuid right now: wait for its answer.
+                ResourceState::Provisioning if Instant::now() < deadline => tokio::time::sleep(POLL).await,
+                ResourceState::Provisioning => return Err(AddonError::in_progress()),
+            },
+        }
+    }
+    let uuid = request.uuid.clone();
+    let result = call_provision(core, request).await;
+    if result.is_err() {
+        core.store.abandon_provision(&uuid).await?;
+    }
+    result
+}
+
+/// Calls the vendor, checks the answer and records it. Nothing is recorded unless all succeed.
+/// A grant Heroku sent is kept (sealed) and exchanged by a job right away: it expires in
+/// minutes.
+async fn call_provision<A: Addon>(
+    core: &Arc<Core<A>>,
+    request: ProvisionRequest,
+) -> Result<Recorded, AddonError> {
+    let uuid = request.uuid.clone();
+    let grant = request.oauth_grant.as_ref().map(|g| g.code.clone());
+    let addon = core.addon.clone();
+    let provisioned =
+        vendor::call(
+            core.settings.handler_timeout,
+            "provision",
+            async move { addon.provision(request).await },
+        )
+        .await?;
+    let mode = core.settings.mode;
+    let body = if provisioned.later {
+        accepted_body(&uuid, &provisioned, mode)
+    } else {
+        provision_body::<A>(&uuid, &provisioned, mode)
+    }
+    .map_err(|problem| AddonError::vendor_bug("provision", &problem))?;
+    let kind = match (provisioned.later, &grant, &core.settings.oauth_client_secret) {
+        (true, _, _) => Some(JobKind::Provision),
+        (false, Some(_), Some(_)) => Some(JobKind::Grant),
+        (false, _, _) => None,
+    };
+    let follow_up = kind.map(|kind| FollowUp {
+        sealed_grant: grant.as_deref().map(|code| core.platform.cipher.seal(code)),
+        ..jobs::follow_up(core, kind)
+    });
+    let id = provisioned.id.as_deref().unwrap_or(&uuid);
+    let config =
+        provisioned.config.iter().map(|(var, value)| (var.name().to_owned(), value.to_owned())).collect();
+    let status = if provisioned.later { 202 } else { 200 };
+    core.store.complete_provision(&uuid, id, (status, &body), &config, follow_up).await?;
+    Ok(Recorded { accepted: provisioned.later, body: body.into_bytes() })
+}
+
+/// The 202 answer: an id, a message and the log drain if the vendor gave one; no config (it
+/// comes through the Platform API later).
+fn accepted_body(uuid: &str, provisioned: &Provisioned, mode: Mode) -> Result<String, String> {
+    let id = provisioned.id.as_deref().unwrap_or(uuid);
+    check_resource_id("id", id)?;
+    let mut body = serde_json::json!({ "id": id, "message": provisioned.message });
+    if let Some(url) = &provisioned.log_drain_url {
+        check_log_drain_url(url, mode)?;
+        body["log_drain_url"] = url.as_str().into();
+    }
+    Ok(body.to_string())
+}
+
+/// The answer, checked against the declaration: declared config vars only, URLs where URLs
+/// belong, and a log drain exactly when the manifest asks for one.
+fn provision_body<A: Addon>(uuid: &str, provisioned: &Provisioned, mode: Mode) -> Result<String, String> {
+    provisioned.config.check(A::SPEC.config_vars)?;
+    let id = provisioned.id.as_deref().unwrap_or(uuid);
+    check_resource_id("id", id)?;
+    let wants_drain = A::SPEC.requires_feature(Requirement::SyslogDrain);
+    let log_drain_url = match (&provisioned.log_drain_url, wants_drain) {
+        (Some(url), true) => Some(check_log_drain_url(url, mode).map(|()| url.as_str())?),
+        (None, true) => {
+            return Err("the manifest requires `syslog_drain` but no log_drain_url was returned".into())
+        }
+        (Some(_), false) => {
+            tracing::warn!(
+                "a log_drain_url was returned without `requires = [\"syslog_drain\"]`; it was left out"
+            );
+            None
+        }
+        (None, false) => None,
+    };
+    let body = ProvisionBody {
+        id,
+        config: &provisioned.config,
+        message: provisioned.message.as_deref(),
+        log_drain_url,
+    };
+    serde_json::to_string(&body).map_err(|e| e.to_string())
+}

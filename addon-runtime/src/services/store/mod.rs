@@ -1,0 +1,427 @@
+//! The durable registry of resources: one row per Heroku `uuid` (unique), with the answer
+//! recorded for replays, the plan, the config and the resource's state.
+//!
+//! One code path for both databases, through sqlx's `Any` driver: SQLite (a file, the embedded
+//! default) and PostgreSQL (when several instances share one registry). Every statement is
+//! plain SQL both understand.
+//!
+//! Concurrency is coordinated in the database, so it holds across processes: a provision first
+//! *claims* its uuid by inserting a `provisioning` row with a lease; plan changes and
+//! deprovisions take the resource's lease with a conditional update. Whoever holds the lease
+//! calls the vendor; everyone else waits for it to end. A lease left by a crashed process
+//! expires, so the work can be taken over.
+
+mod jobs;
+mod record;
+mod schema;
+mod sessions;
+mod tokens;
+
+pub(crate) use jobs::{FollowUp, Job, JobKind};
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+
+pub use record::{ResourceRecord, ResourceState};
+pub(crate) use sessions::Standing;
+
+use crate::base::answer::{AddonError, Error};
+use crate::base::clock::{self, millis, Clock, SharedClock};
+use crate::base::protocol::ProvisionRequest;
+use crate::base::settings::redact_url;
+
+/// Which database a [`Store`] speaks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The registry, shared by every request (and, on PostgreSQL, by every instance).
+///
+/// Vendors read it too: [`Store::resource`] and [`Store::resource_by_drain_token`] give the
+/// runtime's record of a resource, so most add-ons need no table of their own for it.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    /// Stamps rows, leases and expiries: the app's one clock.
+    clock: SharedClock,
+}
+
+/// A database operation failed (unreachable, timed out, refused). Requests answer 503 and the
+/// pool reconnects by itself when the database is back.
+#[derive(Debug)]
+pub struct StoreError(sqlx::Error);
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the add-on registry's database failed: {}", self.0)
+    }
+}
+
+/// The registry's database failed: a retryable 503, with the cause logged.
+impl From<StoreError> for AddonError {
+    fn from(error: StoreError) -> Self {
+        AddonError::registry_unavailable(error)
+    }
+}
+
+// Deliberately not `std::error::Error`: that would make `?` turn it into a 500 through
+// `AddonError`'s blanket conversion, where a database outage deserves a retryable 503.
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        StoreError(error)
+    }
+}
+
+/// The outcome of trying to claim a uuid for provisioning.
+pub(crate) enum Claim {
+    /// This request holds the claim: it calls the vendor, then completes or abandons it.
+    Owned,
+    /// The uuid is already known: replay, refuse or wait, depending on its state.
+    Existing(Box<ResourceRecord>),
+}
+
+const COLUMNS: &str =
+    "uuid, id, plan, region, name, options, callback_url, log_drain_token, state, response, \
+                       config, created_at, updated_at, response_status";
+
+impl Store {
+    /// Connects to `url` (`sqlite://path.db` or `postgres://...`), creating a SQLite file if
+    /// needed, and brings the schema up to date.
+    pub async fn open(url: &str) -> Result<Store, Error> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(Error::Config(format!(
+                "DATABASE_URL must start with `sqlite:` or `postgres://`, not `{}`",
+                redact_url(url)
+            )));
+        };
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+            }
+            _ => url.to_owned(),
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 10 })
+            // A database that does not answer turns into a quick 503, not a hung request.
+            .acquire_timeout(Duration::from_secs(3))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // Writers queue for the file lock instead of failing at once.
+                        sqlx::query("PRAGMA busy_timeout = 5000").execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .map_err(|e| Error::Store(format!("could not open {}: {e}", redact_url(&url))))?;
+        if backend == Backend::Sqlite {
+            // Readers no longer wait for writers; survives restarts, as it is kept in the file.
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await
+                .map_err(|e| Error::Store(format!("could not enable WAL: {e}")))?;
+        }
+        let store = Store { pool, backend, clock: clock::system() };
+        schema::migrate(&store).await.map_err(|e| Error::Store(format!("could not migrate: {e}")))?;
+        Ok(store)
+    }
+
+    /// The same registry, reading time from `clock` for its stamps, leases and expiries (the
+    /// app passes its own clock here; tests move a [`ManualClock`](crate::ManualClock)).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub(crate) fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The registry's connection pool, for an add-on's own tables in the same database (the
+    /// example keeps its log lines this way). Prefix your tables with your add-on's name: the
+    /// runtime's own tables all start with `addon_`. Statements must suit [`Store::backend`];
+    /// sqlx's `Any` driver takes `$1`-style parameters on both.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// The resource with this uuid, or with this id if the vendor chose its own.
+    pub async fn resource(&self, uuid_or_id: &str) -> Result<Option<ResourceRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM addon_resources WHERE uuid = $1 OR id = $1 \
+             ORDER BY CASE WHEN uuid = $1 THEN 0 ELSE 1 END LIMIT 1"
+        );
+        let row = sqlx::query(&sql).bind(uuid_or_id).fetch_optional(&self.pool).await?;
+        Ok(row.map(|row| record::from_row(&row)).transpose()?)
+    }
+
+    /// The live resource whose log drain Heroku identifies with this token.
+    pub async fn resource_by_drain_token(&self, token: &str) -> Result<Option<ResourceRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM addon_resources WHERE log_drain_token = $1 AND state = 'provisioned' LIMIT 1"
+        );
+        let row = sqlx::query(&sql).bind(token).fetch_optional(&self.pool).await?;
+        Ok(row.map(|row| record::from_row(&row)).transpose()?)
+    }
+
+    /// Inserts a `provisioning` row holding a lease, unless the uuid is known. An expired claim
+    /// (its process died mid-provision) is taken over.
+    pub(crate) async fn claim_provision(
+        &self,
+        request: &ProvisionRequest,
+        lease: Duration,
+    ) -> Result<Claim, StoreError> {
+        let now = self.now_ms();
+        let options = serde_json::to_string(&request.options).unwrap_or_else(|_| "{}".to_owned());
+        // Both statements take the request's fields as $1..$7, the lease as $8 and now as $9.
+        let claim = |sql| {
+            sqlx::query(sql)
+                .bind(&request.uuid)
+                .bind(&request.plan)
+                .bind(request.region.as_deref())
+                .bind(request.name.as_deref())
+                .bind(&options)
+                .bind(request.callback_url.as_deref())
+                .bind(request.log_drain_token.as_deref())
+                .bind(now + millis(lease))
+                .bind(now)
+                .execute(&self.pool)
+        };
+        let inserted = claim(
+            "INSERT INTO addon_resources (uuid, plan, region, name, options, callback_url, log_drain_token, \
+             state, config, lease_until, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'provisioning', '{}', $8, $9, $9) ON CONFLICT DO NOTHING",
+        )
+        .await?;
+        if inserted.rows_affected() == 1 {
+            return Ok(Claim::Owned);
+        }
+        let taken_over = claim(
+            "UPDATE addon_resources SET plan = $2, region = $3, name = $4, options = $5, callback_url = $6, \
+             log_drain_token = $7, lease_until = $8, updated_at = $9 \
+             WHERE uuid = $1 AND state = 'provisioning' AND lease_until < $9",
+        )
+        .await?;
+        if taken_over.rows_affected() == 1 {
+            tracing::warn!(uuid = %request.uuid, "took over a provision whose previous attempt never finished");
+            return Ok(Claim::Owned);
+        }
+        match self.resource_by_uuid(&request.uuid).await? {
+            Some(record) => Ok(Claim::Existing(Box::new(record))),
+            // The claim was abandoned between the two statements: claim again.
+            None => Box::pin(self.claim_provision(request, lease)).await,
+        }
+    }
+
+    /// Records the vendor's answer and makes the resource live (200) or pending (202), with the
+    /// job that finishes it (or exchanges its grant), in one transaction.
+    pub(crate) async fn complete_provision(
+        &self,
+        uuid: &str,
+        id: &str,
+        response: (u16, &str),
+        config: &BTreeMap<String, String>,
+        follow_up: Option<FollowUp>,
+    ) -> Result<(), StoreError> {
+        let state = if response.0 == 202 { ResourceState::Pending } else { ResourceState::Provisioned };
+        let mut tx = self.pool.begin().await?;
+        if let Some(follow_up) = &follow_up {
+            jobs::add(&mut tx, uuid, follow_up).await?;
+        }
+        sqlx::query(
+            "UPDATE addon_resources SET state = $6, id = $2, response = $3, response_status = $7, config = $4, \
+             lease_until = NULL, updated_at = $5 WHERE uuid = $1 AND state = 'provisioning'",
+        )
+        .bind(uuid)
+        .bind(id)
+        .bind(response.1)
+        .bind(config_json(config))
+        .bind(self.now_ms())
+        .bind(state.as_str())
+        .bind(i64::from(response.0))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A pending resource whose job has set its config is live, with the config Heroku was
+    /// given; false if it was deprovisioned meanwhile. (It may already be live: an earlier
+    /// attempt got this far and then failed to tell Heroku.)
+    pub(crate) async fn finish_pending(
+        &self,
+        uuid: &str,
+        config: &BTreeMap<String, String>,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE addon_resources SET state = 'provisioned', config = $2, updated_at = $3 \
+             WHERE uuid = $1 AND state IN ('pending', 'provisioned')",
+        )
+        .bind(uuid)
+        .bind(config_json(config))
+        .bind(self.now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Adds config a background plan change set to a live resource's record. It takes the
+    /// resource's lease for the read and the write, so a plan change request running at the same
+    /// moment loses nothing; false if the lease is held (or the resource is no longer live).
+    pub(crate) async fn merge_config(
+        &self,
+        uuid: &str,
+        config: &BTreeMap<String, String>,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
+        if !self.acquire(uuid, ResourceState::Provisioned, lease).await? {
+            return Ok(false);
+        }
+        let mut merged = self.resource_by_uuid(uuid).await?.map(|record| record.config).unwrap_or_default();
+        merged.extend(config.iter().map(|(var, value)| (var.clone(), value.clone())));
+        sqlx::query(
+            "UPDATE addon_resources SET config = $2, lease_until = NULL, updated_at = $3 WHERE uuid = $1",
+        )
+        .bind(uuid)
+        .bind(config_json(&merged))
+        .bind(self.now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(true)
+    }
+
+    /// Forgets a claim whose provision failed, so Heroku's retry starts afresh.
+    pub(crate) async fn abandon_provision(&self, uuid: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM addon_resources WHERE uuid = $1 AND state = 'provisioning'")
+            .bind(uuid)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Takes the lease of a resource in `state`; false if another operation holds it.
+    pub(crate) async fn acquire(
+        &self,
+        uuid: &str,
+        state: ResourceState,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
+        let now = self.now_ms();
+        let result = sqlx::query(
+            "UPDATE addon_resources SET lease_until = $2 \
+             WHERE uuid = $1 AND state = $4 AND (lease_until IS NULL OR lease_until < $3)",
+        )
+        .bind(uuid)
+        .bind(now + millis(lease))
+        .bind(now)
+        .bind(state.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    pub(crate) async fn release(&self, uuid: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE addon_resources SET lease_until = NULL WHERE uuid = $1")
+            .bind(uuid)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The new plan and config after a plan change, with the job that finishes it if it goes on
+    /// in the background; releases the lease. One transaction.
+    pub(crate) async fn change_plan(
+        &self,
+        uuid: &str,
+        plan: &str,
+        config: &BTreeMap<String, String>,
+        follow_up: Option<FollowUp>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if let Some(follow_up) = &follow_up {
+            jobs::add(&mut tx, uuid, follow_up).await?;
+        }
+        sqlx::query(
+            "UPDATE addon_resources SET plan = $2, config = $3, lease_until = NULL, updated_at = $4 WHERE uuid = $1",
+        )
+        .bind(uuid)
+        .bind(plan)
+        .bind(config_json(config))
+        .bind(self.now_ms())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The resource is gone for good: its jobs still to run are cancelled, the job that finishes
+    /// the deprovision is added if there is one, and the lease is released. One transaction.
+    pub(crate) async fn mark_deprovisioned(
+        &self,
+        uuid: &str,
+        follow_up: Option<FollowUp>,
+    ) -> Result<(), StoreError> {
+        let now = self.now_ms();
+        let mut tx = self.pool.begin().await?;
+        jobs::cancel(&mut tx, uuid, now).await?;
+        if let Some(follow_up) = &follow_up {
+            jobs::add(&mut tx, uuid, follow_up).await?;
+        }
+        sqlx::query(
+            "UPDATE addon_resources SET state = 'deprovisioned', lease_until = NULL, updated_at = $2 WHERE uuid = $1",
+        )
+        .bind(uuid)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn resource_by_uuid(&self, uuid: &str) -> Result<Option<ResourceRecord>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM addon_resources WHERE uuid = $1");
+        let row: Option<AnyRow> = sqlx::query(&sql).bind(uuid).fetch_optional(&self.pool).await?;
+        Ok(row.map(|row| record::from_row(&row)).transpose()?)
+    }
+
+    /// Closes the pool's connections.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
+    }
+}
+
+/// A config as stored: a JSON object of strings (which cannot fail to serialize).
+fn config_json(config: &BTreeMap<String, String>) -> String {
+    serde_json::to_string(config).unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// Reads a column that holds JSON text.
+fn json_map(row: &AnyRow, column: &str) -> Result<BTreeMap<String, String>, sqlx::Error> {
+    let text: Option<String> = row.try_get(column)?;
+    Ok(text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default())
+}

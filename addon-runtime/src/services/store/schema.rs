@@ -1,0 +1,105 @@
+//! The schema, as numbered migrations embedded in the binary and applied at start-up.
+//!
+//! Each migration runs in a transaction with its version recorded; on PostgreSQL an advisory
+//! lock keeps two instances starting at once from applying the same one twice.
+
+use sqlx::Row;
+
+use super::{Backend, Store};
+
+/// Append only: a released migration is never edited.
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        "CREATE TABLE IF NOT EXISTS addon_resources (
+        uuid TEXT PRIMARY KEY,
+        id TEXT UNIQUE,
+        plan TEXT NOT NULL,
+        region TEXT,
+        name TEXT,
+        options TEXT NOT NULL DEFAULT '{}',
+        callback_url TEXT,
+        log_drain_token TEXT,
+        state TEXT NOT NULL,
+        response TEXT,
+        config TEXT NOT NULL DEFAULT '{}',
+        lease_until BIGINT,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS addon_resources_log_drain_token ON addon_resources (log_drain_token)",
+    ),
+    (
+        2,
+        "ALTER TABLE addon_resources ADD COLUMN response_status BIGINT;
+    CREATE TABLE IF NOT EXISTS addon_jobs (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        uuid TEXT NOT NULL,
+        payload TEXT NOT NULL DEFAULT '{}',
+        state TEXT NOT NULL,
+        attempts BIGINT NOT NULL DEFAULT 0,
+        run_at BIGINT NOT NULL,
+        lease_until BIGINT,
+        deadline BIGINT NOT NULL,
+        last_error TEXT,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS addon_jobs_due ON addon_jobs (state, run_at);
+    CREATE TABLE IF NOT EXISTS addon_tokens (
+        uuid TEXT PRIMARY KEY,
+        grant_code TEXT,
+        access_token TEXT,
+        refresh_token TEXT,
+        expires_at BIGINT,
+        updated_at BIGINT NOT NULL
+    )",
+    ),
+    // Sessions signed out before their cookie expired (unix seconds): a row ends the session on
+    // every instance.
+    (
+        3,
+        "CREATE TABLE IF NOT EXISTS addon_ended_sessions (
+        sid TEXT PRIMARY KEY,
+        expires_at BIGINT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS addon_ended_sessions_expires_at ON addon_ended_sessions (expires_at)",
+    ),
+];
+
+/// An arbitrary constant that names this crate's migration lock on PostgreSQL.
+const MIGRATION_LOCK: i64 = 0x6164_646f_6e5f_7273;
+
+pub(super) async fn migrate(store: &Store) -> Result<(), sqlx::Error> {
+    let mut tx = store.pool().begin().await?;
+    if store.backend() == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(MIGRATION_LOCK).execute(&mut *tx).await?;
+    }
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS addon_schema (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )
+    .execute(&mut *tx)
+    .await?;
+    let applied: Vec<i64> = sqlx::query("SELECT version FROM addon_schema")
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| row.try_get::<i64, _>("version"))
+        .collect::<Result<_, _>>()?;
+    for (version, sql) in MIGRATIONS {
+        if applied.contains(version) {
+            continue;
+        }
+        for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            sqlx::query(statement).execute(&mut *tx).await?;
+        }
+        sqlx::query("INSERT INTO addon_schema (version, applied_at) VALUES ($1, $2)")
+            .bind(version)
+            .bind(store.now_ms())
+            .execute(&mut *tx)
+            .await?;
+        tracing::info!(version, "applied a registry migration");
+    }
+    tx.commit().await
+}

@@ -1,0 +1,32 @@
+//! Answers as HTTP: the one place an [`AddonError`] becomes a response (JSON
+//! `{"message": ...}` with its status, logged once), and JSON successes. Statuses and messages of
+//! refusals are decided in `base::answer`, not here.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::base::answer::AddonError;
+
+impl IntoResponse for AddonError {
+    fn into_response(self) -> Response {
+        self.log();
+        let body = serde_json::json!({ "message": self.message() });
+        raw(self.status(), body.to_string().into_bytes())
+    }
+}
+
+/// A JSON response.
+pub(crate) fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => raw(status, bytes),
+        Err(e) => AddonError::unencodable(e).into_response(),
+    }
+}
+
+/// Bytes that already hold JSON (a recorded answer, say).
+pub(crate) fn raw(status: StatusCode, bytes: Vec<u8>) -> Response {
+    let mut response = (status, bytes).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
