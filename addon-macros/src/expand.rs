@@ -186,10 +186,11 @@ fn spec_const(
 fn handler_method(handler: &Handler, exports: &Exports) -> TokenStream {
     let kind = handler.kind;
     let trait_method = format_ident!("{}", kind.name());
-    let (input, argument_trait, future) =
-        (exports.input(kind), exports.argument_trait(kind), exports.future(kind));
+    let (input, argument_trait) = (exports.input(kind), exports.argument_trait(kind));
     let vendor_argument = &handler.argument;
     let (first, last) = first_and_last_span(&handler.output);
+    // The call at the vendor's return type too: a wrong one is "inferred here", on their tokens.
+    let future = exports.future(kind, first);
     let method = syn::Ident::new(&handler.method.to_string(), first);
     // `impl` at the first token and `Send` at the last: rustc's span for the opaque type then
     // covers the vendor's whole return type, even on stable.
