@@ -1,14 +1,16 @@
-//! Parses `#[heroku_addon(key = value, ...)]` into [`Args`], keeping every value's span so that
-//! errors point at the exact literal.
+//! Parses `#[heroku_addon(key = value, ...)]` into [`Args`]: each known key once, with a value of
+//! the shape the key takes, every value with its span so that errors point at the exact literal.
+//! What the values mean is the declaration's business (`declaration.rs`).
 
 use proc_macro2::{Span, TokenStream};
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{bracketed, Ident, LitInt, LitStr, Token};
 
 use crate::diagnostics::Errors;
-use crate::symbol::{self, KEYS};
+use crate::symbol::{self, Key, Shape};
 
 /// A string value and where it was written.
 #[derive(Clone)]
@@ -30,32 +32,37 @@ pub(crate) struct List {
     pub(crate) span: Span,
 }
 
-/// What the attribute declared. Required keys may be missing here; [`Args::parse`] reports them.
+/// A value of the shape its key takes.
+pub(crate) enum Value {
+    Str(Str),
+    List(List),
+    Port(u16, Span),
+}
+
+impl Value {
+    fn span(&self) -> Span {
+        match self {
+            Value::Str(s) => s.span,
+            Value::List(l) => l.span,
+            Value::Port(_, span) => *span,
+        }
+    }
+}
+
+/// What the attribute declared, in the order written. Required keys may be missing here;
+/// [`Args::parse`] reports them.
 #[derive(Default)]
 pub(crate) struct Args {
-    pub(crate) id: Option<Str>,
-    pub(crate) name: Option<Str>,
-    pub(crate) config_vars: Option<List>,
-    pub(crate) config_vars_prefix: Option<Str>,
-    pub(crate) regions: Option<List>,
-    pub(crate) requires: Option<List>,
-    pub(crate) production: Option<Str>,
-    pub(crate) base_path: Option<Str>,
-    pub(crate) sso_path: Option<Str>,
-    pub(crate) port: Option<(u16, Span)>,
-    pub(crate) manifest: Option<Str>,
-    /// Every known key that was written, whether or not its value was usable: a key given with a
-    /// value of the wrong kind is reported as that, not also as missing.
-    given: Vec<String>,
+    entries: Vec<(Key, Value)>,
 }
 
 /// One `key = value` as written, before its key is known to be valid.
 struct Entry {
     key: Ident,
-    value: Value,
+    value: Written,
 }
 
-enum Value {
+enum Written {
     Str(LitStr),
     List(Vec<LitStr>, Span),
     Int(LitInt),
@@ -63,17 +70,18 @@ enum Value {
 
 impl Parse for Entry {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let key: Ident = input.parse()?;
+        // `parse_any`, for the keyword `crate`.
+        let key = input.call(Ident::parse_any)?;
         input.parse::<Token![=]>()?;
         let value = if input.peek(LitStr) {
-            Value::Str(input.parse()?)
+            Written::Str(input.parse()?)
         } else if input.peek(LitInt) {
-            Value::Int(input.parse()?)
+            Written::Int(input.parse()?)
         } else if input.peek(syn::token::Bracket) {
             let content;
             let bracket = bracketed!(content in input);
             let items = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?;
-            Value::List(items.into_iter().collect(), bracket.span.join())
+            Written::List(items.into_iter().collect(), bracket.span.join())
         } else {
             let expr: syn::Expr = input.parse()?;
             return Err(syn::Error::new(
@@ -97,102 +105,105 @@ impl Args {
             }
         };
         let mut args = Args::default();
+        // A key given with a value of the wrong kind is reported as that, not also as missing.
+        let mut given = Vec::new();
         for entry in entries {
-            args.take(entry, errors);
+            let name = entry.key.unraw().to_string();
+            let Some(key) = Key::from_name(&name) else {
+                let names = Key::names();
+                let hint = match symbol::closest(&name, &names) {
+                    Some(close) => format!("; did you mean `{close}`?"),
+                    None => String::new(),
+                };
+                let message = format!("unknown key `{name}`: expected one of {}{hint}", symbol::list(&names));
+                errors.push(entry.key.span(), message);
+                continue;
+            };
+            if given.contains(&key) {
+                errors.push(entry.key.span(), format!("`{name}` is given twice; keep one"));
+                continue;
+            }
+            given.push(key);
+            if let Some(value) = shaped(key, entry.value, errors) {
+                args.entries.push((key, value));
+            }
         }
-        for (key, example) in [
-            (symbol::ID, "id = \"acme-logs\""),
-            (symbol::NAME, "name = \"Acme Logs\""),
-            (symbol::CONFIG_VARS, "config_vars = [\"ACME_LOGS_URL\"]"),
-            (symbol::PRODUCTION, "production = \"https://logs.acme.example\""),
-        ] {
-            if !args.given.iter().any(|given| given == key) {
+        for key in Key::ALL {
+            if let (Some(example), false) = (key.required_example(), given.contains(&key)) {
                 errors.push(
                     Span::call_site(),
-                    format!("`#[heroku_addon]` needs `{key}`: add `{example}` to the attribute"),
+                    format!("`#[heroku_addon]` needs `{}`: add `{example}` to the attribute", key.name()),
                 );
             }
         }
         args
     }
 
-    fn take(&mut self, entry: Entry, errors: &mut Errors) {
-        let key = entry.key.to_string();
-        let span = entry.key.span();
-        if KEYS.contains(&key.as_str()) {
-            self.given.push(key.clone());
+    /// The keys given, with their values, in the order written.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (Key, &Value)> {
+        self.entries.iter().map(|(key, value)| (*key, value))
+    }
+
+    pub(crate) fn get(&self, key: Key) -> Option<&Value> {
+        self.entries().find(|(k, _)| *k == key).map(|(_, value)| value)
+    }
+
+    pub(crate) fn str(&self, key: Key) -> Option<&Str> {
+        match self.get(key)? {
+            Value::Str(s) => Some(s),
+            _ => None,
         }
-        let slot_taken = match key.as_str() {
-            symbol::ID => set_str(&mut self.id, &key, entry.value, errors),
-            symbol::NAME => set_str(&mut self.name, &key, entry.value, errors),
-            symbol::CONFIG_VARS_PREFIX => set_str(&mut self.config_vars_prefix, &key, entry.value, errors),
-            symbol::PRODUCTION => set_str(&mut self.production, &key, entry.value, errors),
-            symbol::BASE_PATH => set_str(&mut self.base_path, &key, entry.value, errors),
-            symbol::SSO_PATH => set_str(&mut self.sso_path, &key, entry.value, errors),
-            symbol::MANIFEST => set_str(&mut self.manifest, &key, entry.value, errors),
-            symbol::CONFIG_VARS => set_list(&mut self.config_vars, &key, entry.value, errors),
-            symbol::REGIONS => set_list(&mut self.regions, &key, entry.value, errors),
-            symbol::REQUIRES => set_list(&mut self.requires, &key, entry.value, errors),
-            symbol::PORT => set_port(&mut self.port, entry.value, errors),
-            _ => {
-                let hint = match symbol::closest(&key, KEYS) {
-                    Some(close) => format!("; did you mean `{close}`?"),
-                    None => String::new(),
-                };
-                errors
-                    .push(span, format!("unknown key `{key}`: expected one of {}{hint}", symbol::list(KEYS)));
-                false
-            }
-        };
-        if slot_taken {
-            errors.push(span, format!("`{key}` is given twice; keep one"));
+    }
+
+    pub(crate) fn list(&self, key: Key) -> Option<&List> {
+        match self.get(key)? {
+            Value::List(l) => Some(l),
+            _ => None,
         }
+    }
+
+    /// Where the key's value was written.
+    pub(crate) fn span(&self, key: Key) -> Option<Span> {
+        self.get(key).map(Value::span)
+    }
+
+    /// Where the list's `index`th element was written.
+    pub(crate) fn item_span(&self, key: Key, index: usize) -> Option<Span> {
+        self.list(key)?.items.get(index).map(|item| item.span)
     }
 }
 
-/// Stores a string value; returns whether the key had been given before.
-fn set_str(slot: &mut Option<Str>, key: &str, value: Value, errors: &mut Errors) -> bool {
-    let taken = slot.is_some();
-    match value {
-        Value::Str(lit) => *slot = Some(Str::from_lit(&lit)),
-        Value::List(_, span) => {
-            errors.push(span, format!("`{key}` takes one string, such as `{key} = \"...\"`"))
+/// The value in the shape its key takes; `None`, with the error, when it was written otherwise.
+fn shaped(key: Key, value: Written, errors: &mut Errors) -> Option<Value> {
+    let name = key.name();
+    match (key.shape(), value) {
+        (Shape::Str, Written::Str(lit)) => return Some(Value::Str(Str::from_lit(&lit))),
+        (Shape::Str, Written::List(_, span)) => {
+            errors.push(span, format!("`{name}` takes one string, such as `{name} = \"...\"`"))
         }
-        Value::Int(lit) => {
-            errors.push(lit.span(), format!("`{key}` takes a string: write `{key} = \"{lit}\"`"))
+        (Shape::Str, Written::Int(lit)) => {
+            errors.push(lit.span(), format!("`{name}` takes a string: write `{name} = \"{lit}\"`"))
         }
-    }
-    taken
-}
-
-fn set_list(slot: &mut Option<List>, key: &str, value: Value, errors: &mut Errors) -> bool {
-    let taken = slot.is_some();
-    match value {
-        Value::List(items, span) => {
-            *slot = Some(List { items: items.iter().map(Str::from_lit).collect(), span })
+        (Shape::List, Written::List(items, span)) => {
+            return Some(Value::List(List { items: items.iter().map(Str::from_lit).collect(), span }))
         }
-        Value::Str(lit) => errors.push(
+        (Shape::List, Written::Str(lit)) => errors.push(
             lit.span(),
-            format!("`{key}` takes a list: write `{key} = [{}]`", quote::ToTokens::to_token_stream(&lit)),
+            format!("`{name}` takes a list: write `{name} = [{}]`", quote::ToTokens::to_token_stream(&lit)),
         ),
-        Value::Int(lit) => {
-            errors.push(lit.span(), format!("`{key}` takes a list of strings, such as `[\"...\"]`"))
+        (Shape::List, Written::Int(lit)) => {
+            errors.push(lit.span(), format!("`{name}` takes a list of strings, such as `[\"...\"]`"))
         }
-    }
-    taken
-}
-
-fn set_port(slot: &mut Option<(u16, Span)>, value: Value, errors: &mut Errors) -> bool {
-    let taken = slot.is_some();
-    match value {
-        Value::Int(lit) => match lit.base10_parse::<u16>() {
-            Ok(port) if port > 0 => *slot = Some((port, lit.span())),
+        (Shape::Port, Written::Int(lit)) => match lit.base10_parse::<u16>() {
+            Ok(port) if port > 0 => return Some(Value::Port(port, lit.span())),
             _ => errors.push(lit.span(), "`port` must be a TCP port from 1 to 65535"),
         },
-        Value::Str(lit) => {
+        (Shape::Port, Written::Str(lit)) => {
             errors.push(lit.span(), "`port` takes a number: write `port = 5000` without quotes")
         }
-        Value::List(_, span) => errors.push(span, "`port` takes one number, such as `port = 5000`"),
+        (Shape::Port, Written::List(_, span)) => {
+            errors.push(span, "`port` takes one number, such as `port = 5000`")
+        }
     }
-    taken
+    None
 }

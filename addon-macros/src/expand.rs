@@ -6,12 +6,13 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::ItemImpl;
 
-use crate::args::Args;
-use crate::check::{self, Spec};
+use crate::args::{Args, Value};
+use crate::declaration::{self, Lists};
 use crate::diagnostics::Errors;
+use crate::exports::{self, Exports};
 use crate::handlers::{self, Handler};
 use crate::manifest_file;
-use crate::symbol::Kind;
+use crate::symbol::{Key, Kind};
 
 pub(crate) fn heroku_addon(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut item: ItemImpl = match syn::parse2(item.clone()) {
@@ -36,22 +37,30 @@ pub(crate) fn heroku_addon(args: TokenStream, item: TokenStream) -> TokenStream 
         return quote! { #item #errors };
     }
     let args = Args::parse(args, &mut errors);
+    let exports = Exports::new(runtime_root(&args, &mut errors).as_ref());
     let handlers = handlers::collect(&mut item, &mut errors);
-    let spec = check::check(&args, &mut errors);
+    let lists = Lists::of(&args, &mut errors);
+    let declaration = lists.as_ref().and_then(|lists| declaration::declaration(&args, lists));
+    let valid = declaration.as_ref().is_some_and(|d| declaration::check(d, &args, &mut errors));
 
-    let manifest_path = spec.as_ref().and_then(manifest_file::path);
+    let manifest_path = manifest_file::path(&args);
     let mut tracking = TokenStream::new();
-    if let (Some(spec), Some(path), true) = (&spec, &manifest_path, errors.is_empty()) {
-        match manifest_file::write(spec, path) {
+    if let (Some(declaration), Some(path), true, true) =
+        (&declaration, &manifest_path, valid, errors.is_empty())
+    {
+        match manifest_file::write(declaration, path) {
             Ok(()) => tracking = track_manifest(path),
             Err(message) => errors.push(Span::call_site(), message),
         }
     }
 
-    let consts = config_var_consts(&item, &args);
-    let addon_impl = match (&spec, errors.is_empty()) {
-        (Some(spec), true) => addon_impl(&item, spec, &handlers, manifest_path.as_deref()),
-        _ => stub_impl(&item),
+    let consts = config_var_consts(&item, &args, &exports);
+    let addon_impl = match (&lists, valid && errors.is_empty()) {
+        (Some(lists), true) => {
+            let spec = spec_const(&args, lists, manifest_path.as_deref(), &exports);
+            addon_impl(&item, &spec, &handlers, &exports)
+        }
+        _ => stub_impl(&item, &exports),
     };
     let compile_errors = errors.to_compile_errors();
     quote! {
@@ -63,9 +72,26 @@ pub(crate) fn heroku_addon(args: TokenStream, item: TokenStream) -> TokenStream 
     }
 }
 
+/// `crate = "..."`: where the vendor's crate finds the runtime when it renamed the dependency.
+fn runtime_root(args: &Args, errors: &mut Errors) -> Option<syn::Path> {
+    let root = args.str(Key::Crate)?;
+    match syn::LitStr::new(&root.value, root.span).parse::<syn::Path>() {
+        Ok(path) => Some(path),
+        Err(_) => {
+            let message = format!(
+                "`crate` takes the path the runtime is known by, such as `crate = \"renamed_runtime\"`; `{}` is not a path",
+                root.value
+            );
+            errors.push(root.span, message);
+            None
+        }
+    }
+}
+
 /// A handler marker used outside a `#[heroku_addon]` impl: nothing strips it, so it expands on
 /// its own, and says where it belongs.
-pub(crate) fn misplaced_marker(name: &str, _args: TokenStream, item: TokenStream) -> TokenStream {
+pub(crate) fn misplaced_marker(kind: Kind, _args: TokenStream, item: TokenStream) -> TokenStream {
+    let name = kind.name();
     let error = syn::Error::new(
         Span::call_site(),
         format!(
@@ -79,8 +105,9 @@ pub(crate) fn misplaced_marker(name: &str, _args: TokenStream, item: TokenStream
 
 /// `pub const ACME_LOGS_URL: ConfigVar`, one per declared var that is a valid identifier, at the
 /// literal's span so that "go to definition" lands on the declaration.
-fn config_var_consts(item: &ItemImpl, args: &Args) -> TokenStream {
-    let vars = args.config_vars.as_ref().map_or(&[][..], |l| &l.items);
+fn config_var_consts(item: &ItemImpl, args: &Args, exports: &Exports) -> TokenStream {
+    let vars = args.list(Key::ConfigVars).map_or(&[][..], |l| &l.items);
+    let config_var = exports.config_var();
     let consts = vars.iter().filter_map(|var| {
         let ident = syn::parse_str::<syn::Ident>(&var.value).ok()?;
         let ident = syn::Ident::new(&ident.to_string(), var.span);
@@ -89,7 +116,7 @@ fn config_var_consts(item: &ItemImpl, args: &Args) -> TokenStream {
         Some(quote! {
             #[doc = #doc]
             #[allow(dead_code)]
-            pub const #ident: ::addon_runtime::__private::ConfigVar = ::addon_runtime::__private::ConfigVar::new(#name);
+            pub const #ident: #config_var = #config_var::new(#name);
         })
     });
     let (impl_generics, _, where_clause) = item.generics.split_for_impl();
@@ -101,44 +128,54 @@ fn config_var_consts(item: &ItemImpl, args: &Args) -> TokenStream {
     }
 }
 
-fn addon_impl(
-    item: &ItemImpl,
-    spec: &Spec,
-    handlers: &[Handler],
-    manifest_path: Option<&std::path::Path>,
-) -> TokenStream {
+fn addon_impl(item: &ItemImpl, spec: &TokenStream, handlers: &[Handler], exports: &Exports) -> TokenStream {
     let (impl_generics, _, where_clause) = item.generics.split_for_impl();
     let self_ty = &item.self_ty;
-    let spec = spec_const(spec, manifest_path);
-    let methods = handlers.iter().map(handler_method);
+    let (addon, addon_spec) = (exports.addon(), exports.addon_spec());
+    let methods = handlers.iter().map(|handler| handler_method(handler, exports));
     quote! {
-        impl #impl_generics ::addon_runtime::__private::Addon for #self_ty #where_clause {
-            const SPEC: ::addon_runtime::__private::AddonSpec = #spec;
+        #[automatically_derived]
+        impl #impl_generics #addon for #self_ty #where_clause {
+            const SPEC: #addon_spec = #spec;
             #(#methods)*
         }
     }
 }
 
-/// The `AddonSpec` constant, built with its `const fn` setters.
-fn spec_const(spec: &Spec, manifest_path: Option<&std::path::Path>) -> TokenStream {
-    let (id, name, production) = (&spec.id, &spec.name, &spec.production);
-    let vars = spec.var_names();
-    let regions = &spec.regions;
-    let requires = spec.requires.iter().map(|r| {
-        let variant = format_ident!("{}", r.variant_name());
-        quote!(::addon_runtime::__private::Requirement::#variant)
+/// The `SPEC` constant: `AddonSpec::new` with the required keys, then one setter per other key
+/// given, named as the key (the attribute's keys are the declaration's fields), so the defaults
+/// stay those of `Declaration::new`.
+fn spec_const(
+    args: &Args,
+    lists: &Lists<'_>,
+    manifest_path: Option<&std::path::Path>,
+    exports: &Exports,
+) -> TokenStream {
+    let required = |key| args.str(key).map(|s| s.value.as_str()).unwrap_or_default();
+    let (id, name, production) = (required(Key::Id), required(Key::Name), required(Key::Production));
+    let requirement = exports.requirement();
+    let setters = args.entries().filter_map(|(key, value)| {
+        let value = match (key, value) {
+            (Key::Id | Key::Name | Key::Production | Key::Manifest | Key::Crate, _) => return None,
+            (Key::Requires, _) => {
+                let variants = lists.requires.iter().map(|r| format_ident!("{}", r.variant_name()));
+                quote!(&[#(#requirement::#variants),*])
+            }
+            (_, Value::Str(s)) => s.value.to_token_stream(),
+            (_, Value::List(list)) => {
+                let items = list.items.iter().map(|item| &item.value);
+                quote!(&[#(#items),*])
+            }
+            (_, Value::Port(port, _)) => port.to_token_stream(),
+        };
+        let setter = format_ident!("{}", key.name());
+        Some(quote!(.#setter(#value)))
     });
-    let (base_path, sso_path, port) = (&spec.base_path, &spec.sso_path, spec.port);
-    let prefix = spec.config_vars_prefix.as_ref().map(|p| quote!(.config_vars_prefix(#p)));
     let manifest = manifest_path.and_then(|p| p.to_str()).map(|p| quote!(.manifest_path(#p)));
+    let addon_spec = exports.addon_spec();
     quote! {
-        ::addon_runtime::__private::AddonSpec::new(#id, #name, #production)
-            .config_vars(&[#(#vars),*])
-            #prefix
-            .regions(&[#(#regions),*])
-            .requires(&[#(#requires),*])
-            .paths(#base_path, #sso_path)
-            .port(#port)
+        #addon_spec::new(#id, #name, #production)
+            #(#setters)*
             #manifest
     }
 }
@@ -146,49 +183,40 @@ fn spec_const(spec: &Spec, manifest_path: Option<&std::path::Path>) -> TokenStre
 /// The trait method that calls the vendor's. The argument goes through a trait at the vendor's
 /// own argument type, and the generated return type spans the vendor's return type, so rustc
 /// reports a mismatch on the vendor's tokens with the messages `__private` gives.
-fn handler_method(handler: &Handler) -> TokenStream {
+fn handler_method(handler: &Handler, exports: &Exports) -> TokenStream {
     let kind = handler.kind;
-    let name = kind.name();
-    let trait_method = format_ident!("{name}");
-    let argument_ty = format_ident!("{}", kind.argument());
-    let argument_trait = format_ident!("{}Argument", camel(name));
-    let success = success_type(kind);
+    let trait_method = format_ident!("{}", kind.name());
+    let (input, argument_trait) = (exports.input(kind), exports.argument_trait(kind));
     let vendor_argument = &handler.argument;
     let (first, last) = first_and_last_span(&handler.output);
+    // The call at the vendor's return type too: a wrong one is "inferred here", on their tokens.
+    let future = exports.future(kind, first);
     let method = syn::Ident::new(&handler.method.to_string(), first);
     // `impl` at the first token and `Send` at the last: rustc's span for the opaque type then
     // covers the vendor's whole return type, even on stable.
     let impl_token = quote_spanned!(first=> impl);
-    let send = quote_spanned!(last=> Send);
+    let return_type = returned_future(kind, exports, &impl_token, exports::send(last));
     let call = quote_spanned! {first=>
-        ::addon_runtime::__private::#trait_method(<Self>::#method(self, argument))
+        #future::new(<Self>::#method(self, argument))
     };
     quote! {
-        fn #trait_method(
-            &self,
-            argument: ::addon_runtime::__private::#argument_ty,
-        ) -> #impl_token ::core::future::Future<
-            Output = ::core::result::Result<#success, ::addon_runtime::__private::AddonError>,
-        > + ::core::marker::#send {
-            let argument = <#vendor_argument as ::addon_runtime::__private::#argument_trait>::take(argument);
+        fn #trait_method(&self, argument: #input) -> #return_type {
+            let argument = <#vendor_argument as #argument_trait>::take(argument);
             #call
         }
     }
 }
 
-fn success_type(kind: Kind) -> TokenStream {
-    match kind.trait_success() {
-        "()" => quote!(()),
-        name => {
-            let success = format_ident!("{name}");
-            quote!(::addon_runtime::__private::#success)
-        }
-    }
-}
-
-/// `plan_change` -> `PlanChange`.
-fn camel(name: &str) -> String {
-    name.split('_').map(|part| part[..1].to_uppercase() + &part[1..]).collect()
+/// `impl Future<Output = Result<{Kind}Success, AddonError>> + Send`, the `Addon` method's type.
+fn returned_future(
+    kind: Kind,
+    exports: &Exports,
+    impl_token: &TokenStream,
+    send: TokenStream,
+) -> TokenStream {
+    let (future, result) = (exports::future(), exports::result());
+    let (success, error) = (exports.success(kind), exports.addon_error());
+    quote!(#impl_token #future<Output = #result<#success, #error>> + #send)
 }
 
 fn first_and_last_span(tokens: &impl ToTokens) -> (Span, Span) {
@@ -200,32 +228,28 @@ fn first_and_last_span(tokens: &impl ToTokens) -> (Span, Span) {
 
 /// Stands in for the real impl after an error, so the vendor sees the error that matters and not
 /// "`MyAddon` is not a Heroku add-on" wherever the type is served.
-fn stub_impl(item: &ItemImpl) -> TokenStream {
+fn stub_impl(item: &ItemImpl, exports: &Exports) -> TokenStream {
     let (impl_generics, _, where_clause) = item.generics.split_for_impl();
     let self_ty = &item.self_ty;
-    let methods = Kind::ALL.iter().filter(|k| k.required()).map(|kind| {
+    let (addon, addon_spec) = (exports.addon(), exports.addon_spec());
+    let methods = Kind::ALL.into_iter().filter(|k| k.required()).map(|kind| {
         let method = format_ident!("{}", kind.name());
-        let argument_ty = format_ident!("{}", kind.argument());
-        let success = success_type(*kind);
+        let input = exports.input(kind);
+        let return_type = returned_future(kind, exports, &quote!(impl), exports::send(Span::call_site()));
         quote! {
-            fn #method(
-                &self,
-                _: ::addon_runtime::__private::#argument_ty,
-            ) -> impl ::core::future::Future<
-                Output = ::core::result::Result<#success, ::addon_runtime::__private::AddonError>,
-            > + ::core::marker::Send {
+            fn #method(&self, _: #input) -> #return_type {
                 async { ::core::unreachable!("this add-on did not compile") }
             }
         }
     });
     quote! {
-        impl #impl_generics ::addon_runtime::__private::Addon for #self_ty #where_clause {
-            const SPEC: ::addon_runtime::__private::AddonSpec = ::addon_runtime::__private::AddonSpec::new("", "", "");
+        #[automatically_derived]
+        impl #impl_generics #addon for #self_ty #where_clause {
+            const SPEC: #addon_spec = #addon_spec::new("", "", "");
             #(#methods)*
         }
     }
 }
-
 /// Makes cargo rebuild the crate (and so rewrite the manifest) when the file is deleted or
 /// edited, or when the secrets' environment variables change.
 fn track_manifest(path: &std::path::Path) -> TokenStream {

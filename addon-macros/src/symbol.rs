@@ -1,32 +1,92 @@
 //! The keyword tables: the attribute's keys and the handler kinds. Error messages, stripping
 //! and code generation all read them from here, so they cannot disagree.
 
-/// The keys `#[heroku_addon(...)]` accepts.
-pub(crate) const ID: &str = "id";
-pub(crate) const NAME: &str = "name";
-pub(crate) const CONFIG_VARS: &str = "config_vars";
-pub(crate) const CONFIG_VARS_PREFIX: &str = "config_vars_prefix";
-pub(crate) const REGIONS: &str = "regions";
-pub(crate) const REQUIRES: &str = "requires";
-pub(crate) const PRODUCTION: &str = "production";
-pub(crate) const BASE_PATH: &str = "base_path";
-pub(crate) const SSO_PATH: &str = "sso_path";
-pub(crate) const PORT: &str = "port";
-pub(crate) const MANIFEST: &str = "manifest";
+/// The keys `#[heroku_addon(...)]` accepts. Each key but `crate` and `manifest` is a field of
+/// `addon_manifest::Declaration` and the name of its setter, which the generated `SPEC` calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Key {
+    Id,
+    Name,
+    ConfigVars,
+    ConfigVarsPrefix,
+    Regions,
+    Requires,
+    Production,
+    BasePath,
+    SsoPath,
+    Port,
+    Manifest,
+    Crate,
+}
 
-pub(crate) const KEYS: &[&str] = &[
-    ID,
-    NAME,
-    CONFIG_VARS,
-    CONFIG_VARS_PREFIX,
-    REGIONS,
-    REQUIRES,
-    PRODUCTION,
-    BASE_PATH,
-    SSO_PATH,
-    PORT,
-    MANIFEST,
-];
+/// What a key takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Shape {
+    Str,
+    List,
+    Port,
+}
+
+impl Key {
+    pub(crate) const ALL: [Key; 12] = [
+        Key::Id,
+        Key::Name,
+        Key::ConfigVars,
+        Key::ConfigVarsPrefix,
+        Key::Regions,
+        Key::Requires,
+        Key::Production,
+        Key::BasePath,
+        Key::SsoPath,
+        Key::Port,
+        Key::Manifest,
+        Key::Crate,
+    ];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Key::Id => "id",
+            Key::Name => "name",
+            Key::ConfigVars => "config_vars",
+            Key::ConfigVarsPrefix => "config_vars_prefix",
+            Key::Regions => "regions",
+            Key::Requires => "requires",
+            Key::Production => "production",
+            Key::BasePath => "base_path",
+            Key::SsoPath => "sso_path",
+            Key::Port => "port",
+            Key::Manifest => "manifest",
+            Key::Crate => "crate",
+        }
+    }
+
+    pub(crate) fn shape(self) -> Shape {
+        match self {
+            Key::ConfigVars | Key::Regions | Key::Requires => Shape::List,
+            Key::Port => Shape::Port,
+            _ => Shape::Str,
+        }
+    }
+
+    /// For the keys a declaration cannot do without, what to add when one is missing.
+    pub(crate) fn required_example(self) -> Option<&'static str> {
+        match self {
+            Key::Id => Some("id = \"acme-logs\""),
+            Key::Name => Some("name = \"Acme Logs\""),
+            Key::ConfigVars => Some("config_vars = [\"ACME_LOGS_URL\"]"),
+            Key::Production => Some("production = \"https://logs.acme.example\""),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn from_name(name: &str) -> Option<Key> {
+        Key::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    pub(crate) fn names() -> Vec<&'static str> {
+        Key::ALL.iter().map(|k| k.name()).collect()
+    }
+}
 
 /// The method markers, in the order Heroku's lifecycle runs them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,7 +111,7 @@ impl Kind {
         Kind::CompleteDeprovision,
     ];
 
-    /// The attribute's name, which is also the `Addon` trait method and the `__private` adapter.
+    /// The attribute's name, which is also the `Addon` trait method's.
     pub(crate) fn name(self) -> &'static str {
         match self {
             Kind::Provision => "provision",
@@ -64,12 +124,27 @@ impl Kind {
         }
     }
 
+    /// The kind in camel case. `__private`'s `handler_kind!` defines, per kind, the names the
+    /// expansion builds from it (`exports.rs`): `{Kind}Argument`, `{Kind}Input`, `{Kind}Success`
+    /// and `{Kind}Future`.
+    pub(crate) fn camel(self) -> &'static str {
+        match self {
+            Kind::Provision => "Provision",
+            Kind::PlanChange => "PlanChange",
+            Kind::Deprovision => "Deprovision",
+            Kind::Sso => "Sso",
+            Kind::CompleteProvision => "CompleteProvision",
+            Kind::CompletePlanChange => "CompletePlanChange",
+            Kind::CompleteDeprovision => "CompleteDeprovision",
+        }
+    }
+
     /// Heroku always calls the first three; the others have defaults.
     pub(crate) fn required(self) -> bool {
         matches!(self, Kind::Provision | Kind::PlanChange | Kind::Deprovision)
     }
 
-    /// The type of the one argument after `&self`, in `__private`.
+    /// The type of the one argument after `&self`, for messages.
     pub(crate) fn argument(self) -> &'static str {
         match self {
             Kind::Provision => "ProvisionRequest",
@@ -82,7 +157,8 @@ impl Kind {
         }
     }
 
-    /// The success type of the method's `Result`, as vendors write it in the simplest case.
+    /// The success type of the method's `Result`, as vendors write it in the simplest case, for
+    /// messages.
     pub(crate) fn success(self) -> &'static str {
         match self {
             Kind::Provision => "Provisioned",
@@ -90,14 +166,6 @@ impl Kind {
             Kind::Deprovision | Kind::CompleteDeprovision => "()",
             Kind::Sso => "SsoRedirect",
             Kind::CompleteProvision | Kind::CompletePlanChange => "Config",
-        }
-    }
-
-    /// The success type of the `Addon` trait's method, in `__private`.
-    pub(crate) fn trait_success(self) -> &'static str {
-        match self {
-            Kind::Deprovision => "Deprovisioned",
-            other => other.success(),
         }
     }
 
@@ -162,9 +230,21 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        assert_eq!(closest("region", KEYS), Some(REGIONS));
-        assert_eq!(closest("config_var", KEYS), Some(CONFIG_VARS));
-        assert_eq!(closest("colour", KEYS), None);
+        let keys = Key::names();
+        assert_eq!(closest("region", &keys), Some("regions"));
+        assert_eq!(closest("config_var", &keys), Some("config_vars"));
+        assert_eq!(closest("colour", &keys), None);
         assert_eq!(list(&["a", "b", "c"]), "`a`, `b` or `c`");
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for key in Key::ALL {
+            assert_eq!(Key::from_name(key.name()), Some(key));
+        }
+        for kind in Kind::ALL {
+            assert_eq!(Kind::from_name(kind.name()), Some(kind));
+            assert_eq!(kind.camel().to_lowercase(), kind.name().replace('_', ""));
+        }
     }
 }

@@ -1,23 +1,49 @@
+use crate::rules::{self, Field, Problem};
 use crate::{Api, Endpoints, Manifest, Requirement};
 
 /// What an add-on declares about itself in code: the manifest without its secrets.
 ///
-/// The macro builds one from the attribute's arguments and the runtime from the `Addon`
-/// trait's constants; both turn it into a [`Manifest`] here, so they cannot disagree.
-#[derive(Clone, Debug)]
+/// This is the one list of what can be declared, and [`Declaration::new`] holds the one copy of
+/// each default. `#[heroku_addon(...)]` builds one (its keys are these fields, and the generated
+/// constant calls these setters); a hand-written `Addon` impl builds one as `AddonSpec`, which is
+/// this type; both turn it into a [`Manifest`] and judge it here, so they cannot disagree.
+///
+/// Build it in a `const` with the setters:
+///
+/// ```
+/// # use addon_manifest::Declaration;
+/// const SPEC: Declaration<'static> =
+///     Declaration::new("acme-logs", "Acme Logs", "https://logs.acme.example")
+///         .config_vars(&["ACME_LOGS_URL"])
+///         .regions(&["us", "eu"]);
+/// assert!(SPEC.problems().is_empty());
+/// assert_eq!(SPEC.port, 5000);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Declaration<'a> {
+    /// The add-on's slug, such as `acme-logs`; also the Basic auth user.
     pub id: &'a str,
+    /// The name users see in the marketplace.
     pub name: &'a str,
+    /// The config vars provisioning may set.
     pub config_vars: &'a [&'a str],
+    /// The prefix of every config var; `None` means the id in upper case.
     pub config_vars_prefix: Option<&'a str>,
+    /// Heroku region names, or `*`.
     pub regions: &'a [&'a str],
+    /// The Heroku features the add-on relies on.
     pub requires: &'a [Requirement],
     /// The public origin, such as `https://logs.acme.example`.
     pub production: &'a str,
+    /// Where Heroku sends provision, plan change and deprovision calls.
     pub base_path: &'a str,
+    /// Where Heroku's dashboard posts the SSO form.
     pub sso_path: &'a str,
-    /// The port the service listens on by default; the manifest's test URLs point there.
+    /// The port the service listens on when `PORT` is not set; the manifest's test URLs use it.
     pub port: u16,
+    /// Where the build wrote `addon-manifest.json`; secrets fall back to it in development.
+    pub manifest_path: Option<&'a str>,
 }
 
 /// The default route for provisioning calls, as Heroku's documentation names it.
@@ -26,8 +52,84 @@ pub const DEFAULT_BASE_PATH: &str = "/heroku/resources";
 pub const DEFAULT_SSO_PATH: &str = "/sso/login";
 /// The default port, as Heroku's tools have used for local testing.
 pub const DEFAULT_PORT: u16 = 5000;
+/// The default regions: Heroku's first.
+pub const DEFAULT_REGIONS: &[&str] = &["us"];
 
-impl Declaration<'_> {
+impl<'a> Declaration<'a> {
+    /// A declaration with the usual defaults: no config vars, region `us`, paths
+    /// `/heroku/resources` and `/sso/login`, port 5000. Chain the other setters in a `const`.
+    pub const fn new(id: &'a str, name: &'a str, production: &'a str) -> Self {
+        Declaration {
+            id,
+            name,
+            config_vars: &[],
+            config_vars_prefix: None,
+            regions: DEFAULT_REGIONS,
+            requires: &[],
+            production,
+            base_path: DEFAULT_BASE_PATH,
+            sso_path: DEFAULT_SSO_PATH,
+            port: DEFAULT_PORT,
+            manifest_path: None,
+        }
+    }
+
+    pub const fn config_vars(mut self, vars: &'a [&'a str]) -> Self {
+        self.config_vars = vars;
+        self
+    }
+
+    pub const fn config_vars_prefix(mut self, prefix: &'a str) -> Self {
+        self.config_vars_prefix = Some(prefix);
+        self
+    }
+
+    pub const fn regions(mut self, regions: &'a [&'a str]) -> Self {
+        self.regions = regions;
+        self
+    }
+
+    pub const fn requires(mut self, requires: &'a [Requirement]) -> Self {
+        self.requires = requires;
+        self
+    }
+
+    pub const fn base_path(mut self, path: &'a str) -> Self {
+        self.base_path = path;
+        self
+    }
+
+    pub const fn sso_path(mut self, path: &'a str) -> Self {
+        self.sso_path = path;
+        self
+    }
+
+    /// Both routes at once.
+    pub const fn paths(self, base_path: &'a str, sso_path: &'a str) -> Self {
+        self.base_path(base_path).sso_path(sso_path)
+    }
+
+    pub const fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    pub const fn manifest_path(mut self, path: &'a str) -> Self {
+        self.manifest_path = Some(path);
+        self
+    }
+
+    /// Whether the add-on requires a Heroku feature, such as `syslog_drain`.
+    pub fn requires_feature(&self, feature: Requirement) -> bool {
+        self.requires.contains(&feature)
+    }
+
+    /// The declaration itself: `AddonSpec` used to be a copy of it.
+    #[deprecated(note = "`AddonSpec` is now `Declaration<'static>`: call its methods directly")]
+    pub fn declaration(&self) -> Declaration<'a> {
+        *self
+    }
+
     /// The manifest with these secrets.
     pub fn manifest(&self, password: &str, sso_salt: &str) -> Manifest {
         let production = self.production.trim_end_matches('/');
@@ -55,22 +157,60 @@ impl Declaration<'_> {
     }
 
     /// Every rule the declaration breaks, secrets aside (they are not part of it).
-    pub fn problems(&self) -> Vec<crate::Problem> {
+    pub fn problems(&self) -> Vec<Problem> {
         let mut problems: Vec<_> = self
             .manifest("-", "-")
             .problems()
             .into_iter()
-            .filter(|p| p.field != "api.password" && p.field != "api.sso_salt")
+            .filter(|p| !matches!(p.field, Field::Password | Field::SsoSalt))
             .collect();
-        if let Err(message) = crate::rules::check_origin(self.production) {
-            problems.retain(|p| !p.field.starts_with("api.production"));
-            problems.push(crate::Problem { field: "production".to_owned(), message });
+        if let Err(message) = rules::check_origin(self.production) {
+            // The URLs are built from the origin: its one problem says it better than theirs.
+            problems.retain(|p| !matches!(p.field, Field::ProductionBaseUrl | Field::ProductionSsoUrl));
+            problems.push(Problem { field: Field::Production, message });
         }
-        for (field, path) in [("base_path", self.base_path), ("sso_path", self.sso_path)] {
-            if let Err(message) = crate::rules::check_path(path) {
-                problems.push(crate::Problem { field: field.to_owned(), message });
+        for (field, path) in [(Field::BasePath, self.base_path), (Field::SsoPath, self.sso_path)] {
+            if let Err(message) = rules::check_path(path) {
+                problems.push(Problem { field, message });
             }
         }
         problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_those_of_new() {
+        let declaration = Declaration::new("acme", "Acme", "https://acme.example");
+        assert_eq!(declaration.regions, ["us"]);
+        assert_eq!((declaration.base_path, declaration.sso_path), (DEFAULT_BASE_PATH, DEFAULT_SSO_PATH));
+        assert_eq!(declaration.port, DEFAULT_PORT);
+        let manifest = declaration.config_vars(&["ACME_URL"]).port(5001).manifest("p", "s");
+        assert_eq!(manifest.api.production.base_url, "https://acme.example/heroku/resources");
+        assert_eq!(manifest.api.test.unwrap().sso_url, "http://127.0.0.1:5001/sso/login");
+    }
+
+    #[test]
+    fn problems_name_typed_fields() {
+        let declaration = Declaration::new("Acme", "", "https://acme.example/api")
+            .config_vars(&["ACME_URL", "url"])
+            .regions(&["us", "EU"])
+            .sso_path("sso");
+        let fields: Vec<Field> = declaration.problems().into_iter().map(|p| p.field).collect();
+        assert_eq!(
+            fields,
+            [
+                Field::Id,
+                Field::Name,
+                Field::ConfigVar(1),
+                Field::Region(1),
+                Field::Production,
+                Field::SsoPath
+            ]
+        );
+        assert_eq!(Field::ConfigVar(1).to_string(), "api.config_vars[1]");
     }
 }

@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use crate::rules::{self, Problem};
+use crate::rules::{self, Field, Problem};
 
 /// An add-on manifest, as `heroku addons:admin:manifest` reads and writes it.
 ///
@@ -68,15 +68,15 @@ impl Manifest {
     /// Every rule this manifest breaks, each with the field it concerns.
     pub fn problems(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
-        let mut check = |field: String, result: Result<(), String>| {
+        let mut check = |field: Field, result: Result<(), String>| {
             if let Err(message) = result {
                 problems.push(Problem { field, message });
             }
         };
-        check("id".into(), rules::check_slug(&self.id));
-        check("name".into(), rules::check_name(&self.name));
+        check(Field::Id, rules::check_slug(&self.id));
+        check(Field::Name, rules::check_name(&self.name));
         if let Some(prefix) = &self.api.config_vars_prefix {
-            check("api.config_vars_prefix".into(), rules::check_prefix(prefix));
+            check(Field::ConfigVarsPrefix, rules::check_prefix(prefix));
         }
         // A prefix derived from an invalid id would only repeat the id's problem on every var.
         let prefix = match (&self.api.config_vars_prefix, rules::check_slug(&self.id)) {
@@ -84,25 +84,25 @@ impl Manifest {
             (None, Ok(())) => Some(self.prefix()),
             (None, Err(_)) => None,
         };
-        check("api.config_vars".into(), rules::check_config_vars_present(self.api.config_vars.len()));
+        check(Field::ConfigVars, rules::check_config_vars_present(self.api.config_vars.len()));
         for (i, var) in self.api.config_vars.iter().enumerate() {
-            check(format!("api.config_vars[{i}]"), rules::check_config_var(var, prefix.as_deref()));
+            check(Field::ConfigVar(i), rules::check_config_var(var, prefix.as_deref()));
         }
-        check("api.config_vars".into(), rules::check_unique(&self.api.config_vars));
-        check("api.password".into(), rules::check_secret("password", &self.api.password));
-        check("api.sso_salt".into(), rules::check_secret("sso_salt", &self.api.sso_salt));
-        check("api.regions".into(), rules::check_regions_present(self.api.regions.len()));
+        check(Field::ConfigVars, rules::check_unique(&self.api.config_vars));
+        check(Field::Password, rules::check_secret("password", &self.api.password));
+        check(Field::SsoSalt, rules::check_secret("sso_salt", &self.api.sso_salt));
+        check(Field::Regions, rules::check_regions_present(self.api.regions.len()));
         for (i, region) in self.api.regions.iter().enumerate() {
-            check(format!("api.regions[{i}]"), rules::check_region(region));
+            check(Field::Region(i), rules::check_region(region));
         }
-        check("api.regions".into(), rules::check_unique(&self.api.regions));
+        check(Field::Regions, rules::check_unique(&self.api.regions));
         for (i, flag) in self.api.requires.iter().enumerate() {
-            check(format!("api.requires[{i}]"), flag.parse::<rules::Requirement>().map(drop));
+            check(Field::Requirement(i), flag.parse::<rules::Requirement>().map(drop));
         }
-        check("api.requires".into(), rules::check_unique(&self.api.requires));
-        check("api.production.base_url".into(), rules::check_production_url(&self.api.production.base_url));
-        check("api.production.sso_url".into(), rules::check_production_url(&self.api.production.sso_url));
-        check("api.version".into(), rules::check_version(&self.api.version));
+        check(Field::Requires, rules::check_unique(&self.api.requires));
+        check(Field::ProductionBaseUrl, rules::check_production_url(&self.api.production.base_url));
+        check(Field::ProductionSsoUrl, rules::check_production_url(&self.api.production.sso_url));
+        check(Field::Version, rules::check_version(&self.api.version));
         problems
     }
 }

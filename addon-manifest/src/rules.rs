@@ -2,22 +2,20 @@
 //! what is wrong and what to write instead.
 //!
 //! Sources: Heroku's add-on manifest page, its CLI's manifest generator and kensa's checks.
+//! Beside them, the rules on what an add-on answers Heroku and what Heroku sends it (config
+//! values, the log drain URL, resource ids, plan slugs): the runtime applies them to the vendor's
+//! code and the conformance checker to any add-on, through these same functions.
 
 use std::fmt;
 use std::str::FromStr;
 
-/// A rule a manifest breaks: the field (`api.config_vars[1]`) and what is wrong with it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
-    pub field: String,
-    pub message: String,
-}
+mod answers;
 
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
-    }
-}
+pub use crate::problem::{Field, Problem};
+pub use answers::{
+    check_config, check_config_value, check_declared, check_log_drain_url, check_plan, check_resource_id,
+    is_absolute_url,
+};
 
 /// A placeholder that generated manifests used to carry and that must never reach Heroku.
 const PLACEHOLDER: &str = "CHANGEME";

@@ -12,24 +12,32 @@ pub use crate::{
     PlanChanged, ProvisionJob, ProvisionRequest, Provisioned, SsoLogin, SsoRedirect,
 };
 
-/// Defines, for one handler kind, the traits its argument and result must implement (each with a
-/// message naming the attribute when they do not) and the future the generated trait method
-/// returns.
+/// Defines, for one handler kind, the names the macro builds from the kind in camel case
+/// (`addon-macros/src/exports.rs`): `{Kind}Input` and `{Kind}Success`, the types of the `Addon`
+/// method; `{Kind}Argument` and `{Kind}Output`, the traits the vendor's argument and result must
+/// implement (each with a message naming the attribute when they do not); and `{Kind}Future`,
+/// the future the generated method returns.
 ///
 /// The checks sit on the future's `Future` impl, not on a function's bounds, so a wrong result
 /// type is reported once, where the generated method's return type is: at the vendor's own
-/// return type.
+/// return type. The impls are `do_not_recommend`, so the error says what to write rather than
+/// quoting this macro.
 macro_rules! handler_kind {
     (
-        $argument_trait:ident, $argument:ty, $argument_message:literal,
-        $output_trait:ident, $success:ty, $output_message:literal, $output_label:literal,
-        $future:ident, $adapt:ident
+        $input:ident = $argument:ty, $success_alias:ident = $success:ty,
+        $argument_trait:ident: $argument_message:literal,
+        $output_trait:ident: $output_message:literal, $output_label:literal,
+        $future:ident
     ) => {
+        pub type $input = $argument;
+        pub type $success_alias = $success;
+
         #[diagnostic::on_unimplemented(message = $argument_message)]
         pub trait $argument_trait {
             fn take(request: $argument) -> Self;
         }
 
+        #[diagnostic::do_not_recommend]
         impl $argument_trait for $argument {
             fn take(request: $argument) -> Self {
                 request
@@ -45,6 +53,7 @@ macro_rules! handler_kind {
             fn into_result(self) -> Result<$success, AddonError>;
         }
 
+        #[diagnostic::do_not_recommend]
         impl<E: Into<AddonError>> $output_trait for Result<$success, E> {
             fn into_result(self) -> Result<$success, AddonError> {
                 self.map_err(Into::into)
@@ -59,8 +68,10 @@ macro_rules! handler_kind {
             _output: PhantomData<fn() -> $success>,
         }
 
-        pub fn $adapt<F: Future>(future: F) -> $future<F> {
-            $future { future: Box::pin(future), _output: PhantomData }
+        impl<F: Future> $future<F> {
+            pub fn new(future: F) -> Self {
+                $future { future: Box::pin(future), _output: PhantomData }
+            }
         }
 
         impl<F> Future for $future<F>
@@ -78,40 +89,33 @@ macro_rules! handler_kind {
 }
 
 handler_kind!(
-    ProvisionArgument,
-    ProvisionRequest,
-    "`#[provision]` methods take a `ProvisionRequest`, not `{Self}`",
-    ProvisionOutput,
-    Provisioned,
-    "`#[provision]` methods must return `Result<Provisioned, E>`, not `{Self}`",
+    ProvisionInput = ProvisionRequest,
+    ProvisionSuccess = Provisioned,
+    ProvisionArgument: "`#[provision]` methods take a `ProvisionRequest`, not `{Self}`",
+    ProvisionOutput: "`#[provision]` methods must return `Result<Provisioned, E>`, not `{Self}`",
     "expected `Result<Provisioned, E>` where `E: Into<AddonError>`",
-    ProvisionFuture,
-    provision
+    ProvisionFuture
 );
 handler_kind!(
-    PlanChangeArgument,
-    PlanChangeRequest,
-    "`#[plan_change]` methods take a `PlanChangeRequest`, not `{Self}`",
-    PlanChangeOutput,
-    PlanChanged,
-    "`#[plan_change]` methods must return `Result<PlanChanged, E>`, not `{Self}`",
+    PlanChangeInput = PlanChangeRequest,
+    PlanChangeSuccess = PlanChanged,
+    PlanChangeArgument: "`#[plan_change]` methods take a `PlanChangeRequest`, not `{Self}`",
+    PlanChangeOutput: "`#[plan_change]` methods must return `Result<PlanChanged, E>`, not `{Self}`",
     "expected `Result<PlanChanged, E>` where `E: Into<AddonError>`",
-    PlanChangeFuture,
-    plan_change
+    PlanChangeFuture
 );
 handler_kind!(
-    DeprovisionArgument,
-    DeprovisionRequest,
-    "`#[deprovision]` methods take a `DeprovisionRequest`, not `{Self}`",
-    DeprovisionOutput,
-    Deprovisioned,
-    "`#[deprovision]` methods must return `Result<(), E>` or `Result<Deprovisioned, E>`, not `{Self}`",
+    DeprovisionInput = DeprovisionRequest,
+    DeprovisionSuccess = Deprovisioned,
+    DeprovisionArgument: "`#[deprovision]` methods take a `DeprovisionRequest`, not `{Self}`",
+    DeprovisionOutput:
+        "`#[deprovision]` methods must return `Result<(), E>` or `Result<Deprovisioned, E>`, not `{Self}`",
     "expected `Result<(), E>` where `E: Into<AddonError>`",
-    DeprovisionFuture,
-    deprovision
+    DeprovisionFuture
 );
 
 /// `#[deprovision]` methods that finish at once may return `()`.
+#[diagnostic::do_not_recommend]
 impl<E: Into<AddonError>> DeprovisionOutput for Result<(), E> {
     fn into_result(self) -> Result<Deprovisioned, AddonError> {
         self.map(|()| Deprovisioned::now()).map_err(Into::into)
@@ -119,46 +123,34 @@ impl<E: Into<AddonError>> DeprovisionOutput for Result<(), E> {
 }
 
 handler_kind!(
-    CompleteProvisionArgument,
-    ProvisionJob,
-    "`#[complete_provision]` methods take a `ProvisionJob`, not `{Self}`",
-    CompleteProvisionOutput,
-    Config,
-    "`#[complete_provision]` methods must return `Result<Config, E>`, not `{Self}`",
+    CompleteProvisionInput = ProvisionJob,
+    CompleteProvisionSuccess = Config,
+    CompleteProvisionArgument: "`#[complete_provision]` methods take a `ProvisionJob`, not `{Self}`",
+    CompleteProvisionOutput: "`#[complete_provision]` methods must return `Result<Config, E>`, not `{Self}`",
     "expected `Result<Config, E>` where `E: Into<AddonError>`",
-    CompleteProvisionFuture,
-    complete_provision
+    CompleteProvisionFuture
 );
 handler_kind!(
-    CompletePlanChangeArgument,
-    PlanChangeJob,
-    "`#[complete_plan_change]` methods take a `PlanChangeJob`, not `{Self}`",
-    CompletePlanChangeOutput,
-    Config,
-    "`#[complete_plan_change]` methods must return `Result<Config, E>`, not `{Self}`",
+    CompletePlanChangeInput = PlanChangeJob,
+    CompletePlanChangeSuccess = Config,
+    CompletePlanChangeArgument: "`#[complete_plan_change]` methods take a `PlanChangeJob`, not `{Self}`",
+    CompletePlanChangeOutput: "`#[complete_plan_change]` methods must return `Result<Config, E>`, not `{Self}`",
     "expected `Result<Config, E>` where `E: Into<AddonError>`",
-    CompletePlanChangeFuture,
-    complete_plan_change
+    CompletePlanChangeFuture
 );
 handler_kind!(
-    CompleteDeprovisionArgument,
-    DeprovisionJob,
-    "`#[complete_deprovision]` methods take a `DeprovisionJob`, not `{Self}`",
-    CompleteDeprovisionOutput,
-    (),
-    "`#[complete_deprovision]` methods must return `Result<(), E>`, not `{Self}`",
+    CompleteDeprovisionInput = DeprovisionJob,
+    CompleteDeprovisionSuccess = (),
+    CompleteDeprovisionArgument: "`#[complete_deprovision]` methods take a `DeprovisionJob`, not `{Self}`",
+    CompleteDeprovisionOutput: "`#[complete_deprovision]` methods must return `Result<(), E>`, not `{Self}`",
     "expected `Result<(), E>` where `E: Into<AddonError>`",
-    CompleteDeprovisionFuture,
-    complete_deprovision
+    CompleteDeprovisionFuture
 );
 handler_kind!(
-    SsoArgument,
-    SsoLogin,
-    "`#[sso]` methods take an `SsoLogin`, not `{Self}`",
-    SsoOutput,
-    SsoRedirect,
-    "`#[sso]` methods must return `Result<SsoRedirect, E>`, not `{Self}`",
+    SsoInput = SsoLogin,
+    SsoSuccess = SsoRedirect,
+    SsoArgument: "`#[sso]` methods take an `SsoLogin`, not `{Self}`",
+    SsoOutput: "`#[sso]` methods must return `Result<SsoRedirect, E>`, not `{Self}`",
     "expected `Result<SsoRedirect, E>` where `E: Into<AddonError>`",
-    SsoFuture,
-    sso
+    SsoFuture
 );

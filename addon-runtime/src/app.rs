@@ -38,7 +38,7 @@ impl<A: Addon> App<A> {
     ///
     /// The app holds the add-on behind an `Arc`; keep a clone to share it with your own routes.
     pub fn new(addon: Arc<A>, settings: Settings, store: Store) -> Result<Self, Error> {
-        let problems = A::SPEC.declaration().problems();
+        let problems = A::SPEC.problems();
         if !problems.is_empty() {
             return Err(Error::Manifest(problems));
         }

@@ -133,7 +133,7 @@ async fn a_hand_written_addon_that_breaks_the_manifest_rules_does_not_start() {
     else {
         panic!("a broken declaration must be refused");
     };
-    let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+    let fields: Vec<String> = problems.iter().map(|p| p.field.to_string()).collect();
     assert_eq!(fields, ["id", "name", "api.config_vars[0]", "production"]);
     let shown = Error::Manifest(problems).to_string();
     assert!(shown.contains("must start with a lower-case letter"), "{shown}");

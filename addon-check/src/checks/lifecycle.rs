@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use addon_runtime::testing::{cookie_pair, legacy_body, new_uuid, now, v3_body};
-use addon_runtime::TokenKind;
+use addon_runtime::{manifest_rules as rules, TokenKind};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -122,15 +122,10 @@ fn config_outcomes(context: &Context, answer: &Answer) -> Vec<Outcome> {
     match json["config"].as_object() {
         Some(config) => {
             for (name, value) in config {
-                if !declared.contains(name) {
-                    problems.push(format!("`{name}` is not declared in the manifest"));
-                }
+                problems.extend(rules::check_declared(name, declared).err());
                 match value.as_str() {
                     None => problems.push(format!("`{name}` is not a string")),
-                    Some(url) if name.ends_with("_URL") && !looks_like_url(url) => {
-                        problems.push(format!("`{name}` is not a full URL"))
-                    }
-                    Some(_) => {}
+                    Some(value) => problems.extend(rules::check_config_value(name, value).err()),
                 }
             }
         }
@@ -150,21 +145,21 @@ fn config_outcomes(context: &Context, answer: &Answer) -> Vec<Outcome> {
     }];
     if context.requires("syslog_drain") {
         let drain = json["log_drain_url"].as_str().unwrap_or_default();
-        let ok = ["https://", "syslog://", "http://"]
-            .iter()
-            .any(|s| drain.starts_with(s) && drain.len() > s.len());
+        // The checker drives add-ons on this machine, in development, where the runtime lets a
+        // plain http:// drain through.
+        let checked = rules::check_log_drain_url(drain, true);
         out.push(Outcome::expect(
             "provision.log_drain",
-            ok,
-            if ok { format!("log_drain_url {drain}") } else { "no log_drain_url".to_owned() },
+            checked.is_ok(),
+            match checked {
+                Ok(()) => format!("log_drain_url {drain}"),
+                Err(_) if drain.is_empty() => "no log_drain_url".to_owned(),
+                Err(message) => message,
+            },
             "with `requires = [\"syslog_drain\"]`, return the https:// or syslog:// URL Heroku should drain logs to",
         ));
     }
     out
-}
-
-fn looks_like_url(value: &str) -> bool {
-    value.split_once("://").is_some_and(|(scheme, rest)| !scheme.is_empty() && !rest.is_empty())
 }
 
 /// The same provision again: the same answer, not a second resource.

@@ -52,5 +52,5 @@ fn main() {
     assert!(spec
         .manifest_path
         .is_some_and(|p| p.ends_with("addon-manifest.json")));
-    assert!(spec.declaration().problems().is_empty());
+    assert!(spec.problems().is_empty());
 }

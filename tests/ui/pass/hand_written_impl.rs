@@ -44,7 +44,7 @@ async fn main() {
     assert_eq!(spec.regions, ["us", "eu"]);
     assert_eq!(spec.port, 5001);
     assert_eq!(spec.manifest_path, None);
-    assert!(spec.declaration().problems().is_empty());
+    assert!(spec.problems().is_empty());
 
     assert!(Queue
         .provision(ProvisionRequest::new("res-1", "basic"))

@@ -73,31 +73,8 @@ impl Config {
     /// Checks what Heroku requires of config: every name declared in the manifest and every
     /// `*_URL` value a full URL. A failure is a bug in the add-on, reported in the log.
     pub(crate) fn check(&self, declared: &[&str]) -> Result<(), String> {
-        for (var, value) in self.iter() {
-            if !declared.contains(&var.name()) {
-                return Err(format!(
-                    "config var `{var}` is not declared in the manifest (declared: {})",
-                    declared.join(", ")
-                ));
-            }
-            if var.name().ends_with("_URL") && !is_absolute_url(value) {
-                return Err(format!("config var `{var}` must be a full URL with a scheme and a host"));
-            }
-        }
-        Ok(())
+        addon_manifest::rules::check_config(self.iter().map(|(var, value)| (var.name(), value)), declared)
     }
-}
-
-/// `scheme://host...`, which is what kensa required of `*_URL` config values.
-fn is_absolute_url(value: &str) -> bool {
-    let Some((scheme, rest)) = value.split_once("://") else {
-        return false;
-    };
-    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = host.rsplit_once('@').map_or(host, |(_userinfo, host)| host);
-    scheme_ok && !host.is_empty() && !value.chars().any(char::is_whitespace)
 }
 
 /// Values are secrets (credentials in URLs), so `Debug` shows only the names.

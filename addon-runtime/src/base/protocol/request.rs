@@ -130,24 +130,12 @@ fn options_as_strings<'de, D: Deserializer<'de>>(
 
 /// A resource id must be safe to use as a URL path segment and a storage key.
 pub(crate) fn check_resource_id(field: &str, id: &str) -> Result<(), String> {
-    let valid = !id.is_empty()
-        && id.len() <= 128
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-    if valid {
-        Ok(())
-    } else {
-        Err(format!("`{field}` must be a resource id such as `01234567-89ab-cdef-0123-456789abcdef`"))
-    }
+    addon_manifest::rules::check_resource_id(field, id)
 }
 
 /// Plan slugs are short identifiers; anything else is a malformed request.
 pub(crate) fn check_plan(plan: &str) -> Result<(), String> {
-    let valid = !plan.is_empty() && plan.len() <= 128 && !plan.chars().any(char::is_control);
-    if valid {
-        Ok(())
-    } else {
-        Err("`plan` must be a plan slug such as `basic`".to_owned())
-    }
+    addon_manifest::rules::check_plan(plan)
 }
 
 // Grant codes, drain tokens and log input URLs are credentials: `Debug` leaves them out.

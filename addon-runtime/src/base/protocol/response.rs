@@ -161,13 +161,8 @@ pub(crate) struct PlanChangeBody<'a> {
     pub(crate) message: Option<&'a str>,
 }
 
-/// `https://...` or `syslog://...` with no white space, as kensa required of `log_drain_url`;
-/// plain `http://` is let through in development, where the service has no certificate.
+/// `https://...` or `syslog://...`; plain `http://` is let through in development, where the
+/// service has no certificate.
 pub(crate) fn check_log_drain_url(url: &str, mode: Mode) -> Result<(), String> {
-    let plain_http = if mode == Mode::Development { url.strip_prefix("http://") } else { None };
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("syslog://")).or(plain_http);
-    match rest {
-        Some(rest) if !rest.is_empty() && !url.chars().any(char::is_whitespace) => Ok(()),
-        _ => Err(format!("log_drain_url `{url}` must be an https:// or syslog:// URL")),
-    }
+    addon_manifest::rules::check_log_drain_url(url, mode == Mode::Development)
 }

@@ -1,0 +1,95 @@
+//! The attribute's arguments as an `addon_manifest::Declaration`, the one model of a declaration
+//! (its fields, setters and defaults live there), judged by the manifest rules the runtime and
+//! the checker also use; each problem is reported at the literal it came from.
+
+use addon_manifest::{Declaration, Field, Requirement};
+use proc_macro2::Span;
+
+use crate::args::{Args, Value};
+use crate::diagnostics::Errors;
+use crate::symbol::Key;
+
+/// The attribute's lists as the declaration borrows them: names, and `requires` flags parsed.
+pub(crate) struct Lists<'a> {
+    config_vars: Vec<&'a str>,
+    regions: Vec<&'a str>,
+    pub(crate) requires: Vec<Requirement>,
+}
+
+impl<'a> Lists<'a> {
+    /// `None` if a `requires` flag is unknown (reported at the flag, with the known ones).
+    pub(crate) fn of(args: &'a Args, errors: &mut Errors) -> Option<Lists<'a>> {
+        let names = |key| {
+            args.list(key).map_or_else(Vec::new, |l| l.items.iter().map(|s| s.value.as_str()).collect())
+        };
+        let mut all_known = true;
+        let mut requires = Vec::new();
+        for flag in args.list(Key::Requires).map_or(&[][..], |l| &l.items) {
+            match flag.value.parse::<Requirement>() {
+                Ok(requirement) => requires.push(requirement),
+                Err(message) => {
+                    errors.push(flag.span, message);
+                    all_known = false;
+                }
+            }
+        }
+        all_known.then(|| Lists {
+            config_vars: names(Key::ConfigVars),
+            regions: names(Key::Regions),
+            requires,
+        })
+    }
+}
+
+/// The declaration the attribute makes: `Declaration::new` with the required keys, then the
+/// setter of each other key given, so a key left out keeps the one default. `None` if a required
+/// key is missing (already reported).
+pub(crate) fn declaration<'a>(args: &'a Args, lists: &'a Lists<'a>) -> Option<Declaration<'a>> {
+    let required = |key| args.str(key).map(|s| s.value.as_str());
+    args.list(Key::ConfigVars)?;
+    let mut declaration =
+        Declaration::new(required(Key::Id)?, required(Key::Name)?, required(Key::Production)?);
+    for (key, value) in args.entries() {
+        declaration = match (key, value) {
+            (Key::ConfigVars, _) => declaration.config_vars(&lists.config_vars),
+            (Key::Regions, _) => declaration.regions(&lists.regions),
+            (Key::Requires, _) => declaration.requires(&lists.requires),
+            (Key::ConfigVarsPrefix, Value::Str(s)) => declaration.config_vars_prefix(&s.value),
+            (Key::BasePath, Value::Str(s)) => declaration.base_path(&s.value),
+            (Key::SsoPath, Value::Str(s)) => declaration.sso_path(&s.value),
+            (Key::Port, Value::Port(port, _)) => declaration.port(*port),
+            // `id`, `name`, `production` went to `new`; `manifest` and `crate` are not declared.
+            _ => declaration,
+        };
+    }
+    Some(declaration)
+}
+
+/// Reports every rule the declaration breaks; whether it broke none.
+pub(crate) fn check(declaration: &Declaration<'_>, args: &Args, errors: &mut Errors) -> bool {
+    let problems = declaration.problems();
+    for problem in &problems {
+        errors.push(span_of(problem.field, args).unwrap_or_else(Span::call_site), &problem.message);
+    }
+    problems.is_empty()
+}
+
+/// Where a field was written in the attribute (`Field::ConfigVar(1)` is the second literal of
+/// `config_vars = [...]`); `None` for a default or a field the attribute does not hold.
+fn span_of(field: Field, args: &Args) -> Option<Span> {
+    match field {
+        Field::Id => args.span(Key::Id),
+        Field::Name => args.span(Key::Name),
+        Field::ConfigVars => args.span(Key::ConfigVars),
+        Field::ConfigVar(i) => args.item_span(Key::ConfigVars, i),
+        Field::ConfigVarsPrefix => args.span(Key::ConfigVarsPrefix),
+        Field::Regions => args.span(Key::Regions),
+        Field::Region(i) => args.item_span(Key::Regions, i),
+        Field::Requires => args.span(Key::Requires),
+        Field::Requirement(i) => args.item_span(Key::Requires, i),
+        Field::Production | Field::ProductionBaseUrl | Field::ProductionSsoUrl => args.span(Key::Production),
+        Field::BasePath => args.span(Key::BasePath),
+        Field::SsoPath => args.span(Key::SsoPath),
+        _ => None,
+    }
+}
