@@ -1,19 +1,22 @@
 //! The `addon-manifest.json` that Heroku reads, and the rules it must obey.
 //!
 //! One crate holds these rules so that the `#[heroku_addon]` macro (at compile time), the
-//! runtime (at start-up) and the conformance checker judge a manifest the same way.
+//! runtime (at start-up) and the conformance checker judge a manifest the same way. It also
+//! names the protocol's shared vocabulary, such as the SSO [`TokenKind`]s.
 
 mod declaration;
 mod file;
 mod model;
 pub mod rules;
 mod secret;
+mod sso;
 
 pub use declaration::{Declaration, DEFAULT_BASE_PATH, DEFAULT_PORT, DEFAULT_SSO_PATH};
 pub use file::{write_if_changed, Written, FILE_NAME};
 pub use model::{Api, Endpoints, Manifest};
 pub use rules::{Problem, Requirement};
 pub use secret::random_secret;
+pub use sso::TokenKind;
 
 /// The environment variable that holds the Basic auth password, at build time and at run time.
 pub const PASSWORD_ENV: &str = "ADDON_PASSWORD";

@@ -62,8 +62,9 @@ mod store;
 #[doc(hidden)]
 pub mod __private;
 
+/// Heroku's side, for tests (feature `testing`): the `addon-testing` crate.
 #[cfg(feature = "testing")]
-pub mod testing;
+pub use addon_testing as testing;
 
 pub use addon::{Addon, AddonSpec};
 /// The manifest rules, as the macro and the runtime apply them (for tools such as checkers).
