@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use addon_runtime::prelude::*;
-pub use addon_runtime::testing::{
-    client, cookie_pair, legacy_form, new_uuid, now, resource_token_form, set_cookie, sha1_hex, sha256_hex,
-    urlencode, user_scoped_form, v3_body, Simulator,
-};
 use addon_runtime::{App, Settings, SignedOut, Store, TokenKind};
+pub use addon_testing::{
+    client, cookie_pair, eventually, legacy_form, new_uuid, now, resource_token_form, set_cookie, sha1_hex,
+    sha256_hex, urlencode, user_scoped_form, v3_body, FakeHeroku, Simulator,
+};
 use axum::extract::Path;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -319,21 +319,6 @@ pub async fn serve<A: Addon>(app: App<A>) -> String {
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(app.serve_on(listener));
     url
-}
-
-/// Whether `condition` comes true within `within`, asking every 5 ms: for waiting on work another
-/// task or process does, instead of sleeping a fixed time.
-pub async fn eventually(within: Duration, mut condition: impl AsyncFnMut() -> bool) -> bool {
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        if condition().await {
-            return true;
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
 }
 
 /// Checks a response is an error with a JSON `{"message": ...}` body, and returns the message.
