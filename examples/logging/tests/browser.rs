@@ -20,6 +20,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use acme_logs::logplex::{frame, time};
+use addon_testing::{new_uuid, Simulator};
 use axum::extract::{Path as UrlPath, State};
 use axum::response::Html;
 use fantoccini::cookies::Cookie;
@@ -36,15 +37,14 @@ async fn a_heroku_user_signs_in_and_sees_their_logs_in_chromium() {
     let driver = Chromedriver::start();
     let manifest = manifest();
     let api = &manifest["api"];
-    let (password, salt) =
-        (api["password"].as_str().unwrap().to_owned(), api["sso_salt"].as_str().unwrap().to_owned());
+    let salt = api["sso_salt"].as_str().unwrap().to_owned();
     let example = start_example(&fresh_database());
-    let heroku = client();
+    let heroku = heroku_at(&example.origin);
     let (a, b) = (new_uuid(), new_uuid());
-    provision(&heroku, &example.origin, &password, &a, "pro", &format!("d.{a}")).await;
-    provision(&heroku, &example.origin, &password, &b, "basic", &format!("d.{b}")).await;
-    let expected = drain_logs(&heroku, &example.origin, &a, &b).await;
-    let dashboard = SsoPages::serve(heroku_at(&example.origin), salt).await;
+    provision(&heroku, &a, "pro", &format!("d.{a}")).await;
+    provision(&heroku, &b, "basic", &format!("d.{b}")).await;
+    let expected = drain_logs(&heroku.client, &example.origin, &a, &b).await;
+    let dashboard = SsoPages::serve(heroku, salt).await;
 
     // A short path: Chromium keeps a socket in its profile, and socket paths are short.
     let profile = std::env::temp_dir().join(format!("acme-logs-chromium-{}", std::process::id()));

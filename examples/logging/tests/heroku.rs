@@ -3,7 +3,9 @@
 
 mod support;
 
-use addon_testing::{legacy_form, resource_token_form, user_scoped_form};
+use addon_testing::{
+    client, cookie_pair, legacy_form, now, resource_token_form, sha1_hex, urlencode, user_scoped_form,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use support::*;
@@ -151,31 +153,21 @@ async fn heroku_from_the_manifest_against_the_running_example() {
 
 #[tokio::test]
 async fn tenants_survive_a_restart() {
-    let manifest = manifest();
-    let api = &manifest["api"];
-    let (password, salt) =
-        (api["password"].as_str().unwrap().to_owned(), api["sso_salt"].as_str().unwrap().to_owned());
+    let salt = manifest()["api"]["sso_salt"].as_str().unwrap().to_owned();
     let database = fresh_database();
     let client = client();
     let uuid = "7c0e2b1a-5d4f-4e3a-9b8c-1d2e3f4a5b6c";
     let body = json!({"uuid": uuid, "plan": "basic", "log_drain_token": "d.restart", "region": "amazon-web-services::eu-west-1"});
-    let provision = |example: &Example| {
-        client
-            .post(format!("{}/heroku/resources", example.origin))
-            .basic_auth("acme-logs", Some(&password))
-            .header("Content-Type", "application/json")
-            .body(body.to_string())
-            .send()
-    };
+    let provision = async |example: &Example| heroku_at(&example.origin).provision(&body).await;
 
     let first = start_example(&database);
-    let recorded = provision(&first).await.unwrap();
+    let recorded = provision(&first).await;
     assert_eq!(recorded.status(), StatusCode::OK);
     let recorded: Value = recorded.json().await.unwrap();
     drop(first); // killed
 
     let second = start_example(&database);
-    let replay = provision(&second).await.unwrap();
+    let replay = provision(&second).await;
     assert_eq!(replay.status(), StatusCode::OK);
     let replayed: Value = replay.json().await.unwrap();
     assert_eq!(replayed, recorded, "the same answer, token included, after the restart");

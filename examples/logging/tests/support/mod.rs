@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use addon_runtime::{Settings, Store};
-pub use addon_testing::{client, cookie_pair, new_uuid, now, sha1_hex, urlencode, Simulator};
+use addon_testing::{cookie_pair, new_uuid, now, sha1_hex, urlencode, Simulator};
 use serde_json::Value;
 
 /// The example's process, killed when the test ends, however it ends.
@@ -104,28 +104,19 @@ pub async fn postgres_store() -> Store {
     Store::open(&url).await.expect("a PostgreSQL registry at TEST_DATABASE_URL")
 }
 
+/// Heroku calling the in-process service at `origin`, with its secrets.
+pub fn heroku_in_process(origin: &str) -> Simulator {
+    Simulator::new(origin, "acme-logs", PASSWORD, SALT)
+}
+
 /// Provisions `uuid` on `plan` with a drain token, as Heroku would; panics unless it succeeds.
-pub async fn provision(
-    client: &reqwest::Client,
-    origin: &str,
-    password: &str,
-    uuid: &str,
-    plan: &str,
-    token: &str,
-) {
+pub async fn provision(heroku: &Simulator, uuid: &str, plan: &str, token: &str) {
     let body = serde_json::json!({
         "uuid": uuid, "plan": plan, "region": "amazon-web-services::us-east-1",
         "name": format!("acme-logs-{}", &uuid[..8]), "log_drain_token": token,
         "callback_url": format!("https://api.heroku.com/addons/{uuid}"), "options": {}
     });
-    let response = client
-        .post(format!("{origin}/heroku/resources"))
-        .basic_auth("acme-logs", Some(password))
-        .header("Content-Type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
+    let response = heroku.provision(&body).await;
     assert_eq!(response.status(), reqwest::StatusCode::OK, "provisioning {uuid}");
 }
 
