@@ -12,7 +12,8 @@
 //!   shape of config updates), records every call, and can be told to fail (5xx, 429 with
 //!   `Retry-After`, slow answers) so retry paths are exercised.
 //! - Helpers the tests of every crate share: [`new_uuid`], [`now`], [`client`], [`urlencode`],
-//!   [`set_cookie`], [`cookie_pair`], [`eventually`].
+//!   [`set_cookie`], [`cookie_pair`], [`eventually`], and [`Process`] for a program a test
+//!   starts (an add-on's binary), killed when the test ends.
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -33,11 +34,13 @@
 
 mod fake;
 mod helpers;
+mod process;
 mod simulator;
 mod tokens;
 
 pub use addon_manifest::TokenKind;
 pub use fake::{Call, FakeHeroku};
 pub use helpers::{client, cookie_pair, eventually, new_uuid, now, set_cookie, urlencode};
+pub use process::Process;
 pub use simulator::{legacy_body, v3_body, Simulator};
 pub use tokens::{legacy_form, resource_token_form, sha1_hex, sha256_hex, user_scoped_form};

@@ -9,7 +9,7 @@ use addon_runtime::prelude::*;
 use addon_runtime::{App, Settings, SignedOut, Store, TokenKind};
 pub use addon_testing::{
     client, cookie_pair, eventually, legacy_form, new_uuid, now, resource_token_form, set_cookie, sha1_hex,
-    sha256_hex, urlencode, user_scoped_form, v3_body, FakeHeroku, Simulator,
+    sha256_hex, urlencode, user_scoped_form, v3_body, FakeHeroku, Process, Simulator,
 };
 use axum::extract::Path;
 use axum::routing::get;
@@ -261,7 +261,7 @@ impl TestServer {
 /// A server in a process of its own (the `test-addon-server` binary), killed when dropped.
 #[derive(Debug)]
 pub struct ServerProcess {
-    pub child: std::process::Child,
+    pub process: Process,
     pub url: String,
 }
 
@@ -269,30 +269,16 @@ impl ServerProcess {
     /// Starts `binary` (a test's `env!("CARGO_BIN_EXE_test-addon-server")`) with `envs` and waits
     /// for its `listening on` line.
     pub fn start(binary: &str, envs: &[(&str, &str)]) -> ServerProcess {
-        use std::io::BufRead;
-        let mut child = std::process::Command::new(binary)
-            .envs(envs.iter().copied())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("the test server starts");
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().expect("piped"))
-            .read_line(&mut line)
-            .expect("a first line");
+        let mut command = std::process::Command::new(binary);
+        command.envs(envs.iter().copied());
+        let (process, line) = Process::start(&mut command, "listening on ", Duration::from_secs(20));
         let url = line.trim().strip_prefix("listening on ").expect("a listening line").to_owned();
-        ServerProcess { child, url }
+        ServerProcess { process, url }
     }
 
     /// Kills the process at once (SIGKILL: nothing is cleaned up) and waits for it.
     pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        self.kill();
+        self.process.kill();
     }
 }
 

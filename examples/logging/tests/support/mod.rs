@@ -4,25 +4,17 @@
 // Each test binary uses some of these helpers, none uses all.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use addon_runtime::{Settings, Store};
-use addon_testing::{cookie_pair, new_uuid, now, sha1_hex, urlencode, Simulator};
+use addon_testing::{cookie_pair, new_uuid, now, sha1_hex, urlencode, Process, Simulator};
 use serde_json::Value;
 
 /// The example's process, killed when the test ends, however it ends.
 pub struct Example {
-    child: Child,
+    _process: Process,
     pub origin: String,
-}
-
-impl Drop for Example {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// A registry file of this test's own, under the workspace's `target/`.
@@ -36,27 +28,15 @@ pub fn fresh_database() -> String {
 /// "listening" line.
 pub fn start_example(database_url: &str) -> Example {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_acme-logs"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_acme-logs"));
+    command
         .env_clear()
         .env("PORT", port.to_string())
         .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the example binary starts");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.contains("listening on") {
-                let _ = tx.send(());
-            }
-        }
-    });
-    let example = Example { child, origin: format!("http://127.0.0.1:{port}") };
-    rx.recv_timeout(Duration::from_secs(20)).expect("the example prints its listening line");
-    example
+        .stderr(Stdio::inherit());
+    let (process, _) = Process::start(&mut command, "listening on", Duration::from_secs(20));
+    Example { _process: process, origin: format!("http://127.0.0.1:{port}") }
 }
 
 pub fn manifest() -> Value {
