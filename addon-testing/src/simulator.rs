@@ -13,6 +13,7 @@ use crate::{client, legacy_form, resource_token_form, urlencode, user_scoped_for
 pub struct Simulator {
     /// The origin the add-on listens on, such as `http://127.0.0.1:5000`.
     pub url: String,
+    /// The client every request goes through: [`client()`](crate::client), redirects not followed.
     pub client: reqwest::Client,
     /// The Basic auth user: the add-on's id.
     pub user: String,
@@ -57,6 +58,7 @@ impl Simulator {
         self
     }
 
+    /// The path of the provisioning API, such as `/heroku/resources`.
     pub fn base_path(&self) -> &str {
         &self.base_path
     }
@@ -107,6 +109,7 @@ impl Simulator {
             .expect("the add-on answers")
     }
 
+    /// The full URL SSO forms are posted to.
     pub fn sso_url(&self) -> String {
         format!("{}{}", self.url, self.sso_path)
     }

@@ -20,8 +20,11 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Call {
+    /// `GET`, `POST`, `PATCH`, ...
     pub method: String,
+    /// The path (without the query).
     pub path: String,
+    /// The body, as text.
     pub body: String,
     /// The status the fake answered.
     pub status: u16,
