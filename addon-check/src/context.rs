@@ -4,8 +4,8 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use addon_runtime::testing::{FakeHeroku, Simulator};
-use addon_runtime::Manifest;
+use addon_manifest::Manifest;
+use addon_testing::{FakeHeroku, Simulator};
 
 use crate::Outcome;
 

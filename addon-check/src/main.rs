@@ -111,7 +111,7 @@ fn manifest(args: &[String]) -> Result<ExitCode, String> {
     let path = args.first().ok_or_else(|| format!("which manifest?\n\n{USAGE}"))?;
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
     let manifest =
-        addon_runtime::Manifest::from_json(&text).map_err(|e| format!("{path} is not a manifest: {e}"))?;
+        addon_manifest::Manifest::from_json(&text).map_err(|e| format!("{path} is not a manifest: {e}"))?;
     let problems = manifest.problems();
     if problems.is_empty() {
         println!("{path}: `{}` obeys every rule", manifest.id);
@@ -128,12 +128,12 @@ async fn sso(args: &[String]) -> Result<ExitCode, String> {
     let resource =
         args.first().filter(|a| !a.starts_with("--")).ok_or_else(|| format!("which resource?\n\n{USAGE}"))?;
     let args = Args { args: &args[1..] };
-    let manifest = addon_runtime::Manifest::from_json(&args.read_manifest()?).map_err(|e| e.to_string())?;
-    let mut heroku = addon_runtime::testing::Simulator::from_manifest(&manifest)?;
+    let manifest = addon_manifest::Manifest::from_json(&args.read_manifest()?).map_err(|e| e.to_string())?;
+    let mut heroku = addon_testing::Simulator::from_manifest(&manifest)?;
     if let Some(url) = args.value("--url")? {
         heroku = heroku.at(url);
     }
-    let form = heroku.sso_form(addon_runtime::TokenKind::UserScoped, resource, addon_runtime::testing::now());
+    let form = heroku.sso_form(addon_manifest::TokenKind::UserScoped, resource, addon_testing::now());
     let page = heroku.auto_submit_page(&form);
     if !args.flag("--serve") {
         println!("{page}");
@@ -148,8 +148,7 @@ async fn sso(args: &[String]) -> Result<ExitCode, String> {
     let resource = resource.clone();
     loop {
         let (mut stream, _) = listener.accept().await.map_err(|e| e.to_string())?;
-        let form =
-            heroku.sso_form(addon_runtime::TokenKind::UserScoped, &resource, addon_runtime::testing::now());
+        let form = heroku.sso_form(addon_manifest::TokenKind::UserScoped, &resource, addon_testing::now());
         let page = heroku.auto_submit_page(&form);
         let response = format!(
             "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",

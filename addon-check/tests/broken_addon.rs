@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use addon_check::{Options, Status};
+use addon_testing::{now, sha1_hex, sha256_hex};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -16,8 +16,6 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use base64::Engine;
 use serde_json::{json, Value};
-use sha1::Sha1;
-use sha2::{Digest, Sha256};
 
 const ID: &str = "broken-addon";
 const PASSWORD: &str = "broken-addon-password-0123456789";
@@ -161,16 +159,12 @@ async fn deprovision(State(addon): State<Shared>, Path(id): Path<String>, header
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 async fn sso(State(addon): State<Shared>, body: Bytes) -> Response {
     let form: HashMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let field = |name: &str| form.get(name).cloned().unwrap_or_default();
     let ts = field("timestamp");
     let Ok(seconds) = ts.parse::<u64>() else { return refuse(StatusCode::FORBIDDEN, "no timestamp") };
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let now = now();
     let stale = seconds + 300 < now && addon.switch != Switch::SsoAcceptsStale;
     if stale || seconds > now + 300 {
         return refuse(StatusCode::FORBIDDEN, "expired");
@@ -178,14 +172,13 @@ async fn sso(State(addon): State<Shared>, body: Bytes) -> Response {
     let resources = addon.resources.lock().unwrap();
     let signed_for = |uuid: &str| -> bool {
         if let Some(token) = form.get("user_scoped_resource_token") {
-            let expected =
-                hex(&Sha256::digest(format!("{uuid}:{SALT}:{ts}:{}:{}", field("user_id"), field("email"))));
+            let expected = sha256_hex(&format!("{uuid}:{SALT}:{ts}:{}:{}", field("user_id"), field("email")));
             return *token == expected;
         }
         if let Some(token) = form.get("resource_token") {
-            return *token == hex(&Sha1::digest(format!("{uuid}:{SALT}:{ts}")));
+            return *token == sha1_hex(&format!("{uuid}:{SALT}:{ts}"));
         }
-        form.get("token").is_some_and(|t| *t == hex(&Sha1::digest(format!("{uuid}:{SALT}:{ts}"))))
+        form.get("token").is_some_and(|t| *t == sha1_hex(&format!("{uuid}:{SALT}:{ts}")))
     };
     let named = form.get("resource_id").or_else(|| form.get("id")).cloned().unwrap_or_default();
     let valid = if addon.switch == Switch::SsoIgnoresResource {

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use sha2::{Digest, Sha256};
+use addon_testing::sha256_hex;
 
 fn manifest(id: &str, version: &str) -> String {
     serde_json::json!({
@@ -58,10 +58,7 @@ fn sso_prints_a_page_that_signs_in() {
         page[start..].split('"').next().unwrap().to_owned()
     };
     let (ts, user, email) = (field("timestamp"), field("user_id"), field("email"));
-    let expected: String = Sha256::digest(format!("{uuid}:s4lt-s4lt-s4lt:{ts}:{user}:{email}"))
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let expected = sha256_hex(&format!("{uuid}:s4lt-s4lt-s4lt:{ts}:{user}:{email}"));
     assert_eq!(field("user_scoped_resource_token"), expected);
     assert_eq!(field("resource_id"), uuid);
 }

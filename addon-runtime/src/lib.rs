@@ -56,8 +56,9 @@ mod web;
 #[doc(hidden)]
 pub mod __private;
 
+/// Heroku's side, for tests (feature `testing`): the `addon-testing` crate.
 #[cfg(feature = "testing")]
-pub mod testing;
+pub use addon_testing as testing;
 
 /// The manifest rules, as the macro and the runtime apply them (for tools such as checkers).
 pub use addon_manifest::rules as manifest_rules;

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use addon_runtime::prelude::*;
-pub use addon_runtime::testing::{
-    client, cookie_pair, legacy_form, new_uuid, now, resource_token_form, set_cookie, sha1_hex, sha256_hex,
-    urlencode, user_scoped_form, v3_body, Simulator,
-};
 use addon_runtime::{App, Settings, SignedOut, Store, TokenKind};
+pub use addon_testing::{
+    client, cookie_pair, eventually, legacy_form, new_uuid, now, resource_token_form, set_cookie, sha1_hex,
+    sha256_hex, urlencode, user_scoped_form, v3_body, FakeHeroku, Process, Simulator,
+};
 use axum::extract::Path;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -271,7 +271,7 @@ impl TestServer {
 /// A server in a process of its own (the `test-addon-server` binary), killed when dropped.
 #[derive(Debug)]
 pub struct ServerProcess {
-    pub child: std::process::Child,
+    pub process: Process,
     pub url: String,
 }
 
@@ -279,30 +279,16 @@ impl ServerProcess {
     /// Starts `binary` (a test's `env!("CARGO_BIN_EXE_test-addon-server")`) with `envs` and waits
     /// for its `listening on` line.
     pub fn start(binary: &str, envs: &[(&str, &str)]) -> ServerProcess {
-        use std::io::BufRead;
-        let mut child = std::process::Command::new(binary)
-            .envs(envs.iter().copied())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("the test server starts");
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().expect("piped"))
-            .read_line(&mut line)
-            .expect("a first line");
+        let mut command = std::process::Command::new(binary);
+        command.envs(envs.iter().copied());
+        let (process, line) = Process::start(&mut command, "listening on ", Duration::from_secs(20));
         let url = line.trim().strip_prefix("listening on ").expect("a listening line").to_owned();
-        ServerProcess { child, url }
+        ServerProcess { process, url }
     }
 
     /// Kills the process at once (SIGKILL: nothing is cleaned up) and waits for it.
     pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        self.kill();
+        self.process.kill();
     }
 }
 
@@ -329,21 +315,6 @@ pub async fn serve<A: Addon>(app: App<A>) -> String {
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(app.serve_on(listener));
     url
-}
-
-/// Whether `condition` comes true within `within`, asking every 5 ms: for waiting on work another
-/// task or process does, instead of sleeping a fixed time.
-pub async fn eventually(within: Duration, mut condition: impl AsyncFnMut() -> bool) -> bool {
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        if condition().await {
-            return true;
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
 }
 
 /// Checks a response is an error with a JSON `{"message": ...}` body, and returns the message.

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use addon_runtime::testing::FakeHeroku;
 use addon_runtime::{App, Clock, ManualClock, ResourceState, Settings, Store};
 use addon_tests::*;
 use reqwest::StatusCode;

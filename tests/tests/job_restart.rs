@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use addon_runtime::testing::FakeHeroku;
 use addon_runtime::Store;
 use addon_tests::*;
 use reqwest::StatusCode;

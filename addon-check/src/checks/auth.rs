@@ -7,7 +7,7 @@ use crate::{Context, Outcome};
 
 pub(crate) async fn check(context: &Context) -> Vec<Outcome> {
     let h = &context.heroku;
-    let unknown = addon_runtime::testing::new_uuid();
+    let unknown = addon_testing::new_uuid();
     let body = serde_json::json!({"uuid": unknown, "plan": context.plan()}).to_string();
     let verbs = [
         ("provision", Method::POST, String::new()),

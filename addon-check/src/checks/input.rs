@@ -8,7 +8,7 @@ use crate::{Context, Outcome};
 pub(crate) async fn check(context: &Context) -> Vec<Outcome> {
     let huge = format!(
         "{{\"uuid\": \"{}\", \"plan\": \"x\", \"padding\": \"{}\"}}",
-        addon_runtime::testing::new_uuid(),
+        addon_testing::new_uuid(),
         "x".repeat(2 * 1024 * 1024)
     );
     let cases = [
@@ -17,7 +17,7 @@ pub(crate) async fn check(context: &Context) -> Vec<Outcome> {
         (
             "input.wrong_content_type",
             "text/plain",
-            format!("{{\"uuid\": \"{}\"}}", addon_runtime::testing::new_uuid()),
+            format!("{{\"uuid\": \"{}\"}}", addon_testing::new_uuid()),
         ),
         ("input.huge_body", "application/json", huge),
     ];

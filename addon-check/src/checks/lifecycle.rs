@@ -4,8 +4,9 @@
 
 use std::time::Duration;
 
-use addon_runtime::testing::{cookie_pair, legacy_body, new_uuid, now, v3_body};
-use addon_runtime::{manifest_rules as rules, TokenKind};
+use addon_manifest::rules;
+use addon_manifest::TokenKind;
+use addon_testing::{cookie_pair, legacy_body, new_uuid, now, v3_body};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -234,7 +235,7 @@ async fn sso(context: &Context, uuid: &str, other: &str) -> Vec<Outcome> {
                 h.client
                     .post(h.sso_url())
                     .header("Content-Type", "application/x-www-form-urlencoded")
-                    .body(addon_runtime::testing::urlencode(&form)),
+                    .body(addon_testing::urlencode(&form)),
             )
             .await;
         let status = response.as_ref().map(|r| r.status().as_u16());
@@ -296,7 +297,7 @@ async fn sso(context: &Context, uuid: &str, other: &str) -> Vec<Outcome> {
                     h.client
                         .post(h.sso_url())
                         .header("Content-Type", "application/x-www-form-urlencoded")
-                        .body(addon_runtime::testing::urlencode(&form)),
+                        .body(addon_testing::urlencode(&form)),
                 )
                 .await,
         )
@@ -402,7 +403,7 @@ async fn deprovision(context: &Context, uuid: &str) -> Vec<Outcome> {
             h.client
                 .post(h.sso_url())
                 .header("Content-Type", "application/x-www-form-urlencoded")
-                .body(addon_runtime::testing::urlencode(&form)),
+                .body(addon_testing::urlencode(&form)),
         )
         .await;
     let session = signin.as_ref().and_then(|r| r.headers().get("set-cookie")).map(|_| ());

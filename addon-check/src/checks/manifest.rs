@@ -1,6 +1,6 @@
 //! The manifest: every rule of the shared rules crate, and test URLs that are safe to call.
 
-use addon_runtime::Manifest;
+use addon_manifest::Manifest;
 
 use crate::{Options, Outcome};
 
@@ -46,7 +46,7 @@ fn test_urls(manifest: &Manifest, options: &Options) -> Outcome {
     };
     let target = options.url.clone().unwrap_or_else(|| test.base_url.clone());
     let host = target.split("://").nth(1).unwrap_or_default().split(['/', ':']).next().unwrap_or_default();
-    if addon_runtime::manifest_rules::is_loopback_host(host) || options.allow_remote {
+    if addon_manifest::rules::is_loopback_host(host) || options.allow_remote {
         Outcome::pass("manifest.test_urls", format!("checking {target}"))
     } else {
         Outcome::fail(

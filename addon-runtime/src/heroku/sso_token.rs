@@ -174,6 +174,39 @@ mod tests {
         assert!(verify(&upper, &rules()).is_ok());
     }
 
+    // The v3 vectors' digests were computed outside this code (Python's hashlib), so the
+    // verifier is checked against more than the test kit's signers; addon-testing's signer
+    // tests hold the same literals.
+    const UUID: &str = "01234567-89ab-cdef-0123-456789abcdef";
+
+    #[test]
+    fn the_resource_token_vector() {
+        let params = SsoParams {
+            resource_id: Some(UUID.into()),
+            resource_token: Some("7659cc00fc08ff8b7bb76cd8c9762bcf528b4173".into()),
+            timestamp: Some(NOW.to_string()),
+            ..SsoParams::default()
+        };
+        let ok = verify(&params, &rules()).unwrap();
+        assert_eq!((ok.resource.as_str(), ok.kind), (UUID, TokenKind::Resource));
+    }
+
+    #[test]
+    fn the_user_scoped_token_vector() {
+        let params = SsoParams {
+            resource_id: Some(UUID.into()),
+            user_scoped_resource_token: Some(
+                "b43df214fae6feb52c91ac1a658f9aa5c6a59ade31147a4fd6f148e7fe772936".into(),
+            ),
+            timestamp: Some(NOW.to_string()),
+            user_id: Some("user-1".into()),
+            email: Some("user@example.com".into()),
+            ..SsoParams::default()
+        };
+        let ok = verify(&params, &rules()).unwrap();
+        assert_eq!((ok.resource.as_str(), ok.kind), (UUID, TokenKind::UserScoped));
+    }
+
     #[test]
     fn the_window_holds_both_ways() {
         let at = |ts: u64| {

@@ -1,28 +1,20 @@
 //! The datastore example, run as its own process against a fake of Heroku's side: from the 202
 //! to provisioned, and then the key-value API answers at the URL it published.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::process::Command;
+use std::time::Duration;
 
-use addon_runtime::testing::FakeHeroku;
+// Through the runtime's `testing` feature, as a vendor who depends on the runtime alone would.
+use addon_runtime::testing::{client, new_uuid, FakeHeroku, Process, Simulator};
+use addon_runtime::Manifest;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 const CLIENT_SECRET: &str = "datastore-oauth-client-secret";
 
-struct Example(Child);
-
-impl Drop for Example {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn manifest() -> Value {
+fn manifest() -> Manifest {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/addon-manifest.json");
-    serde_json::from_str(&std::fs::read_to_string(path).expect("cargo build wrote the manifest")).unwrap()
+    Manifest::from_json(&std::fs::read_to_string(path).expect("cargo build wrote the manifest")).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -30,26 +22,20 @@ async fn from_202_to_provisioned_and_the_published_url_serves_the_tenant() {
     let heroku = FakeHeroku::start(CLIENT_SECRET).await;
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/test-databases");
     std::fs::create_dir_all(dir).unwrap();
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_acme-datastore"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_acme-datastore"));
+    command
         .env_clear()
         .env("PORT", port.to_string())
-        .env("DATABASE_URL", format!("sqlite://{dir}/datastore-{nanos}.db"))
+        .env("DATABASE_URL", format!("sqlite://{dir}/datastore-{}.db", new_uuid()))
         .env("HEROKU_API_URL", heroku.url())
         .env("HEROKU_OAUTH_URL", heroku.url())
         .env("HEROKU_OAUTH_CLIENT_SECRET", CLIENT_SECRET)
-        .env("ADDON_JOB_POLL_MS", "50")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the example starts");
-    let stdout = child.stdout.take().unwrap();
-    let _example = Example(child);
-    let mut lines = BufReader::new(stdout).lines();
-    assert!(lines.any(|line| line.is_ok_and(|l| l.contains("listening on"))), "the example listens");
+        .env("ADDON_JOB_POLL_MS", "50");
+    let _example = Process::start(&mut command, "listening on", Duration::from_secs(20));
 
-    let password = manifest()["api"]["password"].as_str().unwrap().to_owned();
-    let client = reqwest::Client::new();
+    let addon = Simulator::from_manifest(&manifest()).unwrap().at(format!("http://127.0.0.1:{port}"));
+    let client = client();
     let uuid = "5b0d3a2e-7f61-4c1e-9a8b-2c3d4e5f6a7b";
     let body = json!({
         "uuid": uuid, "plan": "small", "region": "amazon-web-services::us-east-1",
@@ -57,14 +43,7 @@ async fn from_202_to_provisioned_and_the_published_url_serves_the_tenant() {
         "oauth_grant": {"code": heroku.grant(uuid), "expires_at": "2026-11-27T18:01:31-0800", "type": "authorization_code"},
         "options": {}
     });
-    let response = client
-        .post(format!("http://127.0.0.1:{port}/heroku/resources"))
-        .basic_auth("acme-datastore", Some(&password))
-        .header("Content-Type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
+    let response = addon.provision(&body).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     let accepted: Value = response.json().await.unwrap();
     assert!(accepted.get("config").is_none());

@@ -3,28 +3,14 @@
 
 mod support;
 
+use addon_testing::{client, new_uuid};
 use reqwest::StatusCode;
 use serde_json::Value;
 use support::*;
 
-async fn provision_tenant(
-    client: &reqwest::Client,
-    origin: &str,
-    uuid: &str,
-    drain: &str,
-) -> (String, String) {
+async fn provision_tenant(origin: &str, uuid: &str, drain: &str) -> (String, String) {
     let body = serde_json::json!({"uuid": uuid, "plan": "basic", "log_drain_token": drain, "options": {}});
-    let answer: Value = client
-        .post(format!("{origin}/heroku/resources"))
-        .basic_auth("acme-logs", Some(PASSWORD))
-        .header("Content-Type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer: Value = heroku_in_process(origin).provision(&body).await.json().await.unwrap();
     let config = &answer["config"];
     // The in-process service announces its default public origin; it listens on a free port.
     let url = config["ACME_LOGS_URL"].as_str().unwrap().replace("http://127.0.0.1:5000", origin);
@@ -57,8 +43,8 @@ async fn an_app_reads_its_own_lines_with_its_token() {
     let origin = serve_in_process(sqlite_store().await).await;
     let client = client();
     let (mine, other) = (new_uuid(), new_uuid());
-    let (url, token) = provision_tenant(&client, &origin, &mine, "d.mine").await;
-    let (other_url, other_token) = provision_tenant(&client, &origin, &other, "d.other").await;
+    let (url, token) = provision_tenant(&origin, &mine, "d.mine").await;
+    let (other_url, other_token) = provision_tenant(&origin, &other, "d.other").await;
     assert!(url.ends_with(&format!("/api/tenants/{mine}")), "{url}");
     drain(&client, &origin, "d.mine", "f1", &["checkout started", "checkout failed: timeout"]).await;
     drain(&client, &origin, "d.other", "f1", &["someone else's line"]).await;
@@ -82,12 +68,7 @@ async fn an_app_reads_its_own_lines_with_its_token() {
     assert_eq!(client.get(&url).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
 
     // A removed tenant's token opens nothing.
-    let gone = client
-        .delete(format!("{origin}/heroku/resources/{mine}"))
-        .basic_auth("acme-logs", Some(PASSWORD))
-        .send()
-        .await
-        .unwrap();
+    let gone = heroku_in_process(&origin).deprovision(&mine).await;
     assert_eq!(gone.status(), StatusCode::NO_CONTENT);
     assert_eq!(client.get(&url).bearer_auth(&token).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
 }

@@ -20,6 +20,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use acme_logs::logplex::{frame, time};
+use addon_testing::{new_uuid, Simulator};
 use axum::extract::{Path as UrlPath, State};
 use axum::response::Html;
 use fantoccini::cookies::Cookie;
@@ -36,15 +37,14 @@ async fn a_heroku_user_signs_in_and_sees_their_logs_in_chromium() {
     let driver = Chromedriver::start();
     let manifest = manifest();
     let api = &manifest["api"];
-    let (password, salt) =
-        (api["password"].as_str().unwrap().to_owned(), api["sso_salt"].as_str().unwrap().to_owned());
+    let salt = api["sso_salt"].as_str().unwrap().to_owned();
     let example = start_example(&fresh_database());
-    let heroku = client();
+    let heroku = heroku_at(&example.origin);
     let (a, b) = (new_uuid(), new_uuid());
-    provision(&heroku, &example.origin, &password, &a, "pro", &format!("d.{a}")).await;
-    provision(&heroku, &example.origin, &password, &b, "basic", &format!("d.{b}")).await;
-    let expected = drain_logs(&heroku, &example.origin, &a, &b).await;
-    let dashboard = SsoPages::serve(example.origin.clone(), salt).await;
+    provision(&heroku, &a, "pro", &format!("d.{a}")).await;
+    provision(&heroku, &b, "basic", &format!("d.{b}")).await;
+    let expected = drain_logs(&heroku.client, &example.origin, &a, &b).await;
+    let dashboard = SsoPages::serve(heroku, salt).await;
 
     // A short path: Chromium keeps a socket in its profile, and socket paths are short.
     let profile = std::env::temp_dir().join(format!("acme-logs-chromium-{}", std::process::id()));
@@ -172,26 +172,15 @@ struct SsoPages {
 }
 
 impl SsoPages {
-    async fn serve(addon_origin: String, salt: String) -> SsoPages {
+    async fn serve(heroku: Simulator, salt: String) -> SsoPages {
         async fn page(
-            State((addon, salt)): State<(String, String)>,
+            State((heroku, salt)): State<(Simulator, String)>,
             UrlPath(uuid): UrlPath<String>,
         ) -> Html<String> {
-            let inputs: String = sso_fields(&uuid, &salt, "dev@shop.example")
-                .iter()
-                .map(|(name, value)| {
-                    format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">", escape(value))
-                })
-                .collect();
-            Html(format!(
-                "<!DOCTYPE html><html><head><title>Heroku | Add-on SSO</title></head><body>\
-                 <form action=\"{addon}/sso/login\" method=\"POST\">{inputs}</form>\
-                 <script type=\"text/javascript\">document.forms[0].submit();</script></body></html>"
-            ))
+            Html(heroku.auto_submit_page(&sso_fields(&uuid, &salt, "dev@shop.example")))
         }
-        let router = axum::Router::new()
-            .route("/sso/{uuid}", axum::routing::get(page))
-            .with_state((addon_origin, salt));
+        let router =
+            axum::Router::new().route("/sso/{uuid}", axum::routing::get(page)).with_state((heroku, salt));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let origin = format!("http://localhost:{}", listener.local_addr().unwrap().port());
         tokio::spawn(async move { axum::serve(listener, router).await });
@@ -364,8 +353,4 @@ fn rfc3339(micros: i64) -> String {
 fn now_micros() -> i64 {
     let elapsed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
     i64::try_from(elapsed.as_micros()).unwrap()
-}
-
-fn escape(value: &str) -> String {
-    value.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
 }

@@ -7,6 +7,7 @@ mod support;
 use acme_logs::logplex::frame;
 use acme_logs::{DrainStats, LogBook, LogLine};
 use addon_runtime::Store;
+use addon_testing::{client, new_uuid};
 use reqwest::StatusCode;
 use support::*;
 
@@ -29,7 +30,7 @@ impl Drain {
     async fn tenant(&self) -> (String, String) {
         let uuid = new_uuid();
         let token = format!("d.{uuid}");
-        provision(&self.client, &self.origin, PASSWORD, &uuid, "basic", &token).await;
+        provision(&heroku_in_process(&self.origin), &uuid, "basic", &token).await;
         (uuid, token)
     }
 

@@ -3,10 +3,11 @@
 
 mod support;
 
+use addon_testing::{
+    client, cookie_pair, legacy_form, now, resource_token_form, sha1_hex, urlencode, user_scoped_form,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use sha1::Sha1;
-use sha2::{Digest, Sha256};
 use support::*;
 
 #[tokio::test]
@@ -24,7 +25,7 @@ async fn heroku_from_the_manifest_against_the_running_example() {
     let example = start_example(&fresh_database());
     let base = at(&example, &api["test"]["base_url"]);
     let sso_url = at(&example, &api["test"]["sso_url"]);
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let client = client();
     let heroku = |method: Method, url: String| {
         client
             .request(method, url)
@@ -86,41 +87,23 @@ async fn heroku_from_the_manifest_against_the_running_example() {
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     // 303 with a session cookie for each token kind, and the dashboard opens with it.
-    let ts = now().to_string();
-    let sha1 = |s: String| hex(&Sha1::digest(s.as_bytes()));
+    let ts = now();
     let forms = [
-        vec![
-            ("resource_id", uuid.to_owned()),
-            ("resource_token", sha1(format!("{uuid}:{salt}:{ts}"))),
-            ("timestamp", ts.clone()),
-        ],
-        vec![
-            ("resource_id", uuid.to_owned()),
-            (
-                "user_scoped_resource_token",
-                hex(&Sha256::digest(format!("{uuid}:{salt}:{ts}:u-1:dev@acme.example").as_bytes())),
-            ),
-            ("timestamp", ts.clone()),
-            ("user_id", "u-1".to_owned()),
-            ("email", "dev@acme.example".to_owned()),
-        ],
-        vec![
-            ("id", uuid.to_owned()),
-            ("token", sha1(format!("{uuid}:{salt}:{ts}"))),
-            ("timestamp", ts.clone()),
-        ],
+        resource_token_form(uuid, &salt, ts),
+        user_scoped_form(uuid, &salt, ts, "u-1", "dev@acme.example"),
+        legacy_form(uuid, &salt, ts),
     ];
     for pairs in &forms {
         let response = client
             .post(&sso_url)
             .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(form(pairs))
+            .body(urlencode(pairs))
             .send()
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{:?}", pairs[1].0);
         let location = response.headers()["location"].to_str().unwrap().to_owned();
-        let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let cookie = cookie_pair(response.headers()["set-cookie"].to_str().unwrap());
         assert!(cookie.starts_with("addon_session="));
         let page = client
             .get(format!("{}{location}", example.origin))
@@ -139,12 +122,12 @@ async fn heroku_from_the_manifest_against_the_running_example() {
     // 403 for wrong, stale, future and cross-resource tokens.
     let other = "9e8d7c6b-0000-4000-8000-000000000002";
     let refused = [
-        sha1("wrong".to_owned()),
-        sha1(format!("{uuid}:{salt}:{}", now() - 600)),
-        sha1(format!("{uuid}:{salt}:{}", now() + 600)),
-        sha1(format!("{other}:{salt}:{ts}")),
+        sha1_hex("wrong"),
+        sha1_hex(&format!("{uuid}:{salt}:{}", ts - 600)),
+        sha1_hex(&format!("{uuid}:{salt}:{}", ts + 600)),
+        sha1_hex(&format!("{other}:{salt}:{ts}")),
     ];
-    let stamps = [ts.clone(), (now() - 600).to_string(), (now() + 600).to_string(), ts.clone()];
+    let stamps = [ts, ts - 600, ts + 600, ts].map(|stamp| stamp.to_string());
     for (token, stamp) in refused.iter().zip(&stamps) {
         let pairs = [
             ("resource_id", uuid.to_owned()),
@@ -154,7 +137,7 @@ async fn heroku_from_the_manifest_against_the_running_example() {
         let response = client
             .post(&sso_url)
             .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(form(&pairs))
+            .body(urlencode(&pairs))
             .send()
             .await
             .unwrap();
@@ -170,47 +153,35 @@ async fn heroku_from_the_manifest_against_the_running_example() {
 
 #[tokio::test]
 async fn tenants_survive_a_restart() {
-    let manifest = manifest();
-    let api = &manifest["api"];
-    let (password, salt) =
-        (api["password"].as_str().unwrap().to_owned(), api["sso_salt"].as_str().unwrap().to_owned());
+    let salt = manifest()["api"]["sso_salt"].as_str().unwrap().to_owned();
     let database = fresh_database();
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let client = client();
     let uuid = "7c0e2b1a-5d4f-4e3a-9b8c-1d2e3f4a5b6c";
     let body = json!({"uuid": uuid, "plan": "basic", "log_drain_token": "d.restart", "region": "amazon-web-services::eu-west-1"});
-    let provision = |example: &Example| {
-        client
-            .post(format!("{}/heroku/resources", example.origin))
-            .basic_auth("acme-logs", Some(&password))
-            .header("Content-Type", "application/json")
-            .body(body.to_string())
-            .send()
-    };
+    let provision = async |example: &Example| heroku_at(&example.origin).provision(&body).await;
 
     let first = start_example(&database);
-    let recorded = provision(&first).await.unwrap();
+    let recorded = provision(&first).await;
     assert_eq!(recorded.status(), StatusCode::OK);
     let recorded: Value = recorded.json().await.unwrap();
     drop(first); // killed
 
     let second = start_example(&database);
-    let replay = provision(&second).await.unwrap();
+    let replay = provision(&second).await;
     assert_eq!(replay.status(), StatusCode::OK);
     let replayed: Value = replay.json().await.unwrap();
     assert_eq!(replayed, recorded, "the same answer, token included, after the restart");
 
-    let ts = now().to_string();
-    let token = hex(&Sha1::digest(format!("{uuid}:{salt}:{ts}").as_bytes()));
-    let pairs = [("resource_id", uuid.to_owned()), ("resource_token", token), ("timestamp", ts)];
+    let pairs = resource_token_form(uuid, &salt, now());
     let response = client
         .post(format!("{}/sso/login", second.origin))
         .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(form(&pairs))
+        .body(urlencode(&pairs))
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let cookie = cookie_pair(response.headers()["set-cookie"].to_str().unwrap());
     let page = client
         .get(format!("{}/dashboard/{uuid}", second.origin))
         .header("Cookie", cookie)

@@ -1,5 +1,8 @@
 use std::fmt;
 
+// Defined with the manifest, as the simulator that signs these tokens shares it.
+pub use addon_manifest::TokenKind;
+
 /// A user Heroku sent through single sign-on, after the runtime verified the token.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -44,16 +47,4 @@ impl fmt::Debug for SsoLogin {
 pub struct SsoUser {
     pub email: Option<String>,
     pub id: Option<String>,
-}
-
-/// The three generations of SSO token Heroku has signed logins with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TokenKind {
-    /// `user_scoped_resource_token`: sha256 of `uuid:salt:timestamp:user_id:email`. Heroku's
-    /// recommended token; it also vouches for the user.
-    UserScoped,
-    /// `resource_token`: sha1 of `uuid:salt:timestamp`.
-    Resource,
-    /// Legacy `token`: sha1 of `id:salt:timestamp`, where `id` is the id returned at provisioning.
-    Legacy,
 }

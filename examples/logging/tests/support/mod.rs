@@ -4,26 +4,17 @@
 // Each test binary uses some of these helpers, none uses all.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use addon_runtime::{Settings, Store};
+use addon_testing::{cookie_pair, new_uuid, now, sha1_hex, urlencode, Process, Simulator};
 use serde_json::Value;
-use sha1::Sha1;
-use sha2::Digest;
 
 /// The example's process, killed when the test ends, however it ends.
 pub struct Example {
-    child: Child,
+    _process: Process,
     pub origin: String,
-}
-
-impl Drop for Example {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// A registry file of this test's own, under the workspace's `target/`.
@@ -37,27 +28,15 @@ pub fn fresh_database() -> String {
 /// "listening" line.
 pub fn start_example(database_url: &str) -> Example {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_acme-logs"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_acme-logs"));
+    command
         .env_clear()
         .env("PORT", port.to_string())
         .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the example binary starts");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.contains("listening on") {
-                let _ = tx.send(());
-            }
-        }
-    });
-    let example = Example { child, origin: format!("http://127.0.0.1:{port}") };
-    rx.recv_timeout(Duration::from_secs(20)).expect("the example prints its listening line");
-    example
+        .stderr(Stdio::inherit());
+    let (process, _) = Process::start(&mut command, "listening on", Duration::from_secs(20));
+    Example { _process: process, origin: format!("http://127.0.0.1:{port}") }
 }
 
 pub fn manifest() -> Value {
@@ -65,34 +44,17 @@ pub fn manifest() -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("cargo build wrote the manifest")).unwrap()
 }
 
+/// Heroku as the manifest the build wrote describes it, calling the example at `origin`.
+pub fn heroku_at(origin: &str) -> Simulator {
+    let manifest = addon_runtime::Manifest::from_json(&manifest().to_string()).expect("a manifest");
+    Simulator::from_manifest(&manifest).expect("the manifest has test URLs").at(origin)
+}
+
 /// The manifest's test URL, moved to the port this run listens on.
 pub fn at(example: &Example, test_url: &Value) -> String {
     let url = test_url.as_str().unwrap();
     let path = url.strip_prefix("http://127.0.0.1:5000").expect("test URLs point at the default port");
     format!("{}{path}", example.origin)
-}
-
-pub fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// `application/x-www-form-urlencoded`, escaping every byte a form value may need.
-pub fn form(pairs: &[(&str, String)]) -> String {
-    let encode = |s: &str| -> String {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    };
-    pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
 }
 
 /// The secrets of the in-process service (the binary reads the manifest's).
@@ -122,37 +84,19 @@ pub async fn postgres_store() -> Store {
     Store::open(&url).await.expect("a PostgreSQL registry at TEST_DATABASE_URL")
 }
 
-/// A client that does not follow redirects (tests look at them) and gives up after 10 s.
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
+/// Heroku calling the in-process service at `origin`, with its secrets.
+pub fn heroku_in_process(origin: &str) -> Simulator {
+    Simulator::new(origin, "acme-logs", PASSWORD, SALT)
 }
 
 /// Provisions `uuid` on `plan` with a drain token, as Heroku would; panics unless it succeeds.
-pub async fn provision(
-    client: &reqwest::Client,
-    origin: &str,
-    password: &str,
-    uuid: &str,
-    plan: &str,
-    token: &str,
-) {
+pub async fn provision(heroku: &Simulator, uuid: &str, plan: &str, token: &str) {
     let body = serde_json::json!({
         "uuid": uuid, "plan": plan, "region": "amazon-web-services::us-east-1",
         "name": format!("acme-logs-{}", &uuid[..8]), "log_drain_token": token,
         "callback_url": format!("https://api.heroku.com/addons/{uuid}"), "options": {}
     });
-    let response = client
-        .post(format!("{origin}/heroku/resources"))
-        .basic_auth("acme-logs", Some(password))
-        .header("Content-Type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
+    let response = heroku.provision(&body).await;
     assert_eq!(response.status(), reqwest::StatusCode::OK, "provisioning {uuid}");
 }
 
@@ -161,7 +105,7 @@ pub fn sso_fields(uuid: &str, salt: &str, email: &str) -> Vec<(&'static str, Str
     let ts = now().to_string();
     vec![
         ("resource_id", uuid.to_owned()),
-        ("resource_token", hex(&Sha1::digest(format!("{uuid}:{salt}:{ts}").as_bytes()))),
+        ("resource_token", sha1_hex(&format!("{uuid}:{salt}:{ts}"))),
         ("timestamp", ts),
         ("email", email.to_owned()),
         ("user_id", "4f2c9a1e-user".to_owned()),
@@ -174,19 +118,10 @@ pub async fn sign_in(client: &reqwest::Client, origin: &str, salt: &str, uuid: &
     let response = client
         .post(format!("{origin}/sso/login"))
         .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(form(&sso_fields(uuid, salt, "dev@shop.example")))
+        .body(urlencode(&sso_fields(uuid, salt, "dev@shop.example")))
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
-    let cookie = response.headers()["set-cookie"].to_str().unwrap();
-    cookie.split(';').next().unwrap().to_owned()
-}
-
-/// A fresh uuid-shaped id.
-pub fn new_uuid() -> String {
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
-    format!("{nanos:08x}-0000-4000-8000-{n:012x}")
+    cookie_pair(response.headers()["set-cookie"].to_str().unwrap())
 }

@@ -2,21 +2,18 @@
 //! sends them (Basic auth, the v3 `Accept` header, v3 and legacy bodies, SSO forms signed with
 //! every token generation).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
+use addon_manifest::{Manifest, TokenKind};
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{json, Value};
-use sha1::Sha1;
-use sha2::{Digest, Sha256};
 
-use crate::{Manifest, TokenKind};
+use crate::{client, legacy_form, resource_token_form, urlencode, user_scoped_form};
 
 /// Heroku calling one add-on: its base URL, the manifest's id, password and SSO salt.
 #[derive(Clone)]
 pub struct Simulator {
     /// The origin the add-on listens on, such as `http://127.0.0.1:5000`.
     pub url: String,
+    /// The client every request goes through: [`client()`](crate::client), redirects not followed.
     pub client: reqwest::Client,
     /// The Basic auth user: the add-on's id.
     pub user: String,
@@ -61,6 +58,7 @@ impl Simulator {
         self
     }
 
+    /// The path of the provisioning API, such as `/heroku/resources`.
     pub fn base_path(&self) -> &str {
         &self.base_path
     }
@@ -111,6 +109,7 @@ impl Simulator {
             .expect("the add-on answers")
     }
 
+    /// The full URL SSO forms are posted to.
     pub fn sso_url(&self) -> String {
         format!("{}{}", self.url, self.sso_path)
     }
@@ -159,15 +158,6 @@ fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
-/// A client that does not follow redirects (SSO answers are looked at) and gives up after 30 s.
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("the HTTP client builds")
-}
-
 /// A v3 provision body with every documented field.
 pub fn v3_body(uuid: &str, plan: &str) -> Value {
     json!({
@@ -189,86 +179,4 @@ pub fn legacy_body(uuid: &str, plan: &str) -> Value {
         "heroku_id": "app123@heroku.com", "plan": plan, "callback_url": "https://api.heroku.com/vendor/apps/app123",
         "logplex_token": null, "options": {}, "region": "amazon-web-services::us-east-1", "uuid": uuid
     })
-}
-
-/// A fresh uuid for each resource a test creates.
-pub fn new_uuid() -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    let n = NEXT.fetch_add(1, Ordering::SeqCst);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    format!("{nanos:08x}-0000-4000-8000-{n:012x}")
-}
-
-/// Unix seconds now.
-pub fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
-pub fn sha1_hex(input: &str) -> String {
-    Sha1::digest(input.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub fn sha256_hex(input: &str) -> String {
-    Sha256::digest(input.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The v3 SSO form: `resource_id` and `resource_token`.
-pub fn resource_token_form(uuid: &str, salt: &str, timestamp: u64) -> Vec<(&'static str, String)> {
-    vec![
-        ("resource_id", uuid.to_owned()),
-        ("resource_token", sha1_hex(&format!("{uuid}:{salt}:{timestamp}"))),
-        ("timestamp", timestamp.to_string()),
-        ("email", "user@example.com".to_owned()),
-        ("app", "my-app".to_owned()),
-    ]
-}
-
-/// The 2026 form: `user_scoped_resource_token` over the resource and the user.
-pub fn user_scoped_form(
-    uuid: &str,
-    salt: &str,
-    timestamp: u64,
-    user_id: &str,
-    email: &str,
-) -> Vec<(&'static str, String)> {
-    vec![
-        ("resource_id", uuid.to_owned()),
-        ("user_scoped_resource_token", sha256_hex(&format!("{uuid}:{salt}:{timestamp}:{user_id}:{email}"))),
-        ("resource_token", sha1_hex(&format!("{uuid}:{salt}:{timestamp}"))),
-        ("timestamp", timestamp.to_string()),
-        ("user_id", user_id.to_owned()),
-        ("email", email.to_owned()),
-        ("context_app", "my-app".to_owned()),
-    ]
-}
-
-/// The legacy form: `id` and `token`.
-pub fn legacy_form(id: &str, salt: &str, timestamp: u64) -> Vec<(&'static str, String)> {
-    vec![
-        ("id", id.to_owned()),
-        ("token", sha1_hex(&format!("{id}:{salt}:{timestamp}"))),
-        ("timestamp", timestamp.to_string()),
-        ("nav-data", "eyJhZGRvbiI6IlRlc3QifQ".to_owned()),
-        ("email", "user@example.com".to_owned()),
-    ]
-}
-
-/// `application/x-www-form-urlencoded`.
-pub fn urlencode(form: &[(&str, String)]) -> String {
-    serde_urlencoded::to_string(form).expect("string pairs always encode")
-}
-
-/// The `Set-Cookie` header that sets `name`, if any.
-pub fn set_cookie<'a>(response: &'a Response, name: &str) -> Option<&'a str> {
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-}
-
-/// `name=value` of a `Set-Cookie` header, for a `Cookie` request header.
-pub fn cookie_pair(set_cookie: &str) -> String {
-    set_cookie.split(';').next().unwrap_or_default().to_owned()
 }

@@ -1,13 +1,8 @@
-//! Heroku's side, for tests (feature `testing`): [`Simulator`] sends the requests Heroku sends;
-//! [`FakeHeroku`] is the OAuth token endpoint and the
-//! Platform API calls an add-on makes, on a loopback port. It checks what Heroku checks (the
-//! client secret, grant codes used once, bearer tokens scoped to their resource and not
-//! expired, the `Accept` header, the shape of config updates), records every call, and can be
-//! told to fail (5xx, 429 with `Retry-After`, slow answers) so retry paths are exercised.
+//! [`FakeHeroku`]: Heroku's OAuth token endpoint and the Platform API calls an add-on makes.
 //!
 //! ```no_run
 //! # async fn demo() {
-//! use addon_runtime::testing::FakeHeroku;
+//! use addon_testing::FakeHeroku;
 //! let heroku = FakeHeroku::start("client-secret").await;
 //! let code = heroku.grant("01234567-89ab-cdef-0123-456789abcdef");
 //! // provision with `oauth_grant.code = code`, settings `with_heroku_urls(heroku.url(), heroku.url())`...
@@ -16,12 +11,6 @@
 //! ```
 
 mod routes;
-mod simulator;
-
-pub use simulator::{
-    client, cookie_pair, legacy_body, legacy_form, new_uuid, now, resource_token_form, set_cookie, sha1_hex,
-    sha256_hex, urlencode, user_scoped_form, v3_body, Simulator,
-};
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -31,8 +20,11 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Call {
+    /// `GET`, `POST`, `PATCH`, ...
     pub method: String,
+    /// The path (without the query).
     pub path: String,
+    /// The body, as text.
     pub body: String,
     /// The status the fake answered.
     pub status: u16,
@@ -58,7 +50,7 @@ struct Token {
 }
 
 #[derive(Debug, Default)]
-pub(crate) struct State {
+struct State {
     client_secret: String,
     grants: HashMap<String, String>,
     tokens: HashMap<String, Token>,
@@ -175,16 +167,9 @@ impl FakeHeroku {
         self.lock().addon_state.get(uuid).cloned()
     }
 
-    /// Waits (polling every 10 ms, at most `timeout`) until the add-on reaches `state`.
+    /// Waits (at most `timeout`) until the add-on reaches `state`; whether it did.
     pub async fn wait_for_state(&self, uuid: &str, state: &str, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if self.addon_state(uuid).as_deref() == Some(state) {
-                return true;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        false
+        crate::eventually(timeout, async || self.addon_state(uuid).as_deref() == Some(state)).await
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {

@@ -1,0 +1,89 @@
+//! Programs a test starts, such as an add-on's own binary: killed when the test ends, however
+//! it ends.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// A program a test started, killed (SIGKILL) and reaped when dropped, so a failing test leaves
+/// no server behind.
+#[derive(Debug)]
+pub struct Process {
+    child: Child,
+}
+
+impl Process {
+    /// Starts `command` with its standard output piped and waits, at most `within`, for a line of
+    /// that output containing `ready` (such as `"listening on"`); the process and that line. The
+    /// rest of the output is read and dropped on a thread of its own, so the program never
+    /// blocks on a full pipe.
+    ///
+    /// Panics, naming the command, if it does not start, or exits or stays silent that long.
+    pub fn start(command: &mut Command, ready: &str, within: Duration) -> (Process, String) {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{command:?} does not start: {e}"));
+        let stdout = child.stdout.take().expect("stdout is piped");
+        // Owned from here on, so the program is killed if the wait below panics.
+        let process = Process { child };
+        let (sender, receiver) = mpsc::channel();
+        let marker = ready.to_owned();
+        std::thread::spawn(move || {
+            let mut sender = Some(sender);
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line.contains(&marker) {
+                    if let Some(sender) = sender.take() {
+                        let _ = sender.send(line);
+                    }
+                }
+            }
+        });
+        let line = receiver
+            .recv_timeout(within)
+            .unwrap_or_else(|_| panic!("{command:?} printed no line containing `{ready}` within {within:?}"));
+        (process, line)
+    }
+
+    /// The operating system's id of the process.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills the process at once (SIGKILL: it cleans nothing up) and waits for it to end.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_for_the_ready_line_and_kills_on_drop() {
+        let mut command = Command::new("sh");
+        command.args(["-c", "echo starting; echo 'listening on http://127.0.0.1:1'; exec sleep 60"]);
+        let (process, line) = Process::start(&mut command, "listening on", Duration::from_secs(10));
+        assert_eq!(line, "listening on http://127.0.0.1:1");
+        let id = process.id().to_string();
+        drop(process);
+        let alive = Command::new("kill").args(["-0", &id]).status().unwrap().success();
+        assert!(!alive, "the process was killed and reaped");
+    }
+
+    #[test]
+    #[should_panic(expected = "printed no line containing `listening on`")]
+    fn a_program_that_exits_silently_fails_the_test() {
+        let mut command = Command::new("true");
+        Process::start(&mut command, "listening on", Duration::from_secs(10));
+    }
+}
