@@ -44,7 +44,7 @@ pub struct Session {
 
 impl Session {
     /// Where a signed-in page posts to sign out (a form with `method="post"`): the runtime ends
-    /// the session for good, clears the cookie, and answers as [`SignedOut`] says.
+    /// the session for good, clears the cookie, and answers as [`SignedOut`](crate::SignedOut) says.
     pub const LOGOUT_PATH: &'static str = "/sso/logout";
 
     /// The uuid of the resource this session is for.
