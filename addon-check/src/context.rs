@@ -62,6 +62,7 @@ impl Context {
         if let Some(url) = &options.url {
             heroku = heroku.at(url.clone());
         }
+        heroku.client = pinned_client(&heroku.url, options.allow_remote).await?;
         let fake = match options.heroku_port {
             Some(port) => Some(
                 FakeHeroku::start_on_port(port, &options.oauth_secret)
@@ -124,4 +125,24 @@ impl Context {
             Outcome::pass("latency", detail)
         }
     }
+}
+
+/// The kit's client (redirects not followed, 30 s), with the add-on's host name pinned to the
+/// loopback addresses the guard saw: a second lookup cannot send the requests elsewhere.
+async fn pinned_client(target: &str, allow_remote: bool) -> Result<reqwest::Client, String> {
+    let builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30));
+    let url = crate::guard::parse_target(target)?;
+    let builder = match (url.host(), allow_remote) {
+        (Some(url::Host::Domain(name)), false) => {
+            builder.resolve_to_addrs(name, &crate::guard::loopback_addresses(&url).await?)
+        }
+        (_, false) => {
+            crate::guard::loopback_addresses(&url).await?;
+            builder
+        }
+        (_, true) => builder,
+    };
+    builder.build().map_err(|e| format!("the HTTP client does not build: {e}"))
 }

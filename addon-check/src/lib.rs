@@ -8,6 +8,7 @@
 
 mod checks;
 mod context;
+pub mod guard;
 mod report;
 
 pub use context::{Context, Options};
@@ -15,13 +16,24 @@ pub use report::{Outcome, Report, Status};
 
 /// Runs every check against the add-on the options describe, handing each outcome to `seen` as
 /// it is known.
-pub async fn run(options: Options, mut seen: impl FnMut(&Outcome)) -> Report {
+pub async fn run(options: Options, seen: impl FnMut(&Outcome)) -> Report {
+    run_with_progress(options, |_| {}, seen).await
+}
+
+/// [`run`], also telling `starting` the name of each area of checks (`manifest`, `auth`,
+/// `lifecycle`, `input`) before it runs.
+pub async fn run_with_progress(
+    options: Options,
+    mut starting: impl FnMut(&str),
+    mut seen: impl FnMut(&Outcome),
+) -> Report {
     let mut report = Report::default();
     let mut record = |outcome: Outcome| {
         seen(&outcome);
         report.outcomes.push(outcome);
     };
-    let manifest_outcomes = checks::manifest::check(&options);
+    starting("manifest");
+    let manifest_outcomes = checks::manifest::check(&options).await;
     let usable = manifest_outcomes.iter().all(|o| o.check != "manifest.parse" || o.status == Status::Pass);
     let allowed =
         manifest_outcomes.iter().all(|o| o.check != "manifest.test_urls" || o.status != Status::Fail);
@@ -38,12 +50,15 @@ pub async fn run(options: Options, mut seen: impl FnMut(&Outcome)) -> Report {
             return report;
         }
     };
+    starting("auth");
     for outcome in checks::auth::check(&context).await {
         record(outcome);
     }
+    starting("lifecycle");
     for outcome in checks::lifecycle::check(&context).await {
         record(outcome);
     }
+    starting("input");
     for outcome in checks::input::check(&context).await {
         record(outcome);
     }

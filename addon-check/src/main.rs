@@ -1,120 +1,184 @@
-//! `addon-check`: the conformance checker's command line.
-//!
-//! ```text
-//! addon-check check --manifest addon-manifest.json [--url http://127.0.0.1:5000] [--plans test,basic]
-//!                   [--heroku-port 7500 --oauth-secret S] [--allow-remote] [--json]
-//! addon-check manifest addon-manifest.json
-//! addon-check sso <resource-id> --manifest addon-manifest.json [--serve]
-//! ```
+//! `addon-check`: the conformance checker's command line. `addon-check --help` and
+//! `addon-check <verb> --help` describe it.
 
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use addon_check::{Options, Report, Status};
+use addon_check::{Options, Outcome, Report, Status};
+use clap::{Parser, Subcommand};
 
-const USAGE: &str = "usage:
-  addon-check check --manifest FILE [--url URL] [--plans A,B] [--heroku-port PORT --oauth-secret SECRET] [--allow-remote] [--json]
-      plays Heroku against the add-on running at the manifest's test URLs (or --url)
-  addon-check manifest FILE
-      checks a manifest against every rule and explains each problem
-  addon-check sso RESOURCE_ID --manifest FILE [--url URL] [--serve]
-      prints (or serves on 127.0.0.1) a page that signs in to the resource as Heroku's dashboard does";
+/// Plays Heroku against an add-on running on this machine, whatever language it is written in,
+/// and says what would go wrong at Heroku.
+const EXAMPLES: &str = "Examples:
+  addon-check check --manifest addon-manifest.json [--url http://127.0.0.1:5000] [--plans test,basic]
+  addon-check check --manifest addon-manifest.json --heroku-port 7500 --oauth-secret SECRET --json
+  addon-check manifest addon-manifest.json
+  addon-check sso RESOURCE_ID --manifest addon-manifest.json [--serve]
+
+`addon-check check` uses the plan `test` unless --plans says otherwise, and checks only an add-on
+on this machine unless --allow-remote. `addon-check <COMMAND> --help` gives every flag.";
+
+#[derive(Debug, Parser)]
+#[command(name = "addon-check", version, propagate_version = true, after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    verb: Verb,
+}
+
+#[derive(Debug, Subcommand)]
+enum Verb {
+    /// Plays Heroku against the add-on at the manifest's test URLs (or --url): auth,
+    /// provisioning, plan changes, deprovisioning, SSO, hostile input and answer times.
+    ///
+    /// Exits 0 when no check fails, 1 when one does, 2 on a usage error.
+    Check(CheckArgs),
+    /// Checks a manifest against every rule and explains each problem.
+    Manifest {
+        /// The manifest file (addon-manifest.json).
+        file: PathBuf,
+    },
+    /// Prints (or serves on 127.0.0.1) a page that signs in to a resource as Heroku's
+    /// dashboard does.
+    Sso {
+        /// The resource's uuid.
+        resource_id: String,
+        /// The manifest file (addon-manifest.json).
+        #[arg(long, value_name = "FILE")]
+        manifest: PathBuf,
+        /// Where the add-on runs, instead of the origin of the manifest's test URLs.
+        #[arg(long, value_name = "URL", value_parser = addon_check::guard::parse_target)]
+        url: Option<url::Url>,
+        /// Serve the page on a free loopback port instead of printing it, fresh on each request.
+        #[arg(long)]
+        serve: bool,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// The manifest file (addon-manifest.json).
+    #[arg(long, value_name = "FILE")]
+    manifest: PathBuf,
+    /// Where the add-on runs, instead of the origin of the manifest's test URLs; on this machine
+    /// unless --allow-remote, and without a user name or password.
+    #[arg(long, value_name = "URL", value_parser = addon_check::guard::parse_target)]
+    url: Option<url::Url>,
+    /// Plans to provision with, comma-separated; the second is used for the plan change.
+    #[arg(long, value_name = "A,B", default_value = "test")]
+    plans: String,
+    /// Serve a fake Platform API and OAuth server on this loopback port (start the add-on with
+    /// HEROKU_API_URL and HEROKU_OAUTH_URL pointing there).
+    #[arg(long, value_name = "PORT")]
+    heroku_port: Option<u16>,
+    /// The OAuth client secret the fake Platform API accepts.
+    #[arg(long, value_name = "SECRET", default_value = "addon-check-client-secret")]
+    oauth_secret: String,
+    /// Allow an add-on that is not on this machine (the checker sends hostile requests and the
+    /// manifest's password).
+    #[arg(long)]
+    allow_remote: bool,
+    /// Print the report as JSON on standard output, without colour.
+    #[arg(long)]
+    json: bool,
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("check") => check(&args[1..]).await,
-        Some("manifest") => manifest(&args[1..]),
-        Some("sso") => sso(&args[1..]).await,
-        _ => Err(USAGE.to_owned()),
+    let result = match Cli::parse().verb {
+        Verb::Check(args) => check(args).await,
+        Verb::Manifest { file } => manifest(&file),
+        Verb::Sso { resource_id, manifest, url, serve } => sso(&resource_id, &manifest, url, serve).await,
     };
     match result {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("{message}");
+            eprintln!("error: {message}");
             ExitCode::from(2)
         }
     }
 }
 
-/// `--name value` pairs and flags.
-struct Args<'a> {
-    args: &'a [String],
+fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
-impl<'a> Args<'a> {
-    fn value(&self, name: &str) -> Result<Option<&'a str>, String> {
-        match self.args.iter().position(|a| a == name) {
-            Some(i) => self
-                .args
-                .get(i + 1)
-                .map(|v| Some(v.as_str()))
-                .ok_or_else(|| format!("{name} needs a value\n\n{USAGE}")),
-            None => Ok(None),
-        }
-    }
-
-    fn flag(&self, name: &str) -> bool {
-        self.args.iter().any(|a| a == name)
-    }
-
-    fn read_manifest(&self) -> Result<String, String> {
-        let path =
-            self.value("--manifest")?.ok_or_else(|| format!("--manifest FILE is required\n\n{USAGE}"))?;
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
-    }
+/// Colour only for a person at a terminal who has not asked for none (<https://no-color.org>).
+fn colour_wanted(json: bool) -> bool {
+    !json && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-async fn check(args: &[String]) -> Result<ExitCode, String> {
-    let args = Args { args };
-    let mut options = Options {
-        manifest: args.read_manifest()?,
-        allow_remote: args.flag("--allow-remote"),
-        ..Options::default()
+async fn check(args: CheckArgs) -> Result<ExitCode, String> {
+    let options = Options {
+        manifest: read(&args.manifest)?,
+        url: args.url.map(String::from),
+        plans: args.plans.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect(),
+        heroku_port: args.heroku_port,
+        oauth_secret: args.oauth_secret,
+        allow_remote: args.allow_remote,
     };
-    options.url = args.value("--url")?.map(str::to_owned);
-    if let Some(plans) = args.value("--plans")? {
-        options.plans =
-            plans.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect();
-    }
-    if let Some(port) = args.value("--heroku-port")? {
-        options.heroku_port =
-            Some(port.parse().map_err(|_| format!("--heroku-port takes a port number, not `{port}`"))?);
-    }
-    if let Some(secret) = args.value("--oauth-secret")? {
-        options.oauth_secret = secret.to_owned();
-    }
-    let json = args.flag("--json");
-    let report = addon_check::run(options, |outcome| {
-        if !json {
-            println!("{}", outcome.line());
-        }
-    })
+    let (json, colour) = (args.json, colour_wanted(args.json));
+    // Progress for a person watching: on standard error, and only at a terminal, so standard
+    // output stays the report alone.
+    let progress = std::io::stderr().is_terminal();
+    let done = std::cell::Cell::new(0);
+    let report = addon_check::run_with_progress(
+        options,
+        |area| {
+            if progress {
+                eprintln!("[{:>2} done] checking {area}…", done.get());
+            }
+        },
+        |outcome| {
+            done.set(done.get() + 1);
+            if !json {
+                println!("{}", outcome_line(outcome, colour));
+            }
+        },
+    )
     .await;
     if json {
         println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
     } else {
-        print_summary(&report);
+        print_summary(&report, colour);
     }
     Ok(if report.count(Status::Fail) == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-fn print_summary(report: &Report) {
+/// The outcome's line, its label green, yellow or red when `colour`.
+fn outcome_line(outcome: &Outcome, colour: bool) -> String {
+    let line = outcome.line();
+    if !colour {
+        return line;
+    }
+    let code = match outcome.status {
+        Status::Pass => "32",
+        Status::Warn => "33",
+        Status::Fail => "31",
+    };
+    format!("\x1b[1;{code}m{}\x1b[0m{}", &line[..4], &line[4..])
+}
+
+fn print_summary(report: &Report, colour: bool) {
     println!();
     if report.count(Status::Warn) > 0 {
         println!("{} warnings", report.count(Status::Warn));
     }
-    println!("{}", report.summary());
+    let summary = report.summary();
+    match (colour, report.count(Status::Fail)) {
+        (false, _) => println!("{summary}"),
+        (true, 0) => println!("\x1b[1;32m{summary}\x1b[0m"),
+        (true, _) => println!("\x1b[1;31m{summary}\x1b[0m"),
+    }
 }
 
-fn manifest(args: &[String]) -> Result<ExitCode, String> {
-    let path = args.first().ok_or_else(|| format!("which manifest?\n\n{USAGE}"))?;
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
-    let manifest =
-        addon_manifest::Manifest::from_json(&text).map_err(|e| format!("{path} is not a manifest: {e}"))?;
+fn manifest(path: &Path) -> Result<ExitCode, String> {
+    let text = read(path)?;
+    let manifest = addon_manifest::Manifest::from_json(&text)
+        .map_err(|e| format!("{} is not a manifest: {e}", path.display()))?;
     let problems = manifest.problems();
     if problems.is_empty() {
-        println!("{path}: `{}` obeys every rule", manifest.id);
+        println!("{}: `{}` obeys every rule", path.display(), manifest.id);
         return Ok(ExitCode::SUCCESS);
     }
     for problem in &problems {
@@ -124,41 +188,73 @@ fn manifest(args: &[String]) -> Result<ExitCode, String> {
     Ok(ExitCode::FAILURE)
 }
 
-async fn sso(args: &[String]) -> Result<ExitCode, String> {
-    let resource =
-        args.first().filter(|a| !a.starts_with("--")).ok_or_else(|| format!("which resource?\n\n{USAGE}"))?;
-    let args = Args { args: &args[1..] };
-    let manifest = addon_manifest::Manifest::from_json(&args.read_manifest()?).map_err(|e| e.to_string())?;
+async fn sso(
+    resource: &str,
+    manifest: &Path,
+    url: Option<url::Url>,
+    serve: bool,
+) -> Result<ExitCode, String> {
+    let manifest = addon_manifest::Manifest::from_json(&read(manifest)?).map_err(|e| e.to_string())?;
     let mut heroku = addon_testing::Simulator::from_manifest(&manifest)?;
-    if let Some(url) = args.value("--url")? {
+    if let Some(url) = url {
         heroku = heroku.at(url);
     }
     let form = heroku.sso_form(addon_manifest::TokenKind::UserScoped, resource, addon_testing::now());
     let page = heroku.auto_submit_page(&form);
-    if !args.flag("--serve") {
+    if !serve {
         println!("{page}");
         return Ok(ExitCode::SUCCESS);
     }
     // A fresh page on every request: the token's timestamp is only good for five minutes.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
-    println!(
-        "open http://{}/ to sign in to {resource} (Ctrl-C to stop)",
-        listener.local_addr().map_err(|e| e.to_string())?
-    );
-    let resource = resource.clone();
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("open http://{address}/ to sign in to {resource} (Ctrl-C to stop)");
     loop {
-        let (mut stream, _) = listener.accept().await.map_err(|e| e.to_string())?;
-        let form = heroku.sso_form(addon_manifest::TokenKind::UserScoped, &resource, addon_testing::now());
+        let (stream, _) = listener.accept().await.map_err(|e| e.to_string())?;
+        let form = heroku.sso_form(addon_manifest::TokenKind::UserScoped, resource, addon_testing::now());
         let page = heroku.auto_submit_page(&form);
-        let response = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
-            page.len()
-        );
-        tokio::spawn(async move {
-            use tokio::io::{AsyncReadExt, AsyncWriteExt};
-            let mut request = [0u8; 4096];
-            let _ = stream.read(&mut request).await;
-            let _ = stream.write_all(response.as_bytes()).await;
-        });
+        tokio::spawn(serve_page(stream, page, address.port()));
     }
+}
+
+/// Answers one request with the page, if its `Host` names this machine; 421 otherwise, so a
+/// page on another site that rebinds its name to 127.0.0.1 cannot read a signed form.
+async fn serve_page(mut stream: tokio::net::TcpStream, page: String, port: u16) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut request = vec![0u8; 8192];
+    let mut read = 0;
+    while read < request.len() {
+        match stream.read(&mut request[read..]).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => read += n,
+        }
+        if request[..read].windows(4).any(|w| w == b"\r\n\r\n") {
+            break;
+        }
+    }
+    let head = String::from_utf8_lossy(&request[..read]);
+    let host = head
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_once(':'))
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case("host"))
+        .map(|(_, value)| value.trim());
+    let (status, content_type, body) =
+        if host.is_some_and(|h| addon_check::guard::is_loopback_host_header(h, port)) {
+            ("200 OK", "text/html; charset=utf-8", page)
+        } else {
+            (
+                "421 Misdirected Request",
+                "text/plain; charset=utf-8",
+                format!(
+                "this page is served to loopback names only: open http://127.0.0.1:{port}/ (Host was {})\n",
+                host.unwrap_or("missing")
+            ),
+            )
+        };
+    let response = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(response.as_bytes()).await;
 }

@@ -261,18 +261,25 @@ async fn sso(context: &Context, uuid: &str, other: &str) -> Vec<Outcome> {
         }
     }
     out.push(match cookie {
-        Some((cookie, location)) => {
-            let url = if location.starts_with("http") { location } else { format!("{}{location}", h.url) };
-            let page =
-                Answer::read(context.timed("landing", h.client.get(&url).header("Cookie", cookie)).await)
-                    .await;
-            Outcome::expect(
+        Some((cookie, location)) => match crate::guard::same_origin_location(&h.sso_url(), &location) {
+            Ok(url) => {
+                let page = Answer::read(
+                    context.timed("landing", h.client.get(url.as_str()).header("Cookie", cookie)).await,
+                )
+                .await;
+                Outcome::expect(
+                    "sso.landing",
+                    page.as_ref().is_some_and(|p| (200..300).contains(&p.status)),
+                    format!("GET {url}: {}", describe(page.as_ref()).chars().take(40).collect::<String>()),
+                    "the page the SSO redirect leads to must answer 2xx to the session cookie",
+                )
+            }
+            Err(message) => Outcome::fail(
                 "sso.landing",
-                page.as_ref().is_some_and(|p| (200..300).contains(&p.status)),
-                format!("GET {url}: {}", describe(page.as_ref()).chars().take(40).collect::<String>()),
-                "the page the SSO redirect leads to must answer 2xx to the session cookie",
-            )
-        }
+                message,
+                "redirect to a page of the add-on's own origin, such as `/dashboard`",
+            ),
+        },
         None => Outcome::fail(
             "sso.landing",
             "no successful sign-in to follow",

@@ -2,9 +2,9 @@
 
 use addon_manifest::Manifest;
 
-use crate::{Options, Outcome};
+use crate::{guard, Options, Outcome};
 
-pub(crate) fn check(options: &Options) -> Vec<Outcome> {
+pub(crate) async fn check(options: &Options) -> Vec<Outcome> {
     let manifest = match Manifest::from_json(&options.manifest) {
         Ok(manifest) => manifest,
         Err(e) => {
@@ -31,12 +31,13 @@ pub(crate) fn check(options: &Options) -> Vec<Outcome> {
             "fix the manifest field",
         ));
     }
-    outcomes.push(test_urls(&manifest, options));
+    outcomes.push(test_urls(&manifest, options).await);
     outcomes
 }
 
-/// The checker sends real requests, some hostile: only to this machine unless told otherwise.
-fn test_urls(manifest: &Manifest, options: &Options) -> Outcome {
+/// The checker sends real requests, some hostile, with the manifest's password: only to this
+/// machine unless told otherwise (see [`crate::guard`]).
+async fn test_urls(manifest: &Manifest, options: &Options) -> Outcome {
     let Some(test) = &manifest.api.test else {
         return Outcome::fail(
             "manifest.test_urls",
@@ -45,14 +46,21 @@ fn test_urls(manifest: &Manifest, options: &Options) -> Outcome {
         );
     };
     let target = options.url.clone().unwrap_or_else(|| test.base_url.clone());
-    let host = target.split("://").nth(1).unwrap_or_default().split(['/', ':']).next().unwrap_or_default();
-    if addon_manifest::rules::is_loopback_host(host) || options.allow_remote {
-        Outcome::pass("manifest.test_urls", format!("checking {target}"))
-    } else {
-        Outcome::fail(
+    let url = match guard::parse_target(&target) {
+        Ok(url) => url,
+        Err(message) => {
+            return Outcome::fail("manifest.test_urls", message, "give a plain http:// URL of the add-on")
+        }
+    };
+    if options.allow_remote {
+        return Outcome::pass("manifest.test_urls", format!("checking {target} (--allow-remote)"));
+    }
+    match guard::loopback_addresses(&url).await {
+        Ok(_) => Outcome::pass("manifest.test_urls", format!("checking {target}")),
+        Err(message) => Outcome::fail(
             "manifest.test_urls",
-            format!("{target} is not on this machine"),
+            message,
             "run the add-on locally, or pass --allow-remote to check a remote one on purpose",
-        )
+        ),
     }
 }
