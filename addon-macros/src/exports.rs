@@ -120,11 +120,11 @@ mod tests {
         let item = quote! {
             impl Acme {
                 #[provision]
-                async fn provision(&self, r: ProvisionRequest) -> Result<Provisioned, AddonError> { todo!() }
+                async fn provision(&self, r: ProvisionRequest) -> Result<Provisioned, AddonError> { Ok(Provisioned::new(Config::new())) }
                 #[plan_change]
-                async fn plan_change(&self, r: PlanChangeRequest) -> Result<PlanChanged, AddonError> { todo!() }
+                async fn plan_change(&self, r: PlanChangeRequest) -> Result<PlanChanged, AddonError> { Ok(PlanChanged::new()) }
                 #[deprovision]
-                async fn deprovision(&self, r: DeprovisionRequest) -> Result<(), AddonError> { todo!() }
+                async fn deprovision(&self, r: DeprovisionRequest) -> Result<(), AddonError> { Ok(()) }
             }
         };
         let expanded = crate::expand::heroku_addon(args, item).to_string();
