@@ -217,6 +217,10 @@ mod tests {
         assert!(at(NOW + 300).is_ok());
         assert_eq!(at(NOW - 301), Err(Refusal::Stale));
         assert_eq!(at(NOW + 301), Err(Refusal::Future));
+        // At the edge of u64, a refusal, never an overflow (a panic in debug builds).
+        assert_eq!(at(u64::MAX), Err(Refusal::Future));
+        let far_future = Rules { now_unix: u64::MAX, ..rules() };
+        assert_eq!(verify(&legacy("123", 0, "x"), &far_future).map(|v| v.kind), Err(Refusal::Stale));
     }
 
     #[test]
