@@ -9,7 +9,7 @@ use super::leases::POLL;
 use super::{jobs, Core};
 use crate::base::answer::AddonError;
 use crate::base::protocol::{
-    check_log_drain_url, check_resource_id, ProvisionBody, ProvisionRequest, Provisioned,
+    check_log_drain_url, check_plan, check_resource_id, ProvisionBody, ProvisionRequest, Provisioned,
 };
 use crate::base::settings::Mode;
 use crate::services::store::{Claim, FollowUp, JobKind, ResourceRecord, ResourceState};
@@ -41,7 +41,7 @@ pub(crate) async fn provision<A: Addon>(
     request: ProvisionRequest,
 ) -> Result<Recorded, AddonError> {
     check_resource_id("uuid", &request.uuid)
-        .and_then(|()| crate::base::protocol::check_plan(&request.plan))
+        .and_then(|()| check_plan(&request.plan))
         .map_err(|problem| AddonError::invalid_request("provision request", problem))?;
     let core = core.clone();
     vendor::detached(async move { provision_once(&core, request).await }).await
