@@ -197,7 +197,12 @@ fn vendor_routes() -> Router {
         session: Session,
     ) -> Result<Json<serde_json::Value>, AddonError> {
         session.require(&uuid)?;
-        Ok(Json(serde_json::json!({ "uuid": session.uuid(), "email": session.email() })))
+        Ok(Json(serde_json::json!({
+            "uuid": session.uuid(),
+            "email": session.email(),
+            "vouched": session.vouched(),
+            "vouched_email": session.vouched_email(),
+        })))
     }
     Router::new().route("/resources/{uuid}", get(resource_page))
 }
@@ -294,10 +299,15 @@ impl ServerProcess {
 
 /// A registry in a fresh SQLite file under the workspace's `target/`.
 pub async fn sqlite_store() -> Store {
+    Store::open(&sqlite_url()).await.expect("a SQLite registry")
+}
+
+/// The URL of a fresh SQLite file under the workspace's `target/`, for tests that open one
+/// registry from several stores (instances).
+pub fn sqlite_url() -> String {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-databases");
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{}.db", new_uuid()));
-    Store::open(&format!("sqlite://{}", path.display())).await.expect("a SQLite registry")
+    format!("sqlite://{}", dir.join(format!("{}.db", new_uuid())).display())
 }
 
 /// The PostgreSQL registry the test script started (`TEST_DATABASE_URL`). Tests that need it

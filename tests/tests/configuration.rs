@@ -88,6 +88,7 @@ fn malformed_settings_are_refused_with_their_name() {
         ("PORT", "eighty"),
         ("ADDON_SSO_WINDOW", "-1"),
         ("ADDON_SSO_USER_SCOPED_TOKEN", "maybe"),
+        ("ADDON_SSO_SINGLE_USE", "sometimes"),
         ("ADDON_SESSION_KEY", "short"),
     ] {
         let mut pairs = secrets.to_vec();
@@ -95,6 +96,20 @@ fn malformed_settings_are_refused_with_their_name() {
         let message = config_error(Settings::from_vars::<TestAddon>(vars(&pairs)));
         assert!(message.contains(name), "{name}: {message}");
     }
+}
+
+#[test]
+fn sign_in_policies_are_read_from_the_environment() {
+    let settings = Settings::from_vars::<TestAddon>(vars(&[
+        ("ADDON_SSO_USER_SCOPED_TOKEN", "require"),
+        ("ADDON_SSO_SINGLE_USE", "true"),
+    ]))
+    .unwrap();
+    let shown = format!("{settings:?}");
+    assert!(
+        shown.contains("user_scoped_token: Require") && shown.contains("sso_single_use: true"),
+        "{shown}"
+    );
 }
 
 /// A hand-written `Addon` whose declaration breaks the manifest rules.

@@ -1,7 +1,7 @@
 //! Single sign-on over real HTTP: the three token generations, every refusal, the session
 //! cookie and the pages it opens.
 
-use addon_runtime::{Mode, Settings, TokenKind, UserScopedToken};
+use addon_runtime::{Mode, Settings, Store, TokenKind, UserScopedToken};
 use addon_tests::*;
 use reqwest::StatusCode;
 
@@ -35,6 +35,8 @@ async fn a_resource_token_signs_in_with_a_303_and_a_scoped_session() {
     let body: serde_json::Value = page.json().await.unwrap();
     assert_eq!(body["uuid"], uuid.as_str());
     assert_eq!(body["email"], "user@example.com");
+    // A resource token covers the resource, not the user: the email is only what the form said.
+    assert_eq!((body["vouched"].as_bool(), body["vouched_email"].is_null()), (Some(false), true));
     assert_eq!(
         *server.addon.last_login.lock().unwrap(),
         Some((TokenKind::Resource, Some("user@example.com".into())))
@@ -231,4 +233,106 @@ async fn an_add_on_without_an_sso_method_lands_users_on_the_root() {
     let response = server.sso_post(&resource_token_form(&uuid, SALT, now())).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/");
+}
+
+/// The user behind a session, as the test add-on's page shows it.
+async fn signed_in_user(server: &TestServer, response: reqwest::Response) -> serde_json::Value {
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let cookie = set_cookie(&response, "addon_session").expect("a session cookie").to_owned();
+    open_with_cookie(server, &location, &cookie_pair(&cookie)).await.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn sessions_say_whether_heroku_vouched_for_the_user() {
+    let server = TestServer::start().await;
+    let uuid = provisioned(&server).await;
+    let scoped = user_scoped_form(&uuid, SALT, now(), "user-7", "dev@example.com");
+    let user = signed_in_user(&server, server.sso_post(&scoped).await).await;
+    assert_eq!(user["vouched"], true);
+    assert_eq!(user["vouched_email"], "dev@example.com");
+
+    // Anyone with a valid resource token can write any email: shown, never vouched for.
+    let mut claimed = resource_token_form(&uuid, SALT, now());
+    claimed.iter_mut().find(|(k, _)| *k == "email").unwrap().1 = "mallory@example.com".into();
+    let user = signed_in_user(&server, server.sso_post(&claimed).await).await;
+    assert_eq!(
+        (&user["email"], &user["vouched"], &user["vouched_email"]),
+        (&"mallory@example.com".into(), &false.into(), &serde_json::Value::Null)
+    );
+}
+
+#[tokio::test]
+async fn require_mode_refuses_logins_heroku_did_not_vouch_for() {
+    let settings = Settings::development(PASSWORD, SALT).with_user_scoped_token(UserScopedToken::Require);
+    let server = TestServer::start_with(settings).await;
+    let uuid = provisioned(&server).await;
+    for (case, form) in [
+        ("resource token", resource_token_form(&uuid, SALT, now())),
+        ("legacy token", legacy_form(&uuid, SALT, now())),
+    ] {
+        let response = server.sso_post(&form).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{case}");
+        assert!(json_message(response).await.contains("vouches"), "{case}");
+    }
+    let scoped = user_scoped_form(&uuid, SALT, now(), "user-7", "dev@example.com");
+    assert_eq!(signed_in_user(&server, server.sso_post(&scoped).await).await["vouched"], true);
+    assert_eq!(TestAddon::calls(&server.addon.sso_logins), 1);
+}
+
+#[tokio::test]
+async fn oversize_fields_and_overflowing_timestamps_are_refusals_not_crashes() {
+    let server = TestServer::start().await;
+    let uuid = provisioned(&server).await;
+
+    // 254 bytes is the longest address there is; 255 is refused by name, before any session.
+    let mut form = user_scoped_form(&uuid, SALT, now(), "u", &format!("{}@example.com", "a".repeat(242)));
+    assert_eq!(server.sso_post(&form).await.status(), StatusCode::SEE_OTHER);
+    let long = format!("{}@example.com", "a".repeat(200_000));
+    form = user_scoped_form(&uuid, SALT, now(), "u", &long);
+    let response = server.sso_post(&form).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(set_cookie(&response, "addon_session").is_none());
+    let message = json_message(response).await;
+    assert!(message.contains("`email`") && message.contains("254 bytes"), "{message}");
+
+    // The largest u64, and past it: a 403 (or 400 for what is not a number), never a 500.
+    for timestamp in ["18446744073709551615", "18446744073709551616", "-1", "99999999999999999999999"] {
+        let mut form = resource_token_form(&uuid, SALT, now());
+        form.iter_mut().find(|(k, _)| *k == "timestamp").unwrap().1 = timestamp.into();
+        let response = server.sso_post(&form).await;
+        assert!(response.status().is_client_error(), "{timestamp}: {}", response.status());
+        assert!(!json_message(response).await.is_empty(), "{timestamp}");
+    }
+    let url = format!("{}/heroku/resources/{uuid}?token=x&timestamp=18446744073709551615", server.url);
+    assert_eq!(server.client.get(&url).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn single_use_mode_refuses_a_replayed_form_on_every_instance() {
+    let url = sqlite_url();
+    let single_use = || Settings::development(PASSWORD, SALT).with_sso_single_use(true);
+    let first = TestServer::start_on(single_use(), Store::open(&url).await.unwrap()).await;
+    let second = TestServer::start_on(single_use(), Store::open(&url).await.unwrap()).await;
+    let uuid = provisioned(&first).await;
+    let form = resource_token_form(&uuid, SALT, now());
+    assert_eq!(first.sso_post(&form).await.status(), StatusCode::SEE_OTHER);
+    for (instance, server) in [("the same instance", &first), ("another instance", &second)] {
+        let response = server.sso_post(&form).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{instance}");
+        assert!(json_message(response).await.contains("already been used"), "{instance}");
+    }
+    // A fresh form (another timestamp, so another token) still signs in.
+    assert_eq!(
+        second.sso_post(&resource_token_form(&uuid, SALT, now() - 1)).await.status(),
+        StatusCode::SEE_OTHER
+    );
+
+    // Without the mode, the same form may be posted again within its window (Heroku's default).
+    let server = TestServer::start().await;
+    let uuid = provisioned(&server).await;
+    let form = resource_token_form(&uuid, SALT, now());
+    for _ in 0..2 {
+        assert_eq!(server.sso_post(&form).await.status(), StatusCode::SEE_OTHER);
+    }
 }

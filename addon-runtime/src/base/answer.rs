@@ -254,6 +254,22 @@ impl AddonError {
         Self::forbidden(message)
     }
 
+    /// 400: an SSO field longer than Heroku ever sends (an email past 254 bytes, say).
+    pub(crate) fn sso_field_too_long(field: &str, max: usize) -> Self {
+        let why = if field == "email" { ", the most an email address can have" } else { "" };
+        Self::refusal(
+            StatusCode::BAD_REQUEST,
+            format!("The sign-in's `{field}` is longer than {max} bytes{why}; it was refused."),
+        )
+    }
+
+    /// 403: single-use SSO is on and this very form signed in before.
+    pub(crate) fn sso_replayed() -> Self {
+        Self::forbidden(
+            "This sign-in link has already been used. Open the add-on again from the Heroku dashboard.",
+        )
+    }
+
     /// 404: a verified login for a resource this registry never had.
     pub(crate) fn sso_unknown_resource() -> Self {
         Self::not_found("This add-on resource does not exist here.")

@@ -29,6 +29,9 @@ pub enum UserScopedToken {
     Verify,
     /// Disregard it and verify the other tokens.
     Ignore,
+    /// Refuse any login without one that verifies: every session's user and email are then
+    /// vouched for by Heroku.
+    Require,
 }
 
 /// The runtime's settings. Build them with [`Settings::from_env`] or, in tests,
@@ -43,6 +46,7 @@ pub struct Settings {
     pub(crate) session_key: Vec<u8>,
     pub(crate) sso_window: Duration,
     pub(crate) user_scoped_token: UserScopedToken,
+    pub(crate) sso_single_use: bool,
     pub(crate) body_limit: usize,
     pub(crate) handler_timeout: Duration,
     pub(crate) session_ttl: Duration,
@@ -80,6 +84,7 @@ impl Settings {
             sso_salt,
             sso_window: DEFAULT_SSO_WINDOW,
             user_scoped_token: UserScopedToken::Verify,
+            sso_single_use: false,
             body_limit: DEFAULT_BODY_LIMIT,
             handler_timeout: DEFAULT_HANDLER_TIMEOUT,
             session_ttl: DEFAULT_SESSION_TTL,
@@ -125,12 +130,16 @@ impl Settings {
         settings.user_scoped_token = match var("ADDON_SSO_USER_SCOPED_TOKEN").as_deref() {
             None | Some("verify") => UserScopedToken::Verify,
             Some("ignore") => UserScopedToken::Ignore,
+            Some("require") => UserScopedToken::Require,
             Some(other) => {
                 return Err(config(format!(
-                    "ADDON_SSO_USER_SCOPED_TOKEN is `{other}`; use `verify` or `ignore`"
+                    "ADDON_SSO_USER_SCOPED_TOKEN is `{other}`; use `verify`, `ignore` or `require`"
                 )))
             }
         };
+        if let Some(single_use) = flag(&var, "ADDON_SSO_SINGLE_USE")? {
+            settings.sso_single_use = single_use;
+        }
         if let Some(limit) = parse(&var, "ADDON_BODY_LIMIT")? {
             settings.body_limit = limit;
         }
@@ -184,6 +193,13 @@ impl Settings {
 
     pub fn with_user_scoped_token(mut self, policy: UserScopedToken) -> Self {
         self.user_scoped_token = policy;
+        self
+    }
+
+    /// Refuse an SSO form this registry has seen before (within its time window), on every
+    /// instance that shares the registry.
+    pub fn with_sso_single_use(mut self, single_use: bool) -> Self {
+        self.sso_single_use = single_use;
         self
     }
 
@@ -270,6 +286,7 @@ impl fmt::Debug for Settings {
             .field("session_key", &"<redacted>")
             .field("sso_window", &self.sso_window)
             .field("user_scoped_token", &self.user_scoped_token)
+            .field("sso_single_use", &self.sso_single_use)
             .field("body_limit", &self.body_limit)
             .field("handler_timeout", &self.handler_timeout)
             .field("session_ttl", &self.session_ttl)
@@ -296,6 +313,17 @@ fn parse<T: std::str::FromStr>(
     var(name)
         .map(|v| {
             v.trim().parse().map_err(|_| config(format!("{name} is `{v}`, which is not a valid number")))
+        })
+        .transpose()
+}
+
+/// An on/off setting: `true`/`false` (also `1`/`0`, `on`/`off`, `yes`/`no`).
+fn flag(var: &impl Fn(&str) -> Option<String>, name: &str) -> Result<Option<bool>, Error> {
+    var(name)
+        .map(|v| match v.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "on" | "yes" => Ok(true),
+            "false" | "0" | "off" | "no" => Ok(false),
+            _ => Err(config(format!("{name} is `{v}`; use `true` or `false`"))),
         })
         .transpose()
 }

@@ -10,7 +10,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::sso_token::{self, Rules, SsoParams};
+use super::sso_token::{self, Refusal, Rules, SsoParams};
 use crate::base::answer::AddonError;
 use crate::lifecycle::sign_in::{sign_in, VerifiedLogin};
 use crate::lifecycle::Core;
@@ -71,6 +71,9 @@ async fn login<A: Addon>(core: &Core<A>, params: SsoParams, redirect: StatusCode
     };
     let verified = match sso_token::verify(&params, &rules) {
         Ok(verified) => verified,
+        Err(Refusal::TooLong { field, max }) => {
+            return AddonError::sso_field_too_long(field, max).into_response();
+        }
         Err(refusal) => {
             tracing::info!(reason = ?refusal, "SSO login refused");
             return AddonError::sso_refused(refusal.user_message()).into_response();
@@ -82,6 +85,8 @@ async fn login<A: Addon>(core: &Core<A>, params: SsoParams, redirect: StatusCode
         user: verified.user,
         app: params.app.or(params.context_app).or(params.attached_app),
         owning_app: params.owning_app,
+        proof: verified.proof,
+        valid_until: verified.valid_until,
     };
     let signed_in = match sign_in(core, login).await {
         Ok(signed_in) => signed_in,

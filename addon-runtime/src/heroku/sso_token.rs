@@ -39,6 +39,10 @@ pub(crate) struct Verified {
     pub(crate) kind: TokenKind,
     /// Vouched for by the token only when `kind` is `UserScoped`.
     pub(crate) user: Option<SsoUser>,
+    /// A digest of the token that verified: the same form posted twice gives the same proof.
+    pub(crate) proof: String,
+    /// Unix seconds after which this form is refused as stale anyway.
+    pub(crate) valid_until: u64,
 }
 
 /// Why a login was refused. The user only ever sees a generic message; this goes to the log.
@@ -50,6 +54,13 @@ pub(crate) enum Refusal {
     Future,
     NoToken,
     WrongToken(TokenKind),
+    /// `ADDON_SSO_USER_SCOPED_TOKEN=require` and the form carries no user-scoped token.
+    UserScopedRequired,
+    /// A field longer than anything Heroku sends; refused before any digest is computed.
+    TooLong {
+        field: &'static str,
+        max: usize,
+    },
 }
 
 impl Refusal {
@@ -57,6 +68,10 @@ impl Refusal {
         match self {
             Refusal::Stale | Refusal::Future => {
                 "This sign-in link has expired. Open the add-on again from the Heroku dashboard."
+            }
+            Refusal::UserScopedRequired => {
+                "This add-on signs in only users Heroku vouches for, and this sign-in did not say who \
+                 you are. Open the add-on again from the Heroku dashboard."
             }
             _ => "This sign-in link is not valid. Open the add-on again from the Heroku dashboard.",
         }
@@ -70,8 +85,18 @@ pub(crate) struct Rules<'a> {
     pub(crate) user_scoped: UserScopedToken,
 }
 
-/// Checks the timestamp window, then the strongest token the form carries.
+/// The longest an email address can be (RFC 5321's path limit, less its brackets).
+pub(crate) const EMAIL_MAX: usize = 254;
+/// Ids, app names and uuids: Heroku's are far shorter; this only keeps junk out of cookies.
+const NAME_MAX: usize = 255;
+/// A sha256 digest is 64 hex characters; room for whitespace around it.
+const TOKEN_MAX: usize = 128;
+/// `u64::MAX` has 20 digits.
+const TIMESTAMP_MAX: usize = 24;
+
+/// Checks field sizes, the timestamp window, then the strongest token the form carries.
 pub(crate) fn verify(params: &SsoParams, rules: &Rules<'_>) -> Result<Verified, Refusal> {
+    check_sizes(params)?;
     let timestamp = params.timestamp.as_deref().map(str::trim).ok_or(Refusal::MissingTimestamp)?;
     let seconds: u64 = timestamp.parse().map_err(|_| Refusal::BadTimestamp)?;
     let window = rules.window.as_secs();
@@ -87,35 +112,58 @@ pub(crate) fn verify(params: &SsoParams, rules: &Rules<'_>) -> Result<Verified, 
         (params.email.is_some() || params.user_id.is_some())
             .then(|| SsoUser { email: params.email.clone(), id: params.user_id.clone() })
     };
+    let verified = |resource: &str, kind: TokenKind, token: &str| Verified {
+        resource: resource.to_owned(),
+        kind,
+        user: user(),
+        proof: sha256_hex(&format!("{kind:?}:{}", token.trim().to_ascii_lowercase())),
+        valid_until: seconds.saturating_add(window),
+    };
 
-    if let (Some(token), UserScopedToken::Verify) = (&params.user_scoped_resource_token, rules.user_scoped) {
-        let uuid = params.resource_id.as_deref().ok_or(Refusal::WrongToken(TokenKind::UserScoped))?;
-        let user_id = params.user_id.as_deref().unwrap_or_default();
-        let email = params.email.as_deref().unwrap_or_default();
-        let expected = sha256_hex(&format!("{uuid}:{salt}:{timestamp}:{user_id}:{email}"));
-        return check(token, &expected, TokenKind::UserScoped).map(|kind| Verified {
-            resource: uuid.to_owned(),
-            kind,
-            user: user(),
-        });
+    let user_scoped = params.user_scoped_resource_token.as_ref();
+    match (user_scoped, rules.user_scoped) {
+        (Some(token), UserScopedToken::Verify | UserScopedToken::Require) => {
+            let uuid = params.resource_id.as_deref().ok_or(Refusal::WrongToken(TokenKind::UserScoped))?;
+            let user_id = params.user_id.as_deref().unwrap_or_default();
+            let email = params.email.as_deref().unwrap_or_default();
+            let expected = sha256_hex(&format!("{uuid}:{salt}:{timestamp}:{user_id}:{email}"));
+            return check(token, &expected, TokenKind::UserScoped).map(|kind| verified(uuid, kind, token));
+        }
+        (None, UserScopedToken::Require) => return Err(Refusal::UserScopedRequired),
+        _ => {}
     }
     if let (Some(token), Some(uuid)) = (&params.resource_token, &params.resource_id) {
         let expected = sha1_hex(&format!("{uuid}:{salt}:{timestamp}"));
-        return check(token, &expected, TokenKind::Resource).map(|kind| Verified {
-            resource: uuid.clone(),
-            kind,
-            user: user(),
-        });
+        return check(token, &expected, TokenKind::Resource).map(|kind| verified(uuid, kind, token));
     }
     if let (Some(token), Some(id)) = (&params.token, &params.id) {
         let expected = sha1_hex(&format!("{id}:{salt}:{timestamp}"));
-        return check(token, &expected, TokenKind::Legacy).map(|kind| Verified {
-            resource: id.clone(),
-            kind,
-            user: user(),
-        });
+        return check(token, &expected, TokenKind::Legacy).map(|kind| verified(id, kind, token));
     }
     Err(Refusal::NoToken)
+}
+
+/// Every field within what Heroku could send, so an oversize value is refused with a reason
+/// rather than hashed, stored in a cookie (which browsers drop past 4 KB) and shown on a page.
+fn check_sizes(params: &SsoParams) -> Result<(), Refusal> {
+    let fields = [
+        ("email", &params.email, EMAIL_MAX),
+        ("user_id", &params.user_id, NAME_MAX),
+        ("resource_id", &params.resource_id, NAME_MAX),
+        ("id", &params.id, NAME_MAX),
+        ("app", &params.app, NAME_MAX),
+        ("context_app", &params.context_app, NAME_MAX),
+        ("attached_app", &params.attached_app, NAME_MAX),
+        ("owning_app", &params.owning_app, NAME_MAX),
+        ("resource_token", &params.resource_token, TOKEN_MAX),
+        ("user_scoped_resource_token", &params.user_scoped_resource_token, TOKEN_MAX),
+        ("token", &params.token, TOKEN_MAX),
+        ("timestamp", &params.timestamp, TIMESTAMP_MAX),
+    ];
+    match fields.into_iter().find(|(_, value, max)| value.as_ref().is_some_and(|v| v.len() > *max)) {
+        Some((field, _, max)) => Err(Refusal::TooLong { field, max }),
+        None => Ok(()),
+    }
 }
 
 /// Constant-time comparison of hex digests; Heroku sends lower case, upper case is tolerated.
@@ -256,6 +304,50 @@ mod tests {
         // Unless the vendor chose to ignore user-scoped tokens.
         let ignoring = Rules { user_scoped: UserScopedToken::Ignore, ..rules() };
         assert_eq!(verify(&params, &ignoring).unwrap().kind, TokenKind::Resource);
+    }
+
+    #[test]
+    fn require_refuses_logins_without_a_user_scoped_token() {
+        let requiring = Rules { user_scoped: UserScopedToken::Require, ..rules() };
+        let token = sha1_hex(&format!("123:{SALT}:{NOW}"));
+        assert_eq!(verify(&legacy("123", NOW, &token), &requiring).unwrap_err(), Refusal::UserScopedRequired);
+        let uuid = "01234567-89ab-cdef-0123-456789abcdef";
+        let params = SsoParams {
+            resource_id: Some(uuid.into()),
+            user_scoped_resource_token: Some(sha256_hex(&format!("{uuid}:{SALT}:{NOW}:u:a@example.com"))),
+            timestamp: Some(NOW.to_string()),
+            user_id: Some("u".into()),
+            email: Some("a@example.com".into()),
+            ..SsoParams::default()
+        };
+        assert_eq!(verify(&params, &requiring).unwrap().kind, TokenKind::UserScoped);
+    }
+
+    #[test]
+    fn oversize_fields_are_refused_by_name() {
+        let token = sha1_hex(&format!("123:{SALT}:{NOW}"));
+        let mut params = legacy("123", NOW, &token);
+        params.email = Some(format!("{}@example.com", "a".repeat(242)));
+        assert_eq!(params.email.as_ref().unwrap().len(), 254);
+        assert!(verify(&params, &rules()).is_ok(), "254 bytes is a valid length");
+        params.email = Some(format!("{}@example.com", "a".repeat(243)));
+        assert_eq!(
+            verify(&params, &rules()).unwrap_err(),
+            Refusal::TooLong { field: "email", max: EMAIL_MAX }
+        );
+        let long_id = legacy(&"9".repeat(256), NOW, &token);
+        assert_eq!(verify(&long_id, &rules()).unwrap_err(), Refusal::TooLong { field: "id", max: 255 });
+    }
+
+    #[test]
+    fn the_same_form_gives_the_same_proof_and_another_form_another() {
+        let at = |ts: u64| {
+            let token = sha1_hex(&format!("123:{SALT}:{ts}"));
+            verify(&legacy("123", ts, &token), &rules()).unwrap()
+        };
+        assert_eq!(at(NOW).proof, at(NOW).proof);
+        assert_ne!(at(NOW).proof, at(NOW - 1).proof);
+        assert_eq!(at(NOW).valid_until, NOW + 300);
     }
 
     #[test]

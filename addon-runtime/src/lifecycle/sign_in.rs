@@ -20,6 +20,11 @@ pub(crate) struct VerifiedLogin {
     pub(crate) user: Option<SsoUser>,
     pub(crate) app: Option<String>,
     pub(crate) owning_app: Option<String>,
+    /// The same for every submission of one signed form (a digest of its token), so a
+    /// single-use registry can tell a replay.
+    pub(crate) proof: String,
+    /// Unix seconds after which the form is stale anyway: how long the proof must be kept.
+    pub(crate) valid_until: u64,
 }
 
 /// Where the browser goes, and the `Set-Cookie` value of the session that signs it in there.
@@ -38,7 +43,12 @@ pub(crate) async fn sign_in<A: Addon>(core: &Core<A>, login: VerifiedLogin) -> R
         ResourceState::Provisioning | ResourceState::Pending => return Err(AddonError::sso_not_ready()),
         ResourceState::Deprovisioned | ResourceState::Failed => return Err(AddonError::sso_removed()),
     }
+    // Only a genuine form for a live resource is remembered, so refusals cannot fill the table.
+    if core.settings.sso_single_use && !core.store.first_sight(&login.proof, login.valid_until).await? {
+        return Err(AddonError::sso_replayed());
+    }
     let user = login.user.clone();
+    let vouched = login.token == TokenKind::UserScoped;
     let vendor_login = SsoLogin {
         uuid: resource.uuid.clone(),
         plan: resource.plan,
@@ -54,11 +64,6 @@ pub(crate) async fn sign_in<A: Addon>(core: &Core<A>, login: VerifiedLogin) -> R
     target.check().map_err(|problem| AddonError::vendor_bug("sso", &problem))?;
     let location = HeaderValue::from_str(target.location())
         .map_err(|_| AddonError::vendor_bug("sso", "the redirect is not a valid header value"))?;
-    let user = user.as_ref();
-    let session = core.sessions.issue(
-        &resource.uuid,
-        user.and_then(|u| u.email.as_deref()),
-        user.and_then(|u| u.id.as_deref()),
-    );
+    let session = core.sessions.issue(&resource.uuid, user.as_ref(), vouched);
     Ok(SignedIn { location, session })
 }

@@ -16,6 +16,7 @@ use sha2::Sha256;
 
 use crate::base::answer::AddonError;
 use crate::base::clock::SharedClock;
+use crate::base::protocol::SsoUser;
 
 /// A user signed in through Heroku SSO, for one resource.
 ///
@@ -34,6 +35,9 @@ pub struct Session {
     email: Option<String>,
     #[serde(rename = "u", default, skip_serializing_if = "Option::is_none")]
     user_id: Option<String>,
+    /// Whether a user-scoped token covered `email` and `user_id` at login.
+    #[serde(rename = "v", default, skip_serializing_if = "std::ops::Not::not")]
+    vouched: bool,
     /// This session's own id: signing out records it as ended.
     #[serde(rename = "s")]
     pub(crate) sid: String,
@@ -52,14 +56,28 @@ impl Session {
         &self.uuid
     }
 
-    /// The user's email, as Heroku sent it at login.
+    /// The user's email, as the sign-in form gave it. Heroku vouched for it only when
+    /// [`Session::vouched`] is true; otherwise it is a label, not a proof (see
+    /// [`Session::vouched_email`]).
     pub fn email(&self) -> Option<&str> {
         self.email.as_deref()
     }
 
-    /// The user's Heroku id, as Heroku sent it at login.
+    /// The user's Heroku id, as the sign-in form gave it (vouched for as [`Session::email`] is).
     pub fn user_id(&self) -> Option<&str> {
         self.user_id.as_deref()
+    }
+
+    /// Whether Heroku vouched for this session's user: the login carried a user-scoped token,
+    /// which covers the user's id and email. Set `ADDON_SSO_USER_SCOPED_TOKEN=require` to
+    /// refuse every other login.
+    pub fn vouched(&self) -> bool {
+        self.vouched
+    }
+
+    /// The email, only if Heroku vouched for it: the one to grant per-user rights on.
+    pub fn vouched_email(&self) -> Option<&str> {
+        self.email().filter(|_| self.vouched)
     }
 
     /// Unix seconds at which the session ends.
@@ -84,6 +102,7 @@ impl fmt::Debug for Session {
             .field("uuid", &self.uuid)
             .field("email", &self.email)
             .field("user_id", &self.user_id)
+            .field("vouched", &self.vouched)
             .field("expires_at", &self.expires_at)
             .finish_non_exhaustive()
     }
@@ -119,11 +138,13 @@ impl SessionKeys {
 
     /// A `Set-Cookie` value starting a session. Each session gets its own random id, which
     /// logging out records as ended, so a copy of the cookie stops working too.
-    pub(crate) fn issue(&self, uuid: &str, email: Option<&str>, user_id: Option<&str>) -> HeaderValue {
+    /// `vouched` says whether a user-scoped token covered `user`.
+    pub(crate) fn issue(&self, uuid: &str, user: Option<&SsoUser>, vouched: bool) -> HeaderValue {
         let session = Session {
             uuid: uuid.to_owned(),
-            email: email.map(str::to_owned),
-            user_id: user_id.map(str::to_owned),
+            email: user.and_then(|u| u.email.clone()),
+            user_id: user.and_then(|u| u.id.clone()),
+            vouched,
             sid: addon_manifest::random_secret(),
             expires_at: self.clock.now_secs().saturating_add(self.ttl.as_secs()),
         };
@@ -223,20 +244,24 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let header = keys().issue("uuid-1", Some("a@example.com"), None);
+        let user = SsoUser { email: Some("a@example.com".into()), id: None };
+        let header = keys().issue("uuid-1", Some(&user), false);
         let text = header.to_str().unwrap();
         assert!(text.contains("HttpOnly") && text.contains("SameSite=Lax") && !text.contains("Secure"));
         let session = keys().verify(&value_of(&header)).unwrap();
         assert_eq!(session.uuid(), "uuid-1");
         assert_eq!(session.email(), Some("a@example.com"));
+        assert!(!session.vouched() && session.vouched_email().is_none());
+        let vouched = keys().verify(&value_of(&keys().issue("uuid-1", Some(&user), true))).unwrap();
+        assert_eq!(vouched.vouched_email(), Some("a@example.com"));
         assert!(session.require("uuid-1").is_ok());
         assert_eq!(session.require("uuid-2").unwrap_err().status(), http::StatusCode::FORBIDDEN);
     }
 
     #[test]
     fn every_session_has_its_own_id() {
-        let first = keys().verify(&value_of(&keys().issue("uuid-1", None, None))).unwrap();
-        let second = keys().verify(&value_of(&keys().issue("uuid-1", None, None))).unwrap();
+        let first = keys().verify(&value_of(&keys().issue("uuid-1", None, false))).unwrap();
+        let second = keys().verify(&value_of(&keys().issue("uuid-1", None, false))).unwrap();
         assert_eq!(first.sid.len(), 32);
         assert_ne!(first.sid, second.sid);
         assert!(!format!("{first:?}").contains(&first.sid), "Debug does not show the session id");
@@ -244,7 +269,7 @@ mod tests {
 
     #[test]
     fn tampering_and_other_keys_are_refused() {
-        let value = value_of(&keys().issue("uuid-1", None, None));
+        let value = value_of(&keys().issue("uuid-1", None, false));
         let (signed, mac) = value.rsplit_once('.').unwrap();
         let forged_payload = B64.encode(br#"{"r":"uuid-2","s":"x","x":99999999999}"#);
         assert_eq!(keys().verify(&format!("v1.{forged_payload}.{mac}")), Err(Unreadable::Invalid));
@@ -259,7 +284,7 @@ mod tests {
     fn sessions_end_when_the_clock_passes_their_lifetime() {
         let clock = ManualClock::default();
         let keys = SessionKeys::new(b"k", Duration::from_secs(60), true, Arc::new(clock.clone()));
-        let header = keys.issue("uuid-1", None, None);
+        let header = keys.issue("uuid-1", None, false);
         assert!(header.to_str().unwrap().contains("Secure"));
         clock.advance(Duration::from_secs(59));
         assert!(keys.verify(&value_of(&header)).is_ok());

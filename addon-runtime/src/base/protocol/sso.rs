@@ -27,6 +27,13 @@ impl SsoLogin {
     pub fn new(uuid: impl Into<String>, plan: impl Into<String>, token: TokenKind) -> Self {
         Self { uuid: uuid.into(), plan: plan.into(), token, user: None, app: None, owning_app: None }
     }
+
+    /// Whether Heroku vouched for [`user`](Self::user): true only for a user-scoped token,
+    /// which covers the user's id and email. Otherwise anyone holding a valid resource token
+    /// could have written any email into the form; do not grant per-user rights on it.
+    pub fn user_vouched(&self) -> bool {
+        self.token == TokenKind::UserScoped
+    }
 }
 
 impl fmt::Debug for SsoLogin {

@@ -202,7 +202,7 @@ impl HerokuApi {
                 self.uuid
             )));
         };
-        if expires_at - REFRESH_MARGIN_MS > platform.clock.now_ms() {
+        if expires_at.saturating_sub(REFRESH_MARGIN_MS) > platform.clock.now_ms() {
             return platform.cipher.open(access).ok_or_else(unreadable);
         }
         let refresh =

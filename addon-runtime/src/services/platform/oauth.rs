@@ -76,10 +76,13 @@ impl Platform {
 
     async fn save(&self, uuid: &str, answer: &TokenAnswer) -> Result<(), PlatformError> {
         let now = self.clock.now_ms();
+        // Heroku's number, so checked: a huge or negative `expires_in` is a token that must be
+        // refreshed at once or one that lasts very long, never an overflow.
+        let expires_at = now.saturating_add(answer.expires_in.max(0).saturating_mul(1000));
         let access = self.cipher.seal(&answer.access_token);
         let refresh = answer.refresh_token.as_deref().map(|t| self.cipher.seal(t));
         self.store
-            .save_tokens(uuid, &access, refresh.as_deref(), now + answer.expires_in * 1000, now)
+            .save_tokens(uuid, &access, refresh.as_deref(), expires_at, now)
             .await
             .map_err(|e| PlatformError::config(e.to_string()))
     }

@@ -66,6 +66,16 @@ const MIGRATIONS: &[(i64, &str)] = &[
     );
     CREATE INDEX IF NOT EXISTS addon_ended_sessions_expires_at ON addon_ended_sessions (expires_at)",
     ),
+    // SSO forms already used, by a digest of their token, until they go stale (unix seconds):
+    // with `ADDON_SSO_SINGLE_USE`, a row refuses the same form on every instance.
+    (
+        4,
+        "CREATE TABLE IF NOT EXISTS addon_seen_logins (
+        proof TEXT PRIMARY KEY,
+        expires_at BIGINT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS addon_seen_logins_expires_at ON addon_seen_logins (expires_at)",
+    ),
 ];
 
 /// An arbitrary constant that names this crate's migration lock on PostgreSQL.

@@ -58,4 +58,23 @@ impl Store {
             .await?;
         Ok(())
     }
+
+    /// Records a signed SSO form by its proof until it goes stale, and answers whether this is
+    /// the first time any instance saw it. The insert decides, so two instances racing on one
+    /// form cannot both win.
+    pub(crate) async fn first_sight(&self, proof: &str, valid_until: u64) -> Result<bool, StoreError> {
+        let now = i64::try_from(self.clock.now_secs()).unwrap_or(i64::MAX);
+        sqlx::query("DELETE FROM addon_seen_logins WHERE expires_at < $1")
+            .bind(now)
+            .execute(self.pool())
+            .await?;
+        let inserted = sqlx::query(
+            "INSERT INTO addon_seen_logins (proof, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(proof)
+        .bind(i64::try_from(valid_until).unwrap_or(i64::MAX))
+        .execute(self.pool())
+        .await?;
+        Ok(inserted.rows_affected() == 1)
+    }
 }
