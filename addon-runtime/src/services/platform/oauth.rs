@@ -3,6 +3,8 @@
 
 use serde::Deserialize;
 
+use crate::base::cipher::{field, Binding};
+
 use super::error::{from_response, PlatformError};
 use super::Platform;
 
@@ -31,9 +33,7 @@ impl Platform {
     pub(crate) async fn exchange_grant(&self, uuid: &str) -> Result<(), PlatformError> {
         let stored = self.store.tokens(uuid).await.map_err(|e| PlatformError::config(e.to_string()))?;
         let Some(sealed) = stored.grant_code else { return Ok(()) };
-        let code = self.cipher.open(&sealed).ok_or_else(|| {
-            PlatformError::config("the stored grant code cannot be opened: was ADDON_TOKEN_KEY changed?")
-        })?;
+        let code = self.open(&sealed, uuid, field::GRANT_CODE)?;
         let form = [
             ("grant_type", "authorization_code"),
             ("code", code.as_str()),
@@ -76,8 +76,11 @@ impl Platform {
 
     async fn save(&self, uuid: &str, answer: &TokenAnswer) -> Result<(), PlatformError> {
         let now = self.clock.now_ms();
-        let access = self.cipher.seal(&answer.access_token);
-        let refresh = answer.refresh_token.as_deref().map(|t| self.cipher.seal(t));
+        let access = self.cipher.seal(&answer.access_token, Binding::new(uuid, field::ACCESS_TOKEN));
+        let refresh = answer
+            .refresh_token
+            .as_deref()
+            .map(|t| self.cipher.seal(t, Binding::new(uuid, field::REFRESH_TOKEN)));
         self.store
             .save_tokens(uuid, &access, refresh.as_deref(), now + answer.expires_in * 1000, now)
             .await

@@ -66,6 +66,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
     );
     CREATE INDEX IF NOT EXISTS addon_ended_sessions_expires_at ON addon_ended_sessions (expires_at)",
     ),
+    // Deprovisioned resources keep only what a 410 needs: their config, recorded answer,
+    // options and drain token are scrubbed (deprovisioning does so from now on).
+    (
+        4,
+        "UPDATE addon_resources SET config = '{}', response = NULL, response_status = NULL, options = '{}', \
+        log_drain_token = NULL WHERE state = 'deprovisioned'",
+    ),
 ];
 
 /// An arbitrary constant that names this crate's migration lock on PostgreSQL.
