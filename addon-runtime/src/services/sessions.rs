@@ -277,7 +277,8 @@ mod tests {
         let key_b = b"key B: 0123456789abcdef0123456789".to_vec();
         let ttl = Duration::from_secs(60);
         let old = value_of(&SessionKeys::new(&key_a, ttl, false, system()).issue("uuid-1", None, None));
-        let rotating = SessionKeys::new(&key_b, ttl, false, system()).with_previous(std::slice::from_ref(&key_a));
+        let rotating =
+            SessionKeys::new(&key_b, ttl, false, system()).with_previous(std::slice::from_ref(&key_a));
         assert_eq!(rotating.verify(&old).unwrap().uuid(), "uuid-1");
         let new = value_of(&rotating.issue("uuid-1", None, None));
         let a_only = SessionKeys::new(&key_a, ttl, false, system());
