@@ -37,8 +37,12 @@ fn production_refuses_to_start_without_secrets_from_the_environment() {
     ]);
     assert!(config_error(Settings::from_vars::<TestAddon>(placeholder)).contains("placeholder"));
 
-    let full =
-        vars(&[("ADDON_ENV", "production"), ("ADDON_PASSWORD", "p4ssw0rd"), ("ADDON_SSO_SALT", "s4lt")]);
+    let full = vars(&[
+        ("ADDON_ENV", "production"),
+        ("ADDON_PASSWORD", "p4ssw0rd"),
+        ("ADDON_SSO_SALT", "s4lt"),
+        ("ADDON_SESSION_KEY", "a-session-key-of-32-characters-at-least"),
+    ]);
     let settings = Settings::from_vars::<TestAddon>(full).unwrap();
     assert_eq!(settings.mode(), Mode::Production);
     assert_eq!(settings.public_url::<TestAddon>(), "https://test-addon.example");

@@ -182,6 +182,17 @@ impl AddonError {
         Self::unavailable("Another request for this add-on resource is still in progress. Please try again.")
     }
 
+    /// 409: a replay whose recorded answer is sealed with a key this instance no longer has.
+    /// The cause (which key) goes to the log; the answer is refused rather than made up.
+    pub(crate) fn answer_sealed_away(detail: impl fmt::Display) -> Self {
+        Self::refusal(
+            StatusCode::CONFLICT,
+            "This add-on resource's recorded answer cannot be read with the add-on's current keys; \
+             its provider has been notified.",
+        )
+        .with_detail(detail)
+    }
+
     /// 503: the registry's database failed; the cause is logged, and Heroku retries.
     pub(crate) fn registry_unavailable(detail: impl fmt::Display) -> Self {
         Self::unavailable("The add-on's database is unavailable right now. Please try again shortly.")

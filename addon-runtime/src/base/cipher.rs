@@ -1,71 +1,243 @@
-//! Encryption at rest for OAuth tokens (ChaCha20-Poly1305, a random nonce per value). Heroku's
-//! own reference add-on insists: these values must be encrypted in storage.
+//! Encryption at rest (ChaCha20-Poly1305, a random nonce per value) for what the registry keeps
+//! that is secret: OAuth grants and tokens, a resource's config and the answer replayed to Heroku.
+//!
+//! A sealed value is `v2.<key id>.<nonce>.<ciphertext>`. The key id names the key that sealed it,
+//! so a [`Keyring`] with a new current key and the old ones as previous keys seals with the new
+//! key and still opens what the old ones sealed. Every value is bound to what it belongs to
+//! (associated data: the resource's uuid and the field), so a sealed value copied to another row
+//! or column does not open. Values of the first format, `v1.<nonce>.<ciphertext>` (no key id,
+//! no associated data), still open with any key of the ring; they are sealed anew when next
+//! written.
 
-use base64::engine::general_purpose::STANDARD_NO_PAD as B64;
+use base64::engine::general_purpose::{STANDARD_NO_PAD as B64, URL_SAFE_NO_PAD as B64_URL};
 use base64::Engine;
-use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use sha2::{Digest, Sha256};
 
+/// What a sealed value belongs to: the resource and the field (`table.column`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Binding<'a> {
+    pub(crate) uuid: &'a str,
+    pub(crate) field: &'static str,
+}
+
+/// The fields sealed in the registry, as `table.column`.
+pub(crate) mod field {
+    pub(crate) const GRANT_CODE: &str = "addon_tokens.grant_code";
+    pub(crate) const ACCESS_TOKEN: &str = "addon_tokens.access_token";
+    pub(crate) const REFRESH_TOKEN: &str = "addon_tokens.refresh_token";
+    pub(crate) const CONFIG: &str = "addon_resources.config";
+    pub(crate) const RESPONSE: &str = "addon_resources.response";
+}
+
+impl<'a> Binding<'a> {
+    pub(crate) fn new(uuid: &'a str, field: &'static str) -> Self {
+        Self { uuid, field }
+    }
+}
+
+impl Binding<'_> {
+    /// The associated data: unambiguous, as neither part holds a NUL.
+    fn associated_data(&self) -> Vec<u8> {
+        format!("addon-runtime sealed v2\0{}\0{}", self.field, self.uuid).into_bytes()
+    }
+}
+
+/// Why a sealed value did not open.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Unopenable {
+    /// Sealed with a key that is neither the current key nor a previous one.
+    UnknownKey(String),
+    /// Altered, copied from another resource or field, or not a sealed value at all.
+    Invalid,
+}
+
+impl std::fmt::Display for Unopenable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::UnknownKey(id) => write!(
+                f,
+                "it was sealed with the key whose id is `{id}`, which is no longer configured \
+                 (put that key back in the previous keys to open it)"
+            ),
+            Self::Invalid => f.write_str("it was altered, or it belongs to another resource or field"),
+        }
+    }
+}
+
+/// One key: its id (derived from it, so nothing needs naming) and its cipher.
 #[derive(Clone)]
-pub(crate) struct TokenCipher {
+struct SealingKey {
+    id: String,
     cipher: ChaCha20Poly1305,
 }
 
-impl TokenCipher {
-    /// A cipher keyed by SHA-256 of `secret`, so any sufficiently random text works as a key.
-    pub(crate) fn new(secret: &[u8]) -> Self {
+impl SealingKey {
+    /// Keyed by SHA-256 of `secret`, so any sufficiently random text works as a key.
+    fn new(secret: &[u8]) -> Self {
         let key = Sha256::digest(secret);
-        Self { cipher: ChaCha20Poly1305::new(Key::from_slice(&key)) }
-    }
-
-    /// `v1.<nonce>.<ciphertext>`, base64.
-    pub(crate) fn seal(&self, plaintext: &str) -> String {
-        let mut nonce = [0u8; 12];
-        getrandom::fill(&mut nonce).expect("the operating system's random source is available");
-        let sealed = self
-            .cipher
-            .encrypt(Nonce::from_slice(&nonce), plaintext.as_bytes())
-            .expect("encryption cannot fail");
-        format!("v1.{}.{}", B64.encode(nonce), B64.encode(sealed))
-    }
-
-    /// The plaintext, if the value was sealed with this key and not altered.
-    pub(crate) fn open(&self, sealed: &str) -> Option<String> {
-        let mut parts = sealed.split('.');
-        let (Some("v1"), Some(nonce), Some(data), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return None;
-        };
-        let nonce = B64.decode(nonce).ok().filter(|n| n.len() == 12)?;
-        let plain = self.cipher.decrypt(Nonce::from_slice(&nonce), B64.decode(data).ok()?.as_slice()).ok()?;
-        String::from_utf8(plain).ok()
+        let id = Sha256::new().chain_update(b"addon-runtime key id\0").chain_update(secret).finalize();
+        Self { id: B64_URL.encode(&id[..8]), cipher: ChaCha20Poly1305::new(Key::from_slice(&key)) }
     }
 }
 
-impl std::fmt::Debug for TokenCipher {
+/// The current key, which seals, and the previous ones, which only open.
+#[derive(Clone)]
+pub(crate) struct Keyring {
+    current: SealingKey,
+    previous: Vec<SealingKey>,
+}
+
+impl Keyring {
+    pub(crate) fn new(current: &[u8], previous: &[Vec<u8>]) -> Self {
+        Self {
+            current: SealingKey::new(current),
+            previous: previous.iter().map(|secret| SealingKey::new(secret)).collect(),
+        }
+    }
+
+    /// The id the current key writes into what it seals.
+    pub(crate) fn current_id(&self) -> &str {
+        &self.current.id
+    }
+
+    /// `v2.<key id>.<nonce>.<ciphertext>`, base64.
+    pub(crate) fn seal(&self, plaintext: &str, binding: Binding<'_>) -> String {
+        let mut nonce = [0u8; 12];
+        getrandom::fill(&mut nonce).expect("the operating system's random source is available");
+        let aad = binding.associated_data();
+        let sealed = self
+            .current
+            .cipher
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext.as_bytes(), aad: &aad })
+            .expect("encryption cannot fail");
+        format!("v2.{}.{}.{}", self.current.id, B64.encode(nonce), B64.encode(sealed))
+    }
+
+    /// The plaintext, if the value was sealed by a key of this ring for this binding and not
+    /// altered since.
+    pub(crate) fn open(&self, sealed: &str, binding: Binding<'_>) -> Result<String, Unopenable> {
+        let parts: Vec<&str> = sealed.split('.').collect();
+        let plain = match parts[..] {
+            ["v2", id, nonce, data] if !id.is_empty() => {
+                let key = self.keys().find(|key| key.id == id);
+                let key = key.ok_or_else(|| Unopenable::UnknownKey(id.to_owned()))?;
+                let aad = binding.associated_data();
+                decrypt(key, nonce, data, &aad)
+            }
+            // The first format names no key: try each.
+            ["v1", nonce, data] => self.keys().find_map(|key| decrypt(key, nonce, data, b"")),
+            _ => None,
+        };
+        plain.and_then(|p| String::from_utf8(p).ok()).ok_or(Unopenable::Invalid)
+    }
+
+    /// Whether `text` has the shape of a sealed value (of any format), as opposed to plain text
+    /// written before values were sealed.
+    pub(crate) fn is_sealed(text: &str) -> bool {
+        text.starts_with("v2.") || text.starts_with("v1.")
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &SealingKey> {
+        std::iter::once(&self.current).chain(&self.previous)
+    }
+}
+
+fn decrypt(key: &SealingKey, nonce: &str, data: &str, aad: &[u8]) -> Option<Vec<u8>> {
+    let nonce = B64.decode(nonce).ok().filter(|n| n.len() == 12)?;
+    let data = B64.decode(data).ok()?;
+    key.cipher.decrypt(Nonce::from_slice(&nonce), Payload { msg: &data, aad }).ok()
+}
+
+impl std::fmt::Debug for Keyring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TokenCipher(<key>)")
+        f.debug_struct("Keyring")
+            .field("current", &self.current.id)
+            .field("previous", &self.previous.iter().map(|k| &k.id).collect::<Vec<_>>())
+            .finish()
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::TokenCipher;
+    use super::*;
+
+    const TOKEN: Binding<'static> = Binding { uuid: "uuid-1", field: "addon_tokens.access_token" };
+
+    /// The first format, exactly as it was written before key ids and associated data.
+    fn seal_v1(secret: &[u8], plaintext: &str) -> String {
+        let cipher = ChaCha20Poly1305::new(Key::from_slice(&Sha256::digest(secret)));
+        let nonce = [7u8; 12];
+        let sealed = cipher.encrypt(Nonce::from_slice(&nonce), plaintext.as_bytes()).unwrap();
+        format!("v1.{}.{}", B64.encode(nonce), B64.encode(sealed))
+    }
 
     #[test]
     fn round_trip_and_refusals() {
-        let cipher = TokenCipher::new(b"a key");
-        let sealed = cipher.seal("access-token-123");
+        let ring = Keyring::new(b"a key", &[]);
+        let sealed = ring.seal("access-token-123", TOKEN);
+        assert!(sealed.starts_with(&format!("v2.{}.", ring.current_id())), "{sealed}");
         assert!(!sealed.contains("access-token-123"));
-        assert_ne!(sealed, cipher.seal("access-token-123"), "a fresh nonce each time");
-        assert_eq!(cipher.open(&sealed).as_deref(), Some("access-token-123"));
-        assert!(TokenCipher::new(b"another key").open(&sealed).is_none());
+        assert_ne!(sealed, ring.seal("access-token-123", TOKEN), "a fresh nonce each time");
+        assert_eq!(ring.open(&sealed, TOKEN).as_deref(), Ok("access-token-123"));
+        let other = Keyring::new(b"another key", &[]);
+        assert!(
+            matches!(other.open(&sealed, TOKEN), Err(Unopenable::UnknownKey(id)) if id == ring.current_id())
+        );
         let mut tampered = sealed.clone();
         tampered.pop();
         tampered.push(if sealed.ends_with('A') { 'B' } else { 'A' });
-        assert!(cipher.open(&tampered).is_none());
-        assert!(cipher.open("plain").is_none());
+        assert_eq!(ring.open(&tampered, TOKEN), Err(Unopenable::Invalid));
+        for garbage in ["plain", "v2.x", "v2...", "v1..", "{\"A\":\"b\"}", ""] {
+            assert_eq!(ring.open(garbage, TOKEN), Err(Unopenable::Invalid), "{garbage}");
+        }
+    }
+
+    #[test]
+    fn a_value_opens_only_for_its_resource_and_field() {
+        let ring = Keyring::new(b"a key", &[]);
+        let sealed = ring.seal("secret", TOKEN);
+        let other_row = Binding { uuid: "uuid-2", ..TOKEN };
+        let other_field = Binding { field: "addon_tokens.refresh_token", ..TOKEN };
+        assert_eq!(ring.open(&sealed, other_row), Err(Unopenable::Invalid));
+        assert_eq!(ring.open(&sealed, other_field), Err(Unopenable::Invalid));
+    }
+
+    #[test]
+    fn a_new_key_seals_while_previous_keys_still_open() {
+        let old = Keyring::new(b"key A", &[]);
+        let sealed_by_a = old.seal("from A", TOKEN);
+        let rotated = Keyring::new(b"key B", &[b"key A".to_vec()]);
+        assert_ne!(rotated.current_id(), old.current_id());
+        assert_eq!(rotated.open(&sealed_by_a, TOKEN).as_deref(), Ok("from A"));
+        let sealed_by_b = rotated.seal("from B", TOKEN);
+        assert!(sealed_by_b.starts_with(&format!("v2.{}.", rotated.current_id())));
+        let a_dropped = Keyring::new(b"key B", &[]);
+        assert_eq!(a_dropped.open(&sealed_by_b, TOKEN).as_deref(), Ok("from B"));
+        assert_eq!(
+            a_dropped.open(&sealed_by_a, TOKEN),
+            Err(Unopenable::UnknownKey(old.current_id().to_owned()))
+        );
+    }
+
+    #[test]
+    fn the_first_format_still_opens_with_any_key_of_the_ring() {
+        let v1 = seal_v1(b"key A", "legacy token");
+        assert!(Keyring::is_sealed(&v1));
+        assert_eq!(Keyring::new(b"key A", &[]).open(&v1, TOKEN).as_deref(), Ok("legacy token"));
+        assert_eq!(
+            Keyring::new(b"key B", &[b"key A".to_vec()]).open(&v1, TOKEN).as_deref(),
+            Ok("legacy token")
+        );
+        assert_eq!(Keyring::new(b"key B", &[]).open(&v1, TOKEN), Err(Unopenable::Invalid));
+    }
+
+    #[test]
+    fn debug_shows_key_ids_only() {
+        let ring = Keyring::new(b"a secret key text", &[b"an old secret key".to_vec()]);
+        let debug = format!("{ring:?}");
+        assert!(!debug.contains("secret"), "{debug}");
+        assert!(debug.contains(ring.current_id()));
     }
 }

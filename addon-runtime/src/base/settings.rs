@@ -44,6 +44,8 @@ pub struct Settings {
     pub(crate) password: String,
     pub(crate) sso_salt: String,
     pub(crate) session_key: Vec<u8>,
+    /// Keys that signed cookies before a rotation: they still verify, never sign.
+    pub(crate) previous_session_keys: Vec<Vec<u8>>,
     pub(crate) sso_window: Duration,
     pub(crate) user_scoped_token: UserScopedToken,
     pub(crate) sso_single_use: bool,
@@ -56,6 +58,8 @@ pub struct Settings {
     pub(crate) heroku_oauth_url: String,
     pub(crate) oauth_client_secret: Option<String>,
     pub(crate) token_key: Vec<u8>,
+    /// Keys that sealed registry values before a rotation: they still open, never seal.
+    pub(crate) previous_token_keys: Vec<Vec<u8>>,
     pub(crate) job_timeout: Duration,
     pub(crate) job_poll: Duration,
 }
@@ -80,7 +84,9 @@ impl Settings {
             port: None,
             password: password.into(),
             session_key: derive_session_key(&sso_salt),
+            previous_session_keys: Vec::new(),
             token_key: derive_key(&sso_salt, b"addon-runtime token encryption key v1"),
+            previous_token_keys: Vec::new(),
             sso_salt,
             sso_window: DEFAULT_SSO_WINDOW,
             user_scoped_token: UserScopedToken::Verify,
@@ -118,12 +124,8 @@ impl Settings {
             settings.host = host;
         }
         settings.port = parse(&var, "PORT")?;
-        if let Some(key) = var("ADDON_SESSION_KEY") {
-            if key.len() < 32 {
-                return Err(config("ADDON_SESSION_KEY must be at least 32 characters of random text".into()));
-            }
-            settings.session_key = key.into_bytes();
-        }
+        settings.oauth_client_secret = var("HEROKU_OAUTH_CLIENT_SECRET");
+        read_keys(&mut settings, &var)?;
         if let Some(secs) = parse::<u64>(&var, "ADDON_SSO_WINDOW")? {
             settings.sso_window = Duration::from_secs(secs);
         }
@@ -156,20 +158,6 @@ impl Settings {
         }
         if let Some(url) = var("HEROKU_OAUTH_URL") {
             settings.heroku_oauth_url = url;
-        }
-        settings.oauth_client_secret = var("HEROKU_OAUTH_CLIENT_SECRET");
-        if let Some(key) = var("ADDON_TOKEN_KEY") {
-            if key.len() < 32 {
-                return Err(config("ADDON_TOKEN_KEY must be at least 32 characters of random text".into()));
-            }
-            settings.token_key = key.into_bytes();
-        } else if mode == Mode::Production && settings.oauth_client_secret.is_some() {
-            // Tokens will be stored: their key must not be derivable from another secret.
-            return Err(config(
-                "ADDON_TOKEN_KEY must be set in production with HEROKU_OAUTH_CLIENT_SECRET: it encrypts the \
-                 OAuth tokens in the registry"
-                    .into(),
-            ));
         }
         if let Some(secs) = parse::<u64>(&var, "ADDON_JOB_TIMEOUT")? {
             settings.job_timeout = Duration::from_secs(secs);
@@ -233,6 +221,22 @@ impl Settings {
         self
     }
 
+    /// The key that signs session cookies (`ADDON_SESSION_KEY`) and the ones it replaced, which
+    /// still verify cookies they signed (`ADDON_SESSION_KEYS_PREVIOUS`).
+    pub fn with_session_keys<K: AsRef<[u8]>>(mut self, current: impl AsRef<[u8]>, previous: &[K]) -> Self {
+        self.session_key = current.as_ref().to_vec();
+        self.previous_session_keys = previous.iter().map(|k| k.as_ref().to_vec()).collect();
+        self
+    }
+
+    /// The key that seals tokens, config and answers in the registry (`ADDON_TOKEN_KEY`) and the
+    /// ones it replaced, which still open what they sealed (`ADDON_TOKEN_KEYS_PREVIOUS`).
+    pub fn with_token_keys<K: AsRef<[u8]>>(mut self, current: impl AsRef<[u8]>, previous: &[K]) -> Self {
+        self.token_key = current.as_ref().to_vec();
+        self.previous_token_keys = previous.iter().map(|k| k.as_ref().to_vec()).collect();
+        self
+    }
+
     /// How long one background job's work may take before it is stopped and retried.
     pub fn with_job_timeout(mut self, timeout: Duration) -> Self {
         self.job_timeout = timeout;
@@ -284,6 +288,7 @@ impl fmt::Debug for Settings {
             .field("password", &"<redacted>")
             .field("sso_salt", &"<redacted>")
             .field("session_key", &"<redacted>")
+            .field("previous_session_keys", &self.previous_session_keys.len())
             .field("sso_window", &self.sso_window)
             .field("user_scoped_token", &self.user_scoped_token)
             .field("sso_single_use", &self.sso_single_use)
@@ -296,6 +301,7 @@ impl fmt::Debug for Settings {
             .field("heroku_oauth_url", &self.heroku_oauth_url)
             .field("oauth_client_secret", &self.oauth_client_secret.as_ref().map(|_| "<redacted>"))
             .field("token_key", &"<redacted>")
+            .field("previous_token_keys", &self.previous_token_keys.len())
             .field("job_timeout", &self.job_timeout)
             .field("job_poll", &self.job_poll)
             .finish()
@@ -376,6 +382,102 @@ fn read_manifest(
         return Err(config(format!("the manifest `{path}` is for `{}`, not `{}`", manifest.id, spec.id)));
     }
     Ok(manifest)
+}
+
+/// The session and token keys, current and previous (see the README's "Rotating keys").
+///
+/// In production the session key must be set: derived from the SSO salt, which Heroku holds too,
+/// it would let anyone with the salt mint cookies. So must the token key when OAuth tokens will
+/// be stored. A key that is set must be long, and differ from the salt, the password and the
+/// other key, so that no secret stands in for another.
+fn read_keys(settings: &mut Settings, var: &impl Fn(&str) -> Option<String>) -> Result<(), Error> {
+    let production = settings.mode == Mode::Production;
+    let session_key = var(SESSION_KEY);
+    if session_key.is_none() && production {
+        return Err(config(format!(
+            "{SESSION_KEY} must be set in production: it signs session cookies, and the key derived from \
+             the SSO salt in development could be derived by anyone who holds the salt (Heroku does). \
+             Set it to 32 or more random characters, different from ADDON_SSO_SALT"
+        )));
+    }
+    let token_key = var(TOKEN_KEY);
+    if token_key.is_none() && production && settings.oauth_client_secret.is_some() {
+        return Err(config(format!(
+            "{TOKEN_KEY} must be set in production with HEROKU_OAUTH_CLIENT_SECRET: it seals the OAuth \
+             tokens in the registry. Set it to 32 or more random characters, different from \
+             ADDON_SSO_SALT and {SESSION_KEY}"
+        )));
+    }
+    for (name, key) in [(SESSION_KEY, &session_key), (TOKEN_KEY, &token_key)] {
+        if let Some(key) = key {
+            check_key(name, key, settings)?;
+        }
+    }
+    if let (Some(session), Some(token)) = (&session_key, &token_key) {
+        if session == token {
+            return Err(config(format!(
+                "{TOKEN_KEY} is the same as {SESSION_KEY}; give each its own random value"
+            )));
+        }
+    }
+    if let Some(key) = session_key {
+        settings.session_key = key.into_bytes();
+    }
+    if let Some(key) = token_key {
+        settings.token_key = key.into_bytes();
+    }
+    settings.previous_session_keys = previous_keys(var, PREVIOUS_SESSION_KEYS, &settings.session_key)?;
+    settings.previous_token_keys = previous_keys(var, PREVIOUS_TOKEN_KEYS, &settings.token_key)?;
+    Ok(())
+}
+
+const SESSION_KEY: &str = "ADDON_SESSION_KEY";
+const TOKEN_KEY: &str = "ADDON_TOKEN_KEY";
+const PREVIOUS_SESSION_KEYS: &str = "ADDON_SESSION_KEYS_PREVIOUS";
+const PREVIOUS_TOKEN_KEYS: &str = "ADDON_TOKEN_KEYS_PREVIOUS";
+
+fn check_key(name: &str, key: &str, settings: &Settings) -> Result<(), Error> {
+    if key.len() < 32 {
+        return Err(config(format!("{name} must be at least 32 characters of random text")));
+    }
+    if key.contains(',') {
+        return Err(config(format!(
+            "{name} contains a comma; keys are listed comma-separated when they rotate, so use a key without one"
+        )));
+    }
+    use addon_manifest::{PASSWORD_ENV, SSO_SALT_ENV};
+    for (other, value) in [(SSO_SALT_ENV, &settings.sso_salt), (PASSWORD_ENV, &settings.password)] {
+        if key == value.as_str() {
+            return Err(config(format!("{name} is the same as {other}; give it its own random value")));
+        }
+    }
+    Ok(())
+}
+
+/// A comma-separated list of keys that only verify or open, never sign or seal.
+fn previous_keys(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    current: &[u8],
+) -> Result<Vec<Vec<u8>>, Error> {
+    let Some(list) = var(name) else { return Ok(Vec::new()) };
+    let mut keys = Vec::new();
+    for (index, key) in list.split(',').map(str::trim).enumerate() {
+        if key.is_empty() {
+            return Err(config(format!(
+                "{name} has an empty entry (number {}); list old keys separated by commas",
+                index + 1
+            )));
+        }
+        if key.as_bytes() == current {
+            return Err(config(format!(
+                "{name} lists the current key (entry {}); list only the keys it replaced",
+                index + 1
+            )));
+        }
+        keys.push(key.as_bytes().to_vec());
+    }
+    Ok(keys)
 }
 
 /// A key for one purpose, derived from the SSO salt so that development needs no extra secret

@@ -18,6 +18,7 @@ pub(crate) mod sign_in;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::base::cipher::Keyring;
 use crate::base::clock::SharedClock;
 use crate::base::settings::Settings;
 use crate::services::locks::KeyedLocks;
@@ -42,8 +43,16 @@ impl<A> Core<A> {
         let store = store.with_clock(clock.clone());
         let production = settings.mode == crate::base::settings::Mode::Production;
         let sessions =
-            SessionKeys::new(&settings.session_key, settings.session_ttl, production, clock.clone());
-        let platform = Arc::new(Platform::new(&settings, store.clone(), clock.clone()));
+            SessionKeys::new(&settings.session_key, settings.session_ttl, production, clock.clone())
+                .with_previous(&settings.previous_session_keys);
+        let keyring = Keyring::new(&settings.token_key, &settings.previous_token_keys);
+        tracing::debug!(
+            key_id = keyring.current_id(),
+            previous_keys = settings.previous_token_keys.len(),
+            "registry secrets are sealed with this key"
+        );
+        store.use_keyring(keyring.clone());
+        let platform = Arc::new(Platform::new(&settings, store.clone(), keyring, clock.clone()));
         Core { addon, store, locks: KeyedLocks::default(), settings, sessions, platform, clock }
     }
 

@@ -8,6 +8,7 @@ use std::time::Instant;
 use super::leases::POLL;
 use super::{jobs, Core};
 use crate::base::answer::AddonError;
+use crate::base::cipher::{field, Binding};
 use crate::base::protocol::{
     check_log_drain_url, check_plan, check_resource_id, ProvisionBody, ProvisionRequest, Provisioned,
 };
@@ -27,10 +28,14 @@ pub(crate) struct Recorded {
 }
 
 impl Recorded {
-    fn from_record(record: ResourceRecord) -> Self {
-        Recorded {
-            accepted: record.response_status == Some(202),
-            body: record.response.unwrap_or_default().into_bytes(),
+    /// The recorded answer; a refusal if it is sealed with a key no longer configured.
+    fn from_record(record: ResourceRecord) -> Result<Self, AddonError> {
+        match (record.response, record.unopened) {
+            (None, Some(why)) => Err(AddonError::answer_sealed_away(why)),
+            (response, _) => Ok(Recorded {
+                accepted: record.response_status == Some(202),
+                body: response.unwrap_or_default().into_bytes(),
+            }),
         }
     }
 }
@@ -58,7 +63,7 @@ async fn provision_once<A: Addon>(
             Claim::Owned => break,
             Claim::Existing(record) => match record.state {
                 ResourceState::Provisioned | ResourceState::Pending | ResourceState::Failed => {
-                    return Ok(Recorded::from_record(*record))
+                    return Recorded::from_record(*record)
                 }
                 ResourceState::Deprovisioned => return Err(AddonError::gone(&record.uuid)),
                 // Another instance is provisioning this uuid right now: wait for its answer.
@@ -105,7 +110,9 @@ async fn call_provision<A: Addon>(
         (false, _, _) => None,
     };
     let follow_up = kind.map(|kind| FollowUp {
-        sealed_grant: grant.as_deref().map(|code| core.platform.cipher.seal(code)),
+        sealed_grant: grant
+            .as_deref()
+            .map(|code| core.platform.cipher.seal(code, Binding::new(&uuid, field::GRANT_CODE))),
         ..jobs::follow_up(core, kind)
     });
     let id = provisioned.id.as_deref().unwrap_or(&uuid);

@@ -125,7 +125,11 @@ pub(crate) enum Unreadable {
 /// Signs and checks session cookies.
 #[derive(Clone)]
 pub(crate) struct SessionKeys {
+    /// Signs new cookies; verifies too.
     key: Arc<[u8]>,
+    /// Keys replaced by a rotation: cookies they signed verify until they expire or the key is
+    /// dropped. They never sign.
+    previous: Arc<[Vec<u8>]>,
     ttl: Duration,
     secure: bool,
     clock: SharedClock,
@@ -133,7 +137,13 @@ pub(crate) struct SessionKeys {
 
 impl SessionKeys {
     pub(crate) fn new(key: &[u8], ttl: Duration, secure: bool, clock: SharedClock) -> Self {
-        Self { key: key.into(), ttl, secure, clock }
+        Self { key: key.into(), previous: Arc::new([]), ttl, secure, clock }
+    }
+
+    /// The same, also verifying cookies signed with keys `previous` (a rotation under way).
+    pub(crate) fn with_previous(mut self, previous: &[Vec<u8>]) -> Self {
+        self.previous = previous.into();
+        self
     }
 
     /// A `Set-Cookie` value starting a session. Each session gets its own random id, which
@@ -161,9 +171,15 @@ impl SessionKeys {
         let payload = signed.strip_prefix(VERSION).and_then(|rest| rest.strip_prefix('.'));
         let payload = payload.ok_or(Unreadable::Invalid)?;
         let mac = B64.decode(mac).map_err(|_| Unreadable::Invalid)?;
-        let mut check = self.hmac();
-        check.update(signed.as_bytes());
-        check.verify_slice(&mac).map_err(|_| Unreadable::Invalid)?;
+        // Each key's check is constant-time; how many keys were tried says nothing of the MAC.
+        let genuine = std::iter::once(&*self.key).chain(self.previous.iter().map(Vec::as_slice)).any(|key| {
+            let mut check = hmac_with(key);
+            check.update(signed.as_bytes());
+            check.verify_slice(&mac).is_ok()
+        });
+        if !genuine {
+            return Err(Unreadable::Invalid);
+        }
         let json = B64.decode(payload).map_err(|_| Unreadable::Invalid)?;
         let session: Session = serde_json::from_slice(&json).map_err(|_| Unreadable::Invalid)?;
         if session.expires_at > self.clock.now_secs() {
@@ -178,12 +194,8 @@ impl SessionKeys {
         cookie_header(COOKIE, "", Some(Duration::ZERO), self.secure, true)
     }
 
-    fn hmac(&self) -> Hmac<Sha256> {
-        <Hmac<Sha256>>::new_from_slice(&self.key).expect("HMAC takes keys of any length")
-    }
-
     fn mac(&self, data: &str) -> Vec<u8> {
-        let mut mac = self.hmac();
+        let mut mac = hmac_with(&self.key);
         mac.update(data.as_bytes());
         mac.finalize().into_bytes().to_vec()
     }
@@ -191,6 +203,10 @@ impl SessionKeys {
     pub(crate) fn secure(&self) -> bool {
         self.secure
     }
+}
+
+fn hmac_with(key: &[u8]) -> Hmac<Sha256> {
+    <Hmac<Sha256>>::new_from_slice(key).expect("HMAC takes keys of any length")
 }
 
 /// A cookie header: `Path=/`, `SameSite=Lax` (the SSO post is a top-level navigation from
@@ -278,6 +294,23 @@ mod tests {
             SessionKeys::new(b"another key, just as long as one", Duration::from_secs(60), false, system());
         assert_eq!(other.verify(&value), Err(Unreadable::Invalid));
         assert_eq!(keys().verify("garbage"), Err(Unreadable::Invalid));
+    }
+
+    #[test]
+    fn a_cookie_signed_with_a_previous_key_verifies_during_a_rotation() {
+        let key_a = b"key A: 0123456789abcdef0123456789".to_vec();
+        let key_b = b"key B: 0123456789abcdef0123456789".to_vec();
+        let ttl = Duration::from_secs(60);
+        let old = value_of(&SessionKeys::new(&key_a, ttl, false, system()).issue("uuid-1", None, None));
+        let rotating =
+            SessionKeys::new(&key_b, ttl, false, system()).with_previous(std::slice::from_ref(&key_a));
+        assert_eq!(rotating.verify(&old).unwrap().uuid(), "uuid-1");
+        let new = value_of(&rotating.issue("uuid-1", None, None));
+        let a_only = SessionKeys::new(&key_a, ttl, false, system());
+        assert_eq!(a_only.verify(&new), Err(Unreadable::Invalid), "new cookies are signed with B");
+        let b_only = SessionKeys::new(&key_b, ttl, false, system());
+        assert!(b_only.verify(&new).is_ok());
+        assert_eq!(b_only.verify(&old), Err(Unreadable::Invalid), "A dropped: its cookies are refused");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::error::{from_response, PlatformError};
 use super::{Platform, ACCEPT};
+use crate::base::cipher::field;
 use crate::base::protocol::Config;
 use crate::services::store::StoreError;
 
@@ -203,18 +204,20 @@ impl HerokuApi {
             )));
         };
         if expires_at.saturating_sub(REFRESH_MARGIN_MS) > platform.clock.now_ms() {
-            return platform.cipher.open(access).ok_or_else(unreadable);
+            return platform.open(access, &self.uuid, field::ACCESS_TOKEN);
         }
-        let refresh =
-            stored.refresh_token.as_deref().and_then(|t| platform.cipher.open(t)).ok_or_else(unreadable)?;
+        let refresh = stored.refresh_token.as_deref().ok_or_else(|| {
+            PlatformError::config(format!(
+                "the access token of {} expired and no refresh token is stored",
+                self.uuid
+            ))
+        })?;
+        let refresh = platform.open(refresh, &self.uuid, field::REFRESH_TOKEN)?;
         platform.refresh(&self.uuid, &refresh).await?;
         let stored = platform.store.tokens(&self.uuid).await.map_err(store_error)?;
-        stored.access_token.as_deref().and_then(|t| platform.cipher.open(t)).ok_or_else(unreadable)
+        let access = stored.access_token.as_deref().unwrap_or_default();
+        platform.open(access, &self.uuid, field::ACCESS_TOKEN)
     }
-}
-
-fn unreadable() -> PlatformError {
-    PlatformError::config("a stored token cannot be opened: was ADDON_TOKEN_KEY changed?")
 }
 
 impl std::fmt::Debug for HerokuApi {

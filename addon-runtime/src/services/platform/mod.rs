@@ -16,7 +16,7 @@ use std::time::Duration;
 pub use api::{AddonInfo, AppInfo, Collaborator, HerokuApi, NamedRef, Owner, User};
 pub use error::PlatformError;
 
-use crate::base::cipher::TokenCipher;
+use crate::base::cipher::{Binding, Keyring};
 use crate::base::clock::SharedClock;
 use crate::base::settings::Settings;
 use crate::services::store::Store;
@@ -32,12 +32,12 @@ pub(crate) struct Platform {
     pub(crate) oauth_url: String,
     pub(crate) client_secret: Option<String>,
     pub(crate) store: Store,
-    pub(crate) cipher: TokenCipher,
+    pub(crate) cipher: Keyring,
     pub(crate) clock: SharedClock,
 }
 
 impl Platform {
-    pub(crate) fn new(settings: &Settings, store: Store, clock: SharedClock) -> Self {
+    pub(crate) fn new(settings: &Settings, store: Store, cipher: Keyring, clock: SharedClock) -> Self {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(20))
             .user_agent(concat!("addon-runtime/", env!("CARGO_PKG_VERSION")))
@@ -49,9 +49,25 @@ impl Platform {
             oauth_url: settings.heroku_oauth_url.trim_end_matches('/').to_owned(),
             client_secret: settings.oauth_client_secret.clone(),
             store,
-            cipher: TokenCipher::new(&settings.token_key),
+            cipher,
             clock,
         }
+    }
+
+    /// A stored token or grant of resource `uuid`, opened; a clear error if it does not open
+    /// (sealed with a key no longer configured, or altered).
+    pub(crate) fn open(
+        &self,
+        sealed: &str,
+        uuid: &str,
+        field: &'static str,
+    ) -> Result<String, PlatformError> {
+        self.cipher.open(sealed, Binding::new(uuid, field)).map_err(|why| {
+            PlatformError::config(format!(
+                "the stored {field} of resource {uuid} cannot be opened: {why}; check ADDON_TOKEN_KEY \
+                 and ADDON_TOKEN_KEYS_PREVIOUS"
+            ))
+        })
     }
 
     /// The API scoped to one resource.

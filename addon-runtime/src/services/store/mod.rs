@@ -21,7 +21,7 @@ pub(crate) use jobs::{FollowUp, Job, JobKind};
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -31,6 +31,7 @@ pub use record::{ResourceRecord, ResourceState};
 pub(crate) use sessions::Standing;
 
 use crate::base::answer::{AddonError, Error};
+use crate::base::cipher::{field, Binding, Keyring};
 use crate::base::clock::{self, millis, Clock, SharedClock};
 use crate::base::protocol::ProvisionRequest;
 use crate::base::settings::redact_url;
@@ -52,6 +53,9 @@ pub struct Store {
     backend: Backend,
     /// Stamps rows, leases and expiries: the app's one clock.
     clock: SharedClock,
+    /// Seals config and answers before they are written, opens them when read. Shared by every
+    /// clone, so a clone taken before the app installed its keys reads them too.
+    keyring: Arc<RwLock<Option<Keyring>>>,
 }
 
 /// A database operation failed (unreachable, timed out, refused). Requests answer 503 and the
@@ -136,7 +140,7 @@ impl Store {
                 .await
                 .map_err(|e| Error::Store(format!("could not enable WAL: {e}")))?;
         }
-        let store = Store { pool, backend, clock: clock::system() };
+        let store = Store { pool, backend, clock: clock::system(), keyring: Arc::default() };
         schema::migrate(&store).await.map_err(|e| Error::Store(format!("could not migrate: {e}")))?;
         Ok(store)
     }
@@ -146,6 +150,38 @@ impl Store {
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// The keys that seal what the registry keeps secret (the app installs them from its settings).
+    pub(crate) fn use_keyring(&self, keyring: Keyring) {
+        *self.keyring.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(keyring);
+    }
+
+    /// `text` sealed for `field` of resource `uuid`.
+    fn seal(&self, uuid: &str, field: &'static str, text: &str) -> Result<String, StoreError> {
+        let keyring = self.keyring.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Only an app writes, and it installs its keys first; never write a secret unsealed.
+        let keyring = keyring.as_ref().ok_or_else(|| {
+            StoreError(sqlx::Error::Configuration("the registry has no sealing keys installed".into()))
+        })?;
+        Ok(keyring.seal(text, Binding::new(uuid, field)))
+    }
+
+    /// A column's text as written: opened if sealed; text from before sealing as it is.
+    pub(super) fn open_sealed(
+        &self,
+        uuid: &str,
+        field: &'static str,
+        stored: String,
+    ) -> Result<String, String> {
+        if !Keyring::is_sealed(&stored) {
+            return Ok(stored);
+        }
+        let keyring = self.keyring.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Some(keyring) = keyring.as_ref() else {
+            return Err("the registry was opened without keys (read it through the app's Store)".to_owned());
+        };
+        keyring.open(&stored, Binding::new(uuid, field)).map_err(|why| why.to_string())
     }
 
     pub(crate) fn now_ms(&self) -> i64 {
@@ -171,7 +207,7 @@ impl Store {
              ORDER BY CASE WHEN uuid = $1 THEN 0 ELSE 1 END LIMIT 1"
         );
         let row = sqlx::query(&sql).bind(uuid_or_id).fetch_optional(&self.pool).await?;
-        Ok(row.map(|row| record::from_row(&row)).transpose()?)
+        Ok(row.map(|row| record::from_row(self, &row)).transpose()?)
     }
 
     /// The live resource whose log drain Heroku identifies with this token.
@@ -180,7 +216,7 @@ impl Store {
             "SELECT {COLUMNS} FROM addon_resources WHERE log_drain_token = $1 AND state = 'provisioned' LIMIT 1"
         );
         let row = sqlx::query(&sql).bind(token).fetch_optional(&self.pool).await?;
-        Ok(row.map(|row| record::from_row(&row)).transpose()?)
+        Ok(row.map(|row| record::from_row(self, &row)).transpose()?)
     }
 
     /// Inserts a `provisioning` row holding a lease, unless the uuid is known. An expired claim
@@ -253,8 +289,8 @@ impl Store {
         )
         .bind(uuid)
         .bind(id)
-        .bind(response.1)
-        .bind(config_json(config))
+        .bind(self.seal(uuid, field::RESPONSE, response.1)?)
+        .bind(self.sealed_config(uuid, config)?)
         .bind(self.now_ms())
         .bind(state.as_str())
         .bind(i64::from(response.0))
@@ -277,7 +313,7 @@ impl Store {
              WHERE uuid = $1 AND state IN ('pending', 'provisioned')",
         )
         .bind(uuid)
-        .bind(config_json(config))
+        .bind(self.sealed_config(uuid, config)?)
         .bind(self.now_ms())
         .execute(&self.pool)
         .await?;
@@ -302,7 +338,7 @@ impl Store {
             "UPDATE addon_resources SET config = $2, lease_until = NULL, updated_at = $3 WHERE uuid = $1",
         )
         .bind(uuid)
-        .bind(config_json(&merged))
+        .bind(self.sealed_config(uuid, &merged)?)
         .bind(self.now_ms())
         .execute(&self.pool)
         .await?;
@@ -365,7 +401,7 @@ impl Store {
         )
         .bind(uuid)
         .bind(plan)
-        .bind(config_json(config))
+        .bind(self.sealed_config(uuid, config)?)
         .bind(self.now_ms())
         .execute(&mut *tx)
         .await?;
@@ -375,6 +411,8 @@ impl Store {
 
     /// The resource is gone for good: its jobs still to run are cancelled, the job that finishes
     /// the deprovision is added if there is one, and the lease is released. One transaction.
+    /// Its secrets are scrubbed (config, recorded answer, options, drain token): a 410 needs only
+    /// the state, the plan and the stamps.
     pub(crate) async fn mark_deprovisioned(
         &self,
         uuid: &str,
@@ -387,7 +425,9 @@ impl Store {
             jobs::add(&mut tx, uuid, follow_up).await?;
         }
         sqlx::query(
-            "UPDATE addon_resources SET state = 'deprovisioned', lease_until = NULL, updated_at = $2 WHERE uuid = $1",
+            "UPDATE addon_resources SET state = 'deprovisioned', lease_until = NULL, updated_at = $2, \
+             config = '{}', response = NULL, response_status = NULL, options = '{}', log_drain_token = NULL \
+             WHERE uuid = $1",
         )
         .bind(uuid)
         .bind(now)
@@ -400,7 +440,7 @@ impl Store {
     async fn resource_by_uuid(&self, uuid: &str) -> Result<Option<ResourceRecord>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM addon_resources WHERE uuid = $1");
         let row: Option<AnyRow> = sqlx::query(&sql).bind(uuid).fetch_optional(&self.pool).await?;
-        Ok(row.map(|row| record::from_row(&row)).transpose()?)
+        Ok(row.map(|row| record::from_row(self, &row)).transpose()?)
     }
 
     /// Closes the pool's connections.
@@ -418,6 +458,13 @@ impl fmt::Debug for Store {
 /// A config as stored: a JSON object of strings (which cannot fail to serialize).
 fn config_json(config: &BTreeMap<String, String>) -> String {
     serde_json::to_string(config).unwrap_or_else(|_| "{}".to_owned())
+}
+
+impl Store {
+    /// A config as stored: its JSON, sealed for the resource.
+    fn sealed_config(&self, uuid: &str, config: &BTreeMap<String, String>) -> Result<String, StoreError> {
+        self.seal(uuid, field::CONFIG, &config_json(config))
+    }
 }
 
 /// Reads a column that holds JSON text.

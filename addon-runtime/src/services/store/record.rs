@@ -4,6 +4,8 @@ use std::fmt;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use crate::base::cipher::field;
+
 /// Where a resource is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ResourceState {
@@ -66,6 +68,9 @@ pub struct ResourceRecord {
     pub(crate) response: Option<String>,
     /// Its status: 200, or 202 for an asynchronous provision.
     pub(crate) response_status: Option<i64>,
+    /// Why a sealed column did not open (a key no longer configured, say); its value is then
+    /// left empty in this record.
+    pub(crate) unopened: Option<String>,
 }
 
 impl ResourceRecord {
@@ -91,8 +96,19 @@ impl fmt::Debug for ResourceRecord {
     }
 }
 
-pub(super) fn from_row(row: &AnyRow) -> Result<ResourceRecord, sqlx::Error> {
+pub(super) fn from_row(store: &super::Store, row: &AnyRow) -> Result<ResourceRecord, sqlx::Error> {
     let uuid: String = row.try_get("uuid")?;
+    let mut unopened = None;
+    let mut open = |field: &'static str, stored: Option<String>| {
+        let opened = stored.map(|text| store.open_sealed(&uuid, field, text)).transpose();
+        opened.unwrap_or_else(|why| {
+            tracing::warn!(uuid = %uuid, field, "a sealed value in the registry did not open: {why}");
+            unopened = Some(format!("the registry's {field} of this resource cannot be opened: {why}"));
+            None
+        })
+    };
+    let config = open(field::CONFIG, row.try_get("config")?);
+    let response = open(field::RESPONSE, row.try_get("response")?);
     let id: Option<String> = row.try_get("id")?;
     let state: String = row.try_get("state")?;
     Ok(ResourceRecord {
@@ -105,10 +121,11 @@ pub(super) fn from_row(row: &AnyRow) -> Result<ResourceRecord, sqlx::Error> {
         callback_url: row.try_get("callback_url")?,
         log_drain_token: row.try_get("log_drain_token")?,
         options: super::json_map(row, "options")?,
-        config: super::json_map(row, "config")?,
+        config: config.and_then(|json: String| serde_json::from_str(&json).ok()).unwrap_or_default(),
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
-        response: row.try_get("response")?,
+        response,
         response_status: row.try_get("response_status")?,
+        unopened,
     })
 }

@@ -66,10 +66,17 @@ const MIGRATIONS: &[(i64, &str)] = &[
     );
     CREATE INDEX IF NOT EXISTS addon_ended_sessions_expires_at ON addon_ended_sessions (expires_at)",
     ),
+    // Deprovisioned resources keep only what a 410 needs: their config, recorded answer,
+    // options and drain token are scrubbed (deprovisioning does so from now on).
+    (
+        4,
+        "UPDATE addon_resources SET config = '{}', response = NULL, response_status = NULL, options = '{}', \
+        log_drain_token = NULL WHERE state = 'deprovisioned'",
+    ),
     // SSO forms already used, by a digest of their token, until they go stale (unix seconds):
     // with `ADDON_SSO_SINGLE_USE`, a row refuses the same form on every instance.
     (
-        4,
+        5,
         "CREATE TABLE IF NOT EXISTS addon_seen_logins (
         proof TEXT PRIMARY KEY,
         expires_at BIGINT NOT NULL
