@@ -229,3 +229,40 @@ fn basic(user: &str, password: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
 }
+
+#[test]
+fn the_limits_are_read_from_the_environment_with_clear_errors() {
+    let read = |pairs: &[(&str, &str)]| {
+        let pairs: Vec<(String, String)> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_vars::<TestAddon>(move |name| {
+            pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).or_else(|| match name {
+                "ADDON_PASSWORD" => Some(PASSWORD.to_owned()),
+                "ADDON_SSO_SALT" => Some(SALT.to_owned()),
+                _ => None,
+            })
+        })
+    };
+    let defaults = read(&[]).expect("the defaults");
+    assert_eq!(defaults.server_limits(), &ServerLimits::default());
+    let set = read(&[
+        ("ADDON_HEADER_TIMEOUT", "3"),
+        ("ADDON_BODY_TIMEOUT", "4"),
+        ("ADDON_IDLE_TIMEOUT", "5"),
+        ("ADDON_MAX_CONNECTIONS", "6"),
+        ("ADDON_MAX_IN_FLIGHT", "7"),
+    ])
+    .unwrap();
+    let limits = set.server_limits();
+    assert_eq!(
+        (limits.header_timeout, limits.body_timeout, limits.idle_timeout),
+        (Duration::from_secs(3), Duration::from_secs(4), Duration::from_secs(5))
+    );
+    assert_eq!((limits.max_connections, limits.max_in_flight), (6, 7));
+    let zero = read(&[("ADDON_MAX_IN_FLIGHT", "0")]).unwrap_err().to_string();
+    assert!(zero.contains("ADDON_MAX_IN_FLIGHT is 0"), "{zero}");
+    let word = read(&[("ADDON_HEADER_TIMEOUT", "soon")]).unwrap_err().to_string();
+    assert!(word.contains("ADDON_HEADER_TIMEOUT is `soon`"), "{word}");
+    let frames = read(&[("ADDON_FRAME_ANCESTORS", "'self'; script-src *")]).unwrap_err().to_string();
+    assert!(frames.contains("ADDON_FRAME_ANCESTORS"), "{frames}");
+}
