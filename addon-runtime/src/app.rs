@@ -14,7 +14,7 @@ use crate::services::platform::HerokuApi;
 use crate::services::store::Store;
 use crate::services::vendor::addon::Addon;
 use crate::web::signed_out::SignedOut;
-use crate::web::SessionContext;
+use crate::web::{PageHeaders, SessionContext};
 use crate::{heroku, web};
 
 /// An add-on service, ready to serve or to merge into a larger axum app.
@@ -122,10 +122,12 @@ impl<A: Addon> App<A> {
             store: self.core.store.clone(),
             signed_out: self.signed_out,
             product: A::SPEC.name,
+            origin: self.core.settings.public_url_of(&A::SPEC),
         };
         let body_limit = self.core.settings.body_limit;
+        let pages = PageHeaders::new(self.core.settings.frame_ancestors.as_deref());
         let routes = heroku::routes(self.core).merge(self.vendor_routes);
-        web::around(routes, sessions, body_limit)
+        web::around(routes, sessions, body_limit, pages)
     }
 
     /// Listens on `HOST:PORT` (by default 127.0.0.1 in development, 0.0.0.0 in production, and the
@@ -142,11 +144,15 @@ impl<A: Addon> App<A> {
         self.serve_on(listener).await
     }
 
-    /// Serves on a listener the caller bound (port 0 in tests, a socket from a supervisor).
+    /// Serves on a listener the caller bound (port 0 in tests, a socket from a supervisor),
+    /// within the server's limits (`Settings::server_limits`: timeouts, connection and request
+    /// caps), until Ctrl-C or SIGTERM. A router from [`App::into_router`] served another way
+    /// does not get these limits.
     pub async fn serve_on(self, listener: TcpListener) -> Result<(), Error> {
         let address = listener.local_addr()?;
+        let limits = self.core.settings.server.clone();
         tracing::info!(id = A::SPEC.id, mode = ?self.core.settings.mode, "listening on http://{address}");
-        axum::serve(listener, self.into_router()).with_graceful_shutdown(shutdown()).await?;
+        web::serve::serve(listener, self.into_router(), &limits, shutdown()).await?;
         tracing::info!("stopped");
         Ok(())
     }
@@ -189,13 +195,19 @@ pub async fn serve<A: Addon>(addon: A) -> Result<(), Error> {
     App::from_env(Arc::new(addon)).await?.serve().await
 }
 
-/// Logs to standard output, filtered by `RUST_LOG` (default `info`). Does nothing if the
-/// program already installed a subscriber.
-fn init_logging() {
+/// Logs to standard output, filtered by `RUST_LOG` (default `info`), one line per event: every
+/// field's control characters (CR, LF, escape sequences) are escaped, so a value from a request
+/// cannot forge a line. Does nothing if the program already installed a subscriber. [`serve`]
+/// and [`App::serve`] call it; call it yourself before [`App::serve_on`].
+pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .fmt_fields(web::trace::EscapedFields)
+        .try_init();
 }
 
 async fn shutdown() {

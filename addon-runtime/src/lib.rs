@@ -63,14 +63,14 @@ pub use addon_testing as testing;
 /// The manifest rules, as the macro and the runtime apply them (for tools such as checkers).
 pub use addon_manifest::rules as manifest_rules;
 pub use addon_manifest::{random_secret, Manifest, Requirement};
-pub use app::{serve, App};
+pub use app::{init_logging, serve, App};
 pub use base::answer::{AddonError, Error};
 pub use base::clock::{Clock, ManualClock, SystemClock};
 pub use base::protocol::{
     Config, ConfigVar, DeprovisionRequest, Deprovisioned, OauthGrant, PlanChangeRequest, PlanChanged,
     ProvisionRequest, Provisioned, SsoLogin, SsoRedirect, SsoUser, TokenKind,
 };
-pub use base::settings::{Mode, Settings, UserScopedToken};
+pub use base::settings::{Mode, ServerLimits, Settings, UserScopedToken};
 pub use base::spec::AddonSpec;
 pub use services::platform::{
     AddonInfo, AppInfo, Collaborator, HerokuApi, NamedRef, Owner, PlatformError, User,
@@ -79,6 +79,7 @@ pub use services::sessions::Session;
 pub use services::store::{Backend, ResourceRecord, ResourceState, Store, StoreError};
 pub use services::vendor::addon::Addon;
 pub use services::vendor::jobs::{DeprovisionJob, PlanChangeJob, ProvisionJob};
+pub use web::extract;
 pub use web::signed_out::SignedOut;
 
 /// Marks the method that finishes a deprovision answered with `Deprovisioned::later`.

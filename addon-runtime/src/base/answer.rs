@@ -90,9 +90,16 @@ impl AddonError {
     /// refusal of the request as information.
     pub(crate) fn log(&self) {
         if self.status.is_server_error() {
-            tracing::error!(status = self.status.as_u16(), detail = self.detail(), "{}", self.message);
+            tracing::error!(
+                status = self.status.as_u16(),
+                detail = self.detail().map(escaped).as_deref(),
+                "{}",
+                escaped(&self.message)
+            );
         } else {
-            tracing::info!(status = self.status.as_u16(), "{}", self.message);
+            // Messages quote what the request sent (an id, a content type): escaped, so a CR or
+            // LF in it cannot start a forged line.
+            tracing::info!(status = self.status.as_u16(), "{}", escaped(&self.message));
         }
     }
 
@@ -322,6 +329,58 @@ impl AddonError {
     }
 }
 
+/// Refusals of the server's limits and of malformed requests (addresses, queries, forms, JSON)
+/// that reach any route, the vendor's included.
+impl AddonError {
+    /// 503 when the server is answering as many requests as it may at once; the response also
+    /// carries `Retry-After`.
+    pub(crate) fn overloaded() -> Self {
+        Self::unavailable("The add-on is busy answering other requests. Please try again in a moment.")
+    }
+
+    /// 408: the request body did not arrive within the body deadline.
+    pub(crate) fn body_timeout(limit: std::time::Duration) -> Self {
+        Self::refusal(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "The request body did not arrive within {} seconds; send it in one go.",
+                limit.as_secs_f64()
+            ),
+        )
+    }
+
+    /// 400 (or the status the router chose): a part of the address does not parse, such as
+    /// `%ff`, which is not UTF-8.
+    pub(crate) fn bad_path(status: StatusCode, problem: impl fmt::Display) -> Self {
+        Self::client_refusal(status, format!("The address is not valid: {problem}."))
+    }
+
+    /// 400: the query string does not parse into what the route expects.
+    pub(crate) fn bad_query(status: StatusCode, problem: impl fmt::Display) -> Self {
+        Self::client_refusal(status, format!("The query string is not valid: {problem}."))
+    }
+
+    /// 400, 413, 415 or 422: a form body that is not the form the route expects.
+    pub(crate) fn bad_form(status: StatusCode, problem: impl fmt::Display) -> Self {
+        Self::client_refusal(status, format!("The form is not valid: {problem}."))
+    }
+
+    /// 400, 413, 415 or 422: a JSON body that is not what the route expects.
+    pub(crate) fn bad_json(status: StatusCode, problem: impl fmt::Display) -> Self {
+        Self::client_refusal(status, format!("The JSON body is not valid: {problem}."))
+    }
+
+    /// A refusal with the status an extractor chose, kept only if it is a 4xx: anything else
+    /// is the route's own mistake (a path parameter it never declared), so a 500.
+    fn client_refusal(status: StatusCode, message: String) -> Self {
+        if status.is_client_error() {
+            Self::refusal(status, message)
+        } else {
+            Self::internal(message)
+        }
+    }
+}
+
 /// `?` works on any error: it becomes [`AddonError::internal`].
 impl<E: std::error::Error> From<E> for AddonError {
     fn from(error: E) -> Self {
@@ -347,6 +406,23 @@ impl fmt::Display for AddonError {
         }
         Ok(())
     }
+}
+
+/// Text from outside, ready for a log line: control characters (CR, LF, escape sequences) are
+/// written as `\n`, `\u{1b}` and so on, so one value can never look like more than one line.
+pub(crate) fn escaped(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Why the runtime could not start or keep serving. Each message says what to do.

@@ -62,6 +62,48 @@ pub struct Settings {
     pub(crate) previous_token_keys: Vec<Vec<u8>>,
     pub(crate) job_timeout: Duration,
     pub(crate) job_poll: Duration,
+    pub(crate) server: ServerLimits,
+    pub(crate) frame_ancestors: Option<String>,
+}
+
+/// What one connection and the whole server may hold, so that no client (slow, idle or many)
+/// takes the service down. Every limit is on by default; the README's table names the variables.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// From the first byte of a request to the end of its headers.
+    pub header_timeout: Duration,
+    /// From the end of a request's headers to the end of its body.
+    pub body_timeout: Duration,
+    /// A connection with no request and no traffic is closed after this long.
+    pub idle_timeout: Duration,
+    /// Open connections at most; past it the server stops accepting until one closes.
+    pub max_connections: usize,
+    /// Requests being answered at once, at most; past it a request gets a JSON 503.
+    pub max_in_flight: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        Self {
+            // Heroku's router and load balancers send a request's headers in one go, so ten
+            // seconds is generous for them and short for a client trickling header lines.
+            header_timeout: Duration::from_secs(10),
+            // Heroku's router gives up on a request after 30 s; no body that reached the dyno
+            // through it takes longer, and a body still arriving then is an attack or a lost
+            // client.
+            body_timeout: Duration::from_secs(30),
+            // Longer than the idle timeouts of the proxies in front (Heroku's router keeps idle
+            // connections to a dyno for up to 90 s, AWS load balancers 60 s by default), so the
+            // proxy always closes first and never sends a request on a connection being closed.
+            idle_timeout: Duration::from_secs(120),
+            // Each idle connection costs a file descriptor and some 20 KB; 4,096 of them stay
+            // under 100 MB, within a small dyno, and under the usual hard file limit.
+            max_connections: 4096,
+            // Heroku's router keeps at most about 50 requests waiting per dyno; 512 leaves room
+            // for a load balancer in front and slow vendor routes, and sheds a flood early.
+            max_in_flight: 512,
+        }
+    }
 }
 
 const DEFAULT_SSO_WINDOW: Duration = Duration::from_secs(5 * 60);
@@ -101,6 +143,8 @@ impl Settings {
             oauth_client_secret: None,
             job_timeout: DEFAULT_JOB_TIMEOUT,
             job_poll: DEFAULT_JOB_POLL,
+            server: ServerLimits::default(),
+            frame_ancestors: None,
         }
     }
 
@@ -164,6 +208,10 @@ impl Settings {
         }
         if let Some(ms) = parse::<u64>(&var, "ADDON_JOB_POLL_MS")? {
             settings.job_poll = Duration::from_millis(ms.max(1));
+        }
+        settings.server = read_server_limits(&var)?;
+        if let Some(ancestors) = var("ADDON_FRAME_ANCESTORS") {
+            settings.frame_ancestors = Some(check_frame_ancestors(&ancestors)?);
         }
         Ok(settings)
     }
@@ -249,6 +297,24 @@ impl Settings {
         self
     }
 
+    /// The server's timeouts and caps (see [`ServerLimits`]).
+    pub fn with_server_limits(mut self, limits: ServerLimits) -> Self {
+        self.server = limits;
+        self
+    }
+
+    pub fn server_limits(&self) -> &ServerLimits {
+        &self.server
+    }
+
+    /// Who may frame the runtime's pages and the vendor's pages behind a session: a CSP
+    /// `frame-ancestors` source list such as `https://dashboard.example.com`. By default nobody
+    /// (`'none'`, with `X-Frame-Options: DENY`).
+    pub fn with_frame_ancestors(mut self, sources: &str) -> Result<Self, Error> {
+        self.frame_ancestors = Some(check_frame_ancestors(sources)?);
+        Ok(self)
+    }
+
     pub fn with_port(mut self, port: u16) -> Self {
         self.port = Some(port);
         self
@@ -304,6 +370,8 @@ impl fmt::Debug for Settings {
             .field("previous_token_keys", &self.previous_token_keys.len())
             .field("job_timeout", &self.job_timeout)
             .field("job_poll", &self.job_poll)
+            .field("server", &self.server)
+            .field("frame_ancestors", &self.frame_ancestors)
             .finish()
     }
 }
@@ -332,6 +400,50 @@ fn flag(var: &impl Fn(&str) -> Option<String>, name: &str) -> Result<Option<bool
             _ => Err(config(format!("{name} is `{v}`; use `true` or `false`"))),
         })
         .transpose()
+}
+
+/// `ADDON_HEADER_TIMEOUT`, `ADDON_BODY_TIMEOUT`, `ADDON_IDLE_TIMEOUT` (seconds),
+/// `ADDON_MAX_CONNECTIONS` and `ADDON_MAX_IN_FLIGHT`; zero is refused, as it would refuse everything.
+fn read_server_limits(var: &impl Fn(&str) -> Option<String>) -> Result<ServerLimits, Error> {
+    let mut limits = ServerLimits::default();
+    let positive = |name: &str| -> Result<Option<u64>, Error> {
+        match parse::<u64>(var, name)? {
+            Some(0) => Err(config(format!(
+                "{name} is 0, which would refuse every request; leave it unset for the default"
+            ))),
+            other => Ok(other),
+        }
+    };
+    if let Some(secs) = positive("ADDON_HEADER_TIMEOUT")? {
+        limits.header_timeout = Duration::from_secs(secs);
+    }
+    if let Some(secs) = positive("ADDON_BODY_TIMEOUT")? {
+        limits.body_timeout = Duration::from_secs(secs);
+    }
+    if let Some(secs) = positive("ADDON_IDLE_TIMEOUT")? {
+        limits.idle_timeout = Duration::from_secs(secs);
+    }
+    if let Some(n) = positive("ADDON_MAX_CONNECTIONS")? {
+        limits.max_connections = usize::try_from(n).unwrap_or(usize::MAX);
+    }
+    if let Some(n) = positive("ADDON_MAX_IN_FLIGHT")? {
+        limits.max_in_flight = usize::try_from(n).unwrap_or(usize::MAX);
+    }
+    Ok(limits)
+}
+
+/// A CSP source list for `frame-ancestors`: printable ASCII without `;` or `,`, which would end
+/// the directive or the header and let the value add policies of its own.
+fn check_frame_ancestors(sources: &str) -> Result<String, Error> {
+    let sources = sources.trim();
+    let printable = sources.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b';' && b != b',');
+    if sources.is_empty() || !printable {
+        return Err(config(format!(
+            "ADDON_FRAME_ANCESTORS is `{sources}`; give CSP sources separated by spaces, such as \
+             `'self' https://dashboard.example.com`, or `'none'`"
+        )));
+    }
+    Ok(sources.to_owned())
 }
 
 /// The password and SSO salt: from the environment; in development, else from the manifest

@@ -8,13 +8,14 @@ pub(crate) mod sso_token;
 
 use std::sync::Arc;
 
-use axum::middleware::from_fn_with_state;
+use axum::handler::Handler;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{post, put};
 use axum::Router;
 
 use crate::lifecycle::Core;
 use crate::services::vendor::addon::Addon;
-use crate::web::body;
+use crate::web::{body, pages};
 
 /// Heroku's routes: provision, plan change and deprovision behind Basic auth, and the two SSO
 /// entry points (the form post, and the legacy signed GET).
@@ -30,11 +31,14 @@ pub(crate) fn routes<A: Addon>(core: Arc<Core<A>>) -> Router {
         .delete(resources::deprovision::<A>)
         .route_layer(whole_body.clone())
         .route_layer(basic_auth.clone())
-        .get(sso::legacy_get::<A>);
+        .get(sso::legacy_get::<A>.layer(from_fn(pages::page)));
     let provision = post(resources::provision::<A>).route_layer(whole_body.clone()).route_layer(basic_auth);
     Router::new()
         .route(spec.base_path, provision)
         .route(&format!("{}/{{id}}", spec.base_path), resource)
-        .route(spec.sso_path, post(sso::form_post::<A>).route_layer(whole_body))
+        .route(
+            spec.sso_path,
+            post(sso::form_post::<A>).route_layer(whole_body).route_layer(from_fn(pages::page)),
+        )
         .with_state(core)
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -14,6 +14,8 @@ use crate::base::answer::AddonError;
 use crate::base::protocol::{PlanChangeBody, PlanChangeInput, ProvisionRequest};
 use crate::lifecycle::{deprovision, plan_change, provision, Core};
 use crate::services::vendor::addon::Addon;
+// `Path` refuses an id that is not UTF-8 (`%ff`) in JSON, like every other refusal.
+use crate::web::extract::Path;
 use crate::web::{json, respond};
 
 /// `POST {base_path}`.

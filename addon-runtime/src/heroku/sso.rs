@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -16,6 +16,8 @@ use crate::lifecycle::sign_in::{sign_in, VerifiedLogin};
 use crate::lifecycle::Core;
 use crate::services::sessions::cookie_header;
 use crate::services::vendor::addon::Addon;
+// `Path` refuses an id that is not UTF-8 (`%ff`) in JSON, like every other refusal.
+use crate::web::extract::Path;
 
 /// The cookie Heroku's legacy navigation header read.
 const NAV_DATA_COOKIE: &str = "heroku-nav-data";

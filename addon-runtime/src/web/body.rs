@@ -10,10 +10,12 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 
+use super::limits;
 use crate::base::answer::AddonError;
 
 /// How much of a refused body is read and thrown away, at most; a client sending more than
@@ -35,12 +37,17 @@ enum Read {
     TooLarge(Body),
     /// The client went away or sent a malformed body.
     Broken,
+    /// The body deadline passed before the body arrived (`web::limits`).
+    TimedOut(Duration),
 }
 
 async fn read(mut body: Body, limit: usize) -> Read {
     let mut whole = Vec::new();
     while let Some(frame) = body.frame().await {
-        let Ok(frame) = frame else { return Read::Broken };
+        let frame = match frame {
+            Ok(frame) => frame,
+            Err(error) => return limits::timed_out(&error).map_or(Read::Broken, Read::TimedOut),
+        };
         if let Ok(data) = frame.into_data() {
             if whole.len() + data.len() > limit {
                 return Read::TooLarge(body);
@@ -55,6 +62,19 @@ async fn read(mut body: Body, limit: usize) -> Read {
 /// a larger one is read to its end (within bounds) and answered with a JSON 413.
 pub(crate) async fn read_whole(State(limit): State<usize>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(declared) = declared.filter(|&n| n > limit as u64) {
+        // Refused before reading. A declared body small enough to drain is read and thrown
+        // away so the client gets the answer; a larger one (10^15 bytes, say) is not waited for.
+        if declared <= DRAIN_BYTES as u64 {
+            drain(body).await;
+        }
+        return closing(AddonError::body_too_large(limit).into_response());
+    }
     match read(body, limit).await {
         Read::Whole(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
         Read::TooLarge(rest) => {
@@ -62,5 +82,12 @@ pub(crate) async fn read_whole(State(limit): State<usize>, request: Request, nex
             AddonError::body_too_large(limit).into_response()
         }
         Read::Broken => AddonError::body_unreadable().into_response(),
+        Read::TimedOut(limit) => closing(AddonError::body_timeout(limit).into_response()),
     }
+}
+
+/// The connection is closed after this answer: the rest of the body will not be read.
+fn closing(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }

@@ -3,12 +3,16 @@
 //! signed-out pages and sign-out, and the layers around an app's routes.
 
 pub(crate) mod body;
+pub mod extract;
 pub(crate) mod json;
+pub(crate) mod limits;
 mod logout;
+pub(crate) mod pages;
 pub(crate) mod respond;
+pub(crate) mod serve;
 mod session;
 pub(crate) mod signed_out;
-mod trace;
+pub(crate) mod trace;
 
 use std::sync::Arc;
 
@@ -20,13 +24,21 @@ use axum::{Extension, Router};
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::base::answer::AddonError;
+pub(crate) use pages::PageHeaders;
 pub(crate) use session::SessionContext;
 
 /// `routes` (the adapters' and the vendor's) with what every route shares: sign-out, JSON
 /// answers for unknown paths and methods, the body limit, the session context, a JSON 500 for a
-/// panic, and one log line per request.
-pub(crate) fn around(routes: Router, sessions: SessionContext, body_limit: usize) -> Router {
-    let sign_out = post(logout::logout).route_layer(from_fn_with_state(body_limit, body::read_whole));
+/// panic, hardening headers on pages, and one log line per request.
+pub(crate) fn around(
+    routes: Router,
+    sessions: SessionContext,
+    body_limit: usize,
+    pages: PageHeaders,
+) -> Router {
+    let sign_out = post(logout::logout)
+        .route_layer(from_fn_with_state(body_limit, body::read_whole))
+        .route_layer(from_fn(pages::page));
     routes
         .route(crate::services::sessions::Session::LOGOUT_PATH, sign_out)
         .fallback(|| async { AddonError::no_route().into_response() })
@@ -36,5 +48,6 @@ pub(crate) fn around(routes: Router, sessions: SessionContext, body_limit: usize
         .layer(CatchPanicLayer::custom(|payload: Box<dyn std::any::Any + Send>| -> Response {
             AddonError::panicked("handler", payload.as_ref()).into_response()
         }))
+        .layer(from_fn_with_state(Arc::new(pages), pages::harden))
         .layer(from_fn(trace::trace))
 }

@@ -7,6 +7,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
+use super::pages::PageMark;
 use super::signed_out::{SignedOut, Why};
 use crate::base::answer::AddonError;
 use crate::services::sessions::{self, Session, SessionKeys, Unreadable};
@@ -19,6 +20,8 @@ pub(crate) struct SessionContext {
     pub(crate) signed_out: SignedOut,
     /// The add-on's name, for the built-in pages.
     pub(crate) product: &'static str,
+    /// The origin browsers reach the service at (`ADDON_PUBLIC_URL`), for sign-out's CSRF check.
+    pub(crate) origin: String,
 }
 
 impl SessionContext {
@@ -46,6 +49,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Response> {
+        // A route behind a session is a page about one person: it gets the hardening headers.
+        PageMark::mark(parts);
         let Some(context) = parts.extensions.get::<Arc<SessionContext>>().cloned() else {
             return Err(AddonError::sessions_not_set_up().into_response());
         };

@@ -8,6 +8,11 @@ use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
+use tracing_subscriber::field::RecordFields;
+use tracing_subscriber::fmt::format::{DefaultFields, Writer};
+use tracing_subscriber::fmt::FormatFields;
+
+use crate::base::answer::escaped;
 
 const REQUEST_ID: &str = "x-request-id";
 
@@ -41,4 +46,17 @@ fn new_id() -> String {
         return "unknown".to_owned();
     }
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The log's field formatter: tracing's default, with every control character escaped, so no
+/// value (a vendor's field included) can end a line early or paint the terminal.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct EscapedFields;
+
+impl<'writer> FormatFields<'writer> for EscapedFields {
+    fn format_fields<R: RecordFields>(&self, mut writer: Writer<'writer>, fields: R) -> std::fmt::Result {
+        let mut plain = String::new();
+        DefaultFields::new().format_fields(Writer::new(&mut plain), fields)?;
+        writer.write_str(&escaped(&plain))
+    }
 }

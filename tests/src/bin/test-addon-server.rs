@@ -2,6 +2,7 @@
 //! `DATABASE_URL=... test-addon-server`. Prints `listening on http://ADDR` once it serves, and
 //! answers `GET /stats` with what reached the vendor. `HEROKU_URL` points the Platform API and
 //! OAuth at a fake; `HANDLER_TIMEOUT_MS` and `JOB_TIMEOUT_MS` shorten leases for crash tests.
+//! `TEST_ADDON_LOG=1` writes the runtime's log to standard output, as `addon_runtime::serve` does.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -46,6 +47,9 @@ async fn main() {
         )
     };
     let app = App::new(addon, settings, store).expect("valid settings").with_routes(stats);
+    if std::env::var_os("TEST_ADDON_LOG").is_some() {
+        addon_runtime::init_logging();
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     println!("listening on http://{}", listener.local_addr().unwrap());
     app.serve_on(listener).await.expect("serves");
