@@ -149,6 +149,15 @@ fn sso_serve_answers_only_loopback_host_headers() {
         assert!(!answer.contains("<form"), "{host}: {answer}");
         assert!(answer.contains("loopback"), "{host}: {answer}");
     }
+    // A loopback name with another port, or no `Host` at all, is not this page's address.
+    let other_port = format!("127.0.0.1:{}", port.parse::<u16>().unwrap().wrapping_add(1));
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    write!(stream, "GET / HTTP/1.0\r\n\r\n").unwrap();
+    let mut no_host = String::new();
+    stream.read_to_string(&mut no_host).unwrap();
+    for answer in [ask(&other_port), no_host] {
+        assert!(answer.starts_with("HTTP/1.1 421") && !answer.contains("<form"), "{answer}");
+    }
 }
 
 #[test]
@@ -213,4 +222,177 @@ fn the_report_has_no_colour_when_not_at_a_terminal() {
     assert!(out.contains("FAIL  manifest.test_urls"), "{out}");
     assert!(out.contains("203.0.113.9"), "{out}");
     assert!(!out.contains('\u{1b}') && !err.contains('\u{1b}'), "{out}{err}");
+}
+
+/// A stand-in add-on for runs of the real binary: provisions anything, signs anyone in with a
+/// redirect to `location` (`{port}` replaced by its own port) and a session cookie, and counts
+/// the requests it gets and the dashboard visits that carried the cookie.
+struct Probe {
+    port: u16,
+    requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    dashboards_with_cookie: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+async fn start_probe(bind: &str, location: &str) -> Probe {
+    use axum::http::{header, HeaderMap, StatusCode};
+    use axum::response::IntoResponse;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let listener = tokio::net::TcpListener::bind(bind).await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let requests = Arc::new(AtomicUsize::new(0));
+    let dashboards_with_cookie = Arc::new(AtomicUsize::new(0));
+    let location = location.replace("{port}", &port.to_string());
+    let seen = dashboards_with_cookie.clone();
+    let router = axum::Router::new()
+        .route(
+            "/heroku/resources",
+            axum::routing::post(|body: axum::body::Bytes| async move {
+                let request: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                let config = serde_json::json!({"PROBE_URL": "https://probe.example/r"});
+                axum::Json(serde_json::json!({"id": request["uuid"], "config": config}))
+            }),
+        )
+        .route(
+            "/sso/login",
+            axum::routing::post(move || {
+                let location = location.clone();
+                async move {
+                    (
+                        StatusCode::SEE_OTHER,
+                        [
+                            (header::LOCATION, location),
+                            (header::SET_COOKIE, "session=s3cret; HttpOnly".to_owned()),
+                        ],
+                    )
+                }
+            }),
+        )
+        .route(
+            "/dashboard",
+            axum::routing::get(move |headers: HeaderMap| async move {
+                if headers.get(header::COOKIE).is_some_and(|c| c.as_bytes().starts_with(b"session=s3cret")) {
+                    seen.fetch_add(1, Ordering::SeqCst);
+                }
+                "dashboard"
+            }),
+        )
+        .fallback(|| async {
+            (StatusCode::NOT_FOUND, axum::Json(serde_json::json!({"message": "no"}))).into_response()
+        })
+        .layer(axum::middleware::from_fn({
+            let requests = requests.clone();
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                requests.fetch_add(1, Ordering::SeqCst);
+                next.run(request)
+            }
+        }));
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    Probe { port, requests, dashboards_with_cookie }
+}
+
+/// Runs `addon-check check` on a thread of its own, so the probe keeps answering meanwhile.
+async fn check_binary(args: Vec<String>) -> (i32, String, String) {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_both(&args)
+    })
+    .await
+    .unwrap()
+}
+
+fn line_of<'a>(out: &'a str, check: &str) -> &'a str {
+    out.lines().find(|l| l.contains(check)).unwrap_or_else(|| panic!("no `{check}` in:\n{out}"))
+}
+
+/// `0.0.0.0` is not a loopback address, yet a connection to it reaches this machine: a probe
+/// listening on every interface shows whether the checker connected. Without `--allow-remote`
+/// it refuses before connecting; with it, it connects. (A remote address would prove the same
+/// refusal, but a regression would then send traffic off this machine.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_literal_non_loopback_address_is_refused_before_any_connection_unless_allowed() {
+    use std::sync::atomic::Ordering;
+    let probe = start_probe("0.0.0.0:0", "/dashboard").await;
+    let path = write("literal-manifest.json", &manifest("probe", "3"));
+    let url = format!("http://0.0.0.0:{}", probe.port);
+    let base =
+        vec!["check".to_owned(), "--manifest".into(), path.to_str().unwrap().into(), "--url".into(), url];
+
+    let (code, out, err) = check_binary(base.clone()).await;
+    assert_eq!(code, 1, "{out}{err}");
+    let refusal = line_of(&out, "manifest.test_urls");
+    assert!(refusal.starts_with("FAIL") && refusal.contains("not on this machine"), "{refusal}");
+    assert!(refusal.contains("resolves to 0.0.0.0"), "{refusal}");
+    assert!(out.contains("--allow-remote"), "the fix names the flag: {out}");
+    assert!(!out.contains("auth.") && !out.contains("provision."), "no check ran: {out}");
+    assert_eq!(probe.requests.load(Ordering::SeqCst), 0, "the checker connected");
+
+    let mut allowed = base;
+    allowed.push("--allow-remote".into());
+    let (_, out, err) = check_binary(allowed).await;
+    assert!(line_of(&out, "manifest.test_urls").starts_with("PASS"), "{out}{err}");
+    assert!(line_of(&out, "manifest.test_urls").contains("--allow-remote"), "{out}");
+    assert!(out.contains("provision.v3"), "{out}");
+    assert!(probe.requests.load(Ordering::SeqCst) > 0, "with --allow-remote the checker connects");
+}
+
+#[test]
+fn a_host_that_does_not_resolve_is_refused_with_a_clear_message() {
+    let path = write("unresolved-manifest.json", &manifest("probe", "3"));
+    let url = "http://no-such-addon.addon-check.invalid:5401";
+    let (code, out, err) = run_both(&["check", "--manifest", path.to_str().unwrap(), "--url", url]);
+    assert_eq!(code, 1, "{out}{err}");
+    let refusal = line_of(&out, "manifest.test_urls");
+    assert!(refusal.starts_with("FAIL"), "{refusal}");
+    assert!(
+        refusal.contains("`no-such-addon.addon-check.invalid` does not resolve"),
+        "the message names the host and says why: {refusal}"
+    );
+    assert!(!out.contains("provision."), "no check ran: {out}");
+}
+
+/// After a sign-in, the checker follows the `Location` with the session cookie only within the
+/// origin the form was posted to: the same scheme, the same host as written and the same port.
+/// `localhost` is another host than `127.0.0.1` (a name that could resolve anywhere), and
+/// another port is another server, even on this machine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_sign_in_the_cookie_goes_only_to_the_same_origin() {
+    use std::sync::atomic::Ordering;
+    let path = write("redirect-manifest.json", &manifest("probe", "3"));
+    let elsewhere = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    elsewhere.set_nonblocking(true).unwrap();
+    let other_port = elsewhere.local_addr().unwrap().port();
+
+    for (location, followed) in [
+        ("/dashboard".to_owned(), true),
+        ("http://127.0.0.1:{port}/dashboard".to_owned(), true),
+        ("http://localhost:{port}/dashboard".to_owned(), false),
+        (format!("http://127.0.0.1:{other_port}/dashboard"), false),
+        ("//localhost:{port}/dashboard".to_owned(), false),
+    ] {
+        let probe = start_probe("127.0.0.1:0", &location).await;
+        let url = format!("http://127.0.0.1:{}", probe.port);
+        let args =
+            vec!["check".to_owned(), "--manifest".into(), path.to_str().unwrap().into(), "--url".into(), url];
+        let (_, out, err) = check_binary(args).await;
+        let landing = line_of(&out, "sso.landing");
+        let visits = probe.dashboards_with_cookie.load(Ordering::SeqCst);
+        if followed {
+            assert!(landing.starts_with("PASS"), "{location}: {landing}\n{out}{err}");
+            assert_eq!(visits, 1, "{location}: the dashboard got the cookie");
+        } else {
+            assert!(
+                landing.starts_with("FAIL") && landing.contains("another origin"),
+                "{location}: {landing}"
+            );
+            assert!(landing.contains("the session cookie was not sent there"), "{location}: {landing}");
+            assert_eq!(visits, 0, "{location}: the cookie was sent");
+        }
+    }
+    let accepted = elsewhere.accept();
+    assert!(
+        matches!(&accepted, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "the checker connected to the other port: {accepted:?}"
+    );
 }

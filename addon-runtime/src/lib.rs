@@ -53,6 +53,11 @@ mod lifecycle;
 mod services;
 mod web;
 
+// Property tests over every parser of outside input; under `app/` because they name every layer.
+#[cfg(test)]
+#[path = "app/proptests.rs"]
+mod proptests;
+
 #[doc(hidden)]
 pub mod __private;
 

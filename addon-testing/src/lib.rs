@@ -41,6 +41,6 @@ mod tokens;
 pub use addon_manifest::TokenKind;
 pub use fake::{Call, FakeHeroku};
 pub use helpers::{client, cookie_pair, eventually, new_uuid, now, set_cookie, urlencode};
-pub use process::Process;
+pub use process::{Captured, Process};
 pub use simulator::{legacy_body, v3_body, Simulator};
 pub use tokens::{legacy_form, resource_token_form, sha1_hex, sha256_hex, user_scoped_form};

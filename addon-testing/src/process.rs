@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 /// A program a test started, killed (SIGKILL) and reaped when dropped, so a failing test leaves
@@ -46,6 +46,51 @@ impl Process {
         (process, line)
     }
 
+    /// [`Process::start`], also keeping every line the program prints on standard output and
+    /// standard error (both piped), for tests that read its log: a panic message, a log line.
+    pub fn start_captured(
+        command: &mut Command,
+        ready: &str,
+        within: Duration,
+    ) -> (Process, String, Captured) {
+        let captured = Captured::default();
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{command:?} does not start: {e}"));
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let process = Process { child };
+        let (sender, receiver) = mpsc::channel();
+        let marker = ready.to_owned();
+        let lines = captured.clone();
+        std::thread::spawn(move || {
+            let mut sender = Some(sender);
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line.contains(&marker) {
+                    if let Some(sender) = sender.take() {
+                        let _ = sender.send(line.clone());
+                    }
+                }
+                lines.push(line);
+            }
+        });
+        let lines = captured.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                lines.push(line);
+            }
+        });
+        let line = receiver.recv_timeout(within).unwrap_or_else(|_| {
+            panic!(
+                "{command:?} printed no line containing `{ready}` within {within:?}; it printed:\n{}",
+                captured.lines().join("\n")
+            )
+        });
+        (process, line, captured)
+    }
+
     /// The operating system's id of the process.
     pub fn id(&self) -> u32 {
         self.child.id()
@@ -55,6 +100,27 @@ impl Process {
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The lines a [`Process::start_captured`] program printed so far, standard output and standard
+/// error interleaved as they were read.
+#[derive(Clone, Debug, Default)]
+pub struct Captured(Arc<Mutex<Vec<String>>>);
+
+impl Captured {
+    fn push(&self, line: String) {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(line);
+    }
+
+    /// Every line so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// The lines so far that contain `text`.
+    pub fn matching(&self, text: &str) -> Vec<String> {
+        self.lines().into_iter().filter(|line| line.contains(text)).collect()
     }
 }
 

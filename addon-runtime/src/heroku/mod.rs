@@ -1,7 +1,7 @@
 //! The Heroku adapter: the v3 Add-on Partner API over HTTP. Routes, Basic auth, JSON bodies and
 //! SSO forms in Heroku's shapes, mapped onto the lifecycle core and back.
 
-mod auth;
+pub(crate) mod auth;
 mod resources;
 mod sso;
 pub(crate) mod sso_token;

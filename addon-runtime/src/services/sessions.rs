@@ -301,11 +301,11 @@ mod tests {
         let key_a = b"key A: 0123456789abcdef0123456789".to_vec();
         let key_b = b"key B: 0123456789abcdef0123456789".to_vec();
         let ttl = Duration::from_secs(60);
-        let old = value_of(&SessionKeys::new(&key_a, ttl, false, system()).issue("uuid-1", None, None));
+        let old = value_of(&SessionKeys::new(&key_a, ttl, false, system()).issue("uuid-1", None, false));
         let rotating =
             SessionKeys::new(&key_b, ttl, false, system()).with_previous(std::slice::from_ref(&key_a));
         assert_eq!(rotating.verify(&old).unwrap().uuid(), "uuid-1");
-        let new = value_of(&rotating.issue("uuid-1", None, None));
+        let new = value_of(&rotating.issue("uuid-1", None, false));
         let a_only = SessionKeys::new(&key_a, ttl, false, system());
         assert_eq!(a_only.verify(&new), Err(Unreadable::Invalid), "new cookies are signed with B");
         let b_only = SessionKeys::new(&key_b, ttl, false, system());

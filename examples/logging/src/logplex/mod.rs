@@ -15,6 +15,9 @@
 
 pub mod time;
 
+#[cfg(test)]
+mod proptests;
+
 use std::fmt;
 
 /// One syslog message from a drain.
