@@ -54,6 +54,17 @@ pub struct Settings {
     pub(crate) token_key: Vec<u8>,
     pub(crate) job_timeout: Duration,
     pub(crate) job_poll: Duration,
+    pub(crate) db_connections: DbConnections,
+}
+
+/// How many database connections the registry and the vendor's own work each get: two pools,
+/// so a vendor's slow queries never take the connections the registry's need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DbConnections {
+    /// The runtime's own queries (claims, leases, jobs, sessions): `ADDON_DB_CONNECTIONS`.
+    pub registry: Option<u32>,
+    /// [`Store::vendor_pool`](crate::Store::vendor_pool): `ADDON_VENDOR_DB_CONNECTIONS`.
+    pub vendor: Option<u32>,
 }
 
 const DEFAULT_SSO_WINDOW: Duration = Duration::from_secs(5 * 60);
@@ -90,6 +101,7 @@ impl Settings {
             oauth_client_secret: None,
             job_timeout: DEFAULT_JOB_TIMEOUT,
             job_poll: DEFAULT_JOB_POLL,
+            db_connections: DbConnections { registry: None, vendor: None },
         }
     }
 
@@ -168,6 +180,10 @@ impl Settings {
         if let Some(ms) = parse::<u64>(&var, "ADDON_JOB_POLL_MS")? {
             settings.job_poll = Duration::from_millis(ms.max(1));
         }
+        settings.db_connections = DbConnections {
+            registry: connections(&var, "ADDON_DB_CONNECTIONS")?,
+            vendor: connections(&var, "ADDON_VENDOR_DB_CONNECTIONS")?,
+        };
         Ok(settings)
     }
 
@@ -229,6 +245,17 @@ impl Settings {
         self
     }
 
+    /// The size of the registry's pool and of the vendor's (`None`: the backend's default).
+    pub fn with_db_connections(mut self, connections: DbConnections) -> Self {
+        self.db_connections = connections;
+        self
+    }
+
+    /// The pool sizes [`Store::open_with`](crate::Store::open_with) opens.
+    pub fn db_connections(&self) -> DbConnections {
+        self.db_connections
+    }
+
     pub fn with_port(mut self, port: u16) -> Self {
         self.port = Some(port);
         self
@@ -281,6 +308,7 @@ impl fmt::Debug for Settings {
             .field("token_key", &"<redacted>")
             .field("job_timeout", &self.job_timeout)
             .field("job_poll", &self.job_poll)
+            .field("db_connections", &self.db_connections)
             .finish()
     }
 }
@@ -298,6 +326,14 @@ fn parse<T: std::str::FromStr>(
             v.trim().parse().map_err(|_| config(format!("{name} is `{v}`, which is not a valid number")))
         })
         .transpose()
+}
+
+/// A pool size: at least one connection.
+fn connections(var: &impl Fn(&str) -> Option<String>, name: &str) -> Result<Option<u32>, Error> {
+    match parse::<u32>(var, name)? {
+        Some(0) => Err(config(format!("{name} is 0; a pool needs at least one connection"))),
+        size => Ok(size),
+    }
 }
 
 /// The password and SSO salt: from the environment; in development, else from the manifest

@@ -1,10 +1,12 @@
 //! HTTP shared by every marketplace adapter: bodies read whole, JSON in, answers out (the one
 //! place an `AddonError` becomes a response), the request log, the `Session` extractor with the
-//! signed-out pages and sign-out, and the layers around an app's routes.
+//! signed-out pages and sign-out, the [`Limited`](crate::Limited) rate-limit extractor, and the
+//! layers around an app's routes.
 
 pub(crate) mod body;
 pub(crate) mod json;
 mod logout;
+pub(crate) mod rate_limit;
 pub(crate) mod respond;
 mod session;
 pub(crate) mod signed_out;
