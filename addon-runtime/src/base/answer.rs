@@ -221,6 +221,15 @@ impl AddonError {
         .with_retry_after(retry_after)
     }
 
+    /// 413: a batch larger than its [`RateLimiter`](crate::RateLimiter)'s burst, which no wait
+    /// would let through.
+    pub(crate) fn over_burst(size: u32, burst: u32) -> Self {
+        Self::refusal(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("This request holds {size} items; at most {burst} are accepted at once. Send smaller batches."),
+        )
+    }
+
     /// 500: code below a handler panicked. The panic's message is logged, never sent.
     pub(crate) fn panicked(method: &str, payload: &(dyn Any + Send)) -> Self {
         let message = payload

@@ -69,6 +69,22 @@ impl RateLimiter {
         })
     }
 
+    /// Counts `n` units of `resource`'s work at once (lines in a batch, bytes): `Ok` while
+    /// within the limit, else a 429 saying when `n` more will fit. A batch larger than the
+    /// burst can never fit: a 413 says so.
+    pub fn check_n(&self, resource: &str, n: u32) -> Result<(), AddonError> {
+        let Some(n) = NonZeroU32::new(n) else {
+            return Ok(());
+        };
+        match self.limiter.check_key_n(&resource.to_owned(), n) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(not_until)) => {
+                Err(AddonError::rate_limited(not_until.wait_time_from(self.limiter.clock().now())))
+            }
+            Err(_) => Err(AddonError::over_burst(n.get(), self.quota.burst_size().get())),
+        }
+    }
+
     /// How many resources' states are held now (the sweep keeps this to the busy ones).
     pub fn tracked(&self) -> usize {
         self.limiter.len()
@@ -102,6 +118,15 @@ mod tests {
         assert!(refused.message().contains("try again in"), "{}", refused.message());
         assert!(limiter.check("b").is_ok(), "another resource is not held back");
         assert_eq!(limiter.tracked(), 2);
+    }
+
+    #[test]
+    fn batches_count_by_their_size() {
+        let lines = RateLimiter::new(100, Duration::from_secs(60));
+        assert!(lines.check_n("a", 60).is_ok());
+        assert_eq!(lines.check_n("a", 60).unwrap_err().status().as_u16(), 429);
+        assert_eq!(lines.check_n("a", 101).unwrap_err().status().as_u16(), 413);
+        assert!(lines.check_n("a", 40).is_ok());
     }
 
     #[test]

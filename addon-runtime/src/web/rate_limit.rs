@@ -57,6 +57,10 @@ pub trait LimitedResource<S>: FromRequestParts<S> {
 /// Extracts `T`, the request's resource, then counts the request against `T`'s limiter: a JSON
 /// 429 with `Retry-After` once that resource is over its limit. `T`'s own refusals (a 401, a
 /// 404) come first and are not counted, so nobody spends another tenant's allowance.
+///
+/// It answers before the body is read: for routes that take large bodies (uploads, log
+/// frames), call [`RateLimiter::check`] in the handler once the body is read, or a client still
+/// sending sees the connection reset instead of the 429.
 #[derive(Debug)]
 pub struct Limited<T>(pub T);
 

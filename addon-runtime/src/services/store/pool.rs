@@ -58,6 +58,13 @@ pub(super) async fn connect(
                     // Writers queue for the file lock instead of failing at once.
                     let pragma = format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}");
                     sqlx::query(&pragma).execute(&mut *conn).await?;
+                    if matches!(purpose, Purpose::Vendor) {
+                        // In WAL mode, NORMAL skips the fsync inside each commit (the file
+                        // cannot be corrupted; a power cut may lose the last commits): the
+                        // vendor's commits hold the write lock for less time. The registry
+                        // keeps FULL: an answer given to Heroku must survive.
+                        sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
+                    }
                 }
                 Ok(())
             })
