@@ -57,7 +57,7 @@ impl<A: Addon> App<A> {
     /// `DATABASE_URL` names (by default a SQLite file named after the add-on).
     pub async fn from_env(addon: Arc<A>) -> Result<Self, Error> {
         let settings = Settings::from_env::<A>()?;
-        let store = Store::open(&settings.database_url::<A>()).await?;
+        let store = Store::open_with(&settings.database_url::<A>(), &settings).await?;
         Self::new(addon, settings, store)
     }
 

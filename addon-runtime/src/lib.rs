@@ -75,16 +75,18 @@ pub use base::protocol::{
     Config, ConfigVar, DeprovisionRequest, Deprovisioned, OauthGrant, PlanChangeRequest, PlanChanged,
     ProvisionRequest, Provisioned, SsoLogin, SsoRedirect, SsoUser, TokenKind,
 };
-pub use base::settings::{Mode, ServerLimits, Settings, UserScopedToken};
+pub use base::settings::{DbConnections, Mode, ServerLimits, Settings, UserScopedToken};
 pub use base::spec::AddonSpec;
 pub use services::platform::{
     AddonInfo, AppInfo, Collaborator, HerokuApi, NamedRef, Owner, PlatformError, User,
 };
+pub use services::rate_limit::RateLimiter;
 pub use services::sessions::Session;
 pub use services::store::{Backend, ResourceRecord, ResourceState, Store, StoreError};
 pub use services::vendor::addon::Addon;
 pub use services::vendor::jobs::{DeprovisionJob, PlanChangeJob, ProvisionJob};
 pub use web::extract;
+pub use web::rate_limit::{Limited, LimitedResource};
 pub use web::signed_out::SignedOut;
 
 /// Marks the method that finishes a deprovision answered with `Deprovisioned::later`.

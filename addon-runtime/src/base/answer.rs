@@ -22,12 +22,19 @@ pub struct AddonError {
     message: Cow<'static, str>,
     /// The vendor's own error text, logged but never sent.
     detail: Option<String>,
+    /// When asking again makes sense: sent as `Retry-After` (whole seconds, rounded up).
+    retry_after: Option<std::time::Duration>,
 }
 
 impl AddonError {
     /// A request that cannot be fulfilled (422), with a message for Heroku's user.
     pub fn new(message: impl Into<Cow<'static, str>>) -> Self {
-        Self { status: StatusCode::UNPROCESSABLE_ENTITY, message: message.into(), detail: None }
+        Self {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            message: message.into(),
+            detail: None,
+            retry_after: None,
+        }
     }
 
     /// The same message with another status. Only 4xx and 5xx statuses are kept: an error
@@ -62,6 +69,7 @@ impl AddonError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             message: Cow::Borrowed("The add-on could not complete this request. Please try again later."),
             detail: Some(detail.to_string()),
+            retry_after: None,
         }
     }
 
@@ -69,6 +77,17 @@ impl AddonError {
     pub fn with_detail(mut self, detail: impl fmt::Display) -> Self {
         self.detail = Some(detail.to_string());
         self
+    }
+
+    /// Tells the client when to ask again (`Retry-After`), as a 429 or 503 should.
+    pub fn with_retry_after(mut self, after: std::time::Duration) -> Self {
+        self.retry_after = Some(after);
+        self
+    }
+
+    /// When the client may ask again, if this refusal says.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        self.retry_after
     }
 
     /// The HTTP status this error answers with.
@@ -104,7 +123,7 @@ impl AddonError {
     }
 
     fn refusal(status: StatusCode, message: impl Into<Cow<'static, str>>) -> Self {
-        Self { status, message: message.into(), detail: None }
+        Self { status, message: message.into(), detail: None, retry_after: None }
     }
 }
 
@@ -204,6 +223,29 @@ impl AddonError {
     pub(crate) fn registry_unavailable(detail: impl fmt::Display) -> Self {
         Self::unavailable("The add-on's database is unavailable right now. Please try again shortly.")
             .with_detail(detail)
+    }
+
+    /// 429: a resource asked more often than its [`RateLimiter`](crate::RateLimiter) allows.
+    pub(crate) fn rate_limited(retry_after: std::time::Duration) -> Self {
+        let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+        Self::refusal(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "Too many requests for this add-on resource. Please slow down and try again in {} second{}.",
+                seconds.max(1),
+                if seconds > 1 { "s" } else { "" }
+            ),
+        )
+        .with_retry_after(retry_after)
+    }
+
+    /// 413: a batch larger than its [`RateLimiter`](crate::RateLimiter)'s burst, which no wait
+    /// would let through.
+    pub(crate) fn over_burst(size: u32, burst: u32) -> Self {
+        Self::refusal(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("This request holds {size} items; at most {burst} are accepted at once. Send smaller batches."),
+        )
     }
 
     /// 500: code below a handler panicked. The panic's message is logged, never sent.

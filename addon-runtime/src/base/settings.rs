@@ -64,6 +64,7 @@ pub struct Settings {
     pub(crate) job_poll: Duration,
     pub(crate) server: ServerLimits,
     pub(crate) frame_ancestors: Option<String>,
+    pub(crate) db_connections: DbConnections,
 }
 
 /// What one connection and the whole server may hold, so that no client (slow, idle or many)
@@ -106,6 +107,16 @@ impl Default for ServerLimits {
     }
 }
 
+/// How many database connections the registry and the vendor's own work each get: two pools,
+/// so a vendor's slow queries never take the connections the registry's need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DbConnections {
+    /// The runtime's own queries (claims, leases, jobs, sessions): `ADDON_DB_CONNECTIONS`.
+    pub registry: Option<u32>,
+    /// [`Store::vendor_pool`](crate::Store::vendor_pool): `ADDON_VENDOR_DB_CONNECTIONS`.
+    pub vendor: Option<u32>,
+}
+
 const DEFAULT_SSO_WINDOW: Duration = Duration::from_secs(5 * 60);
 const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 /// Heroku gives up after 25 seconds (v1 documentation); answering a clear 503 before that
@@ -145,6 +156,7 @@ impl Settings {
             job_poll: DEFAULT_JOB_POLL,
             server: ServerLimits::default(),
             frame_ancestors: None,
+            db_connections: DbConnections { registry: None, vendor: None },
         }
     }
 
@@ -213,6 +225,10 @@ impl Settings {
         if let Some(ancestors) = var("ADDON_FRAME_ANCESTORS") {
             settings.frame_ancestors = Some(check_frame_ancestors(&ancestors)?);
         }
+        settings.db_connections = DbConnections {
+            registry: connections(&var, "ADDON_DB_CONNECTIONS")?,
+            vendor: connections(&var, "ADDON_VENDOR_DB_CONNECTIONS")?,
+        };
         Ok(settings)
     }
 
@@ -315,6 +331,17 @@ impl Settings {
         Ok(self)
     }
 
+    /// The size of the registry's pool and of the vendor's (`None`: the backend's default).
+    pub fn with_db_connections(mut self, connections: DbConnections) -> Self {
+        self.db_connections = connections;
+        self
+    }
+
+    /// The pool sizes [`Store::open_with`](crate::Store::open_with) opens.
+    pub fn db_connections(&self) -> DbConnections {
+        self.db_connections
+    }
+
     pub fn with_port(mut self, port: u16) -> Self {
         self.port = Some(port);
         self
@@ -372,6 +399,7 @@ impl fmt::Debug for Settings {
             .field("job_poll", &self.job_poll)
             .field("server", &self.server)
             .field("frame_ancestors", &self.frame_ancestors)
+            .field("db_connections", &self.db_connections)
             .finish()
     }
 }
@@ -444,6 +472,14 @@ fn check_frame_ancestors(sources: &str) -> Result<String, Error> {
         )));
     }
     Ok(sources.to_owned())
+}
+
+/// A pool size: at least one connection.
+fn connections(var: &impl Fn(&str) -> Option<String>, name: &str) -> Result<Option<u32>, Error> {
+    match parse::<u32>(var, name)? {
+        Some(0) => Err(config(format!("{name} is 0; a pool needs at least one connection"))),
+        size => Ok(size),
+    }
 }
 
 /// The password and SSO salt: from the environment; in development, else from the manifest

@@ -1,6 +1,7 @@
 //! HTTP shared by every marketplace adapter: bodies read whole, JSON in, answers out (the one
 //! place an `AddonError` becomes a response), the request log, the `Session` extractor with the
-//! signed-out pages and sign-out, and the layers around an app's routes.
+//! signed-out pages and sign-out, the [`Limited`](crate::Limited) rate-limit extractor, and the
+//! layers around an app's routes.
 
 pub(crate) mod body;
 pub mod extract;
@@ -8,6 +9,7 @@ pub(crate) mod json;
 pub(crate) mod limits;
 mod logout;
 pub(crate) mod pages;
+pub(crate) mod rate_limit;
 pub(crate) mod respond;
 pub(crate) mod serve;
 mod session;

@@ -12,7 +12,13 @@ impl IntoResponse for AddonError {
     fn into_response(self) -> Response {
         self.log();
         let body = serde_json::json!({ "message": self.message() });
-        raw(self.status(), body.to_string().into_bytes())
+        let mut response = raw(self.status(), body.to_string().into_bytes());
+        if let Some(after) = self.retry_after() {
+            // Whole seconds, rounded up: a client that waits that long finds room.
+            let seconds = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+        }
+        response
     }
 }
 

@@ -11,7 +11,7 @@ use addon_runtime::{App, Settings, Store};
 #[tokio::main]
 async fn main() -> Result<(), addon_runtime::Error> {
     let settings = Settings::from_env::<Datastore>()?;
-    let store = Store::open(&settings.database_url::<Datastore>()).await?;
+    let store = Store::open_with(&settings.database_url::<Datastore>(), &settings).await?;
     let datastore = Arc::new(Datastore::open(settings.public_url::<Datastore>(), store.clone()).await?);
     App::new(datastore.clone(), settings, store)?.with_routes(acme_datastore::routes(datastore)).serve().await
 }

@@ -13,13 +13,13 @@ pub(crate) async fn create_tables(store: &Store) -> Result<(), sqlx::Error> {
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS datastore_tenants (uuid TEXT PRIMARY KEY, username TEXT NOT NULL, secret TEXT NOT NULL)",
     )
-    .execute(store.pool())
+    .execute(store.vendor_pool())
     .await?;
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS datastore_entries (uuid TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, \
          PRIMARY KEY (uuid, key))",
     )
-    .execute(store.pool())
+    .execute(store.vendor_pool())
     .await?;
     Ok(())
 }
@@ -38,7 +38,7 @@ pub(crate) async fn create(store: &Store, uuid: &str) -> Result<Tenant, AddonErr
     .bind(uuid)
     .bind(&username)
     .bind(addon_runtime::random_secret())
-    .execute(store.pool())
+    .execute(store.vendor_pool())
     .await
     .map_err(unavailable)?;
     find(store, uuid).await?.ok_or_else(|| AddonError::unavailable("The tenant could not be created."))
@@ -47,7 +47,7 @@ pub(crate) async fn create(store: &Store, uuid: &str) -> Result<Tenant, AddonErr
 pub(crate) async fn find(store: &Store, uuid: &str) -> Result<Option<Tenant>, AddonError> {
     let row = sqlx::query("SELECT username, secret FROM datastore_tenants WHERE uuid = $1")
         .bind(uuid)
-        .fetch_optional(store.pool())
+        .fetch_optional(store.vendor_pool())
         .await
         .map_err(unavailable)?;
     row.map(|row| Ok(Tenant { username: row.try_get("username")?, secret: row.try_get("secret")? }))
@@ -59,7 +59,7 @@ pub(crate) async fn remove(store: &Store, uuid: &str) -> Result<(), AddonError> 
     for table in ["datastore_entries", "datastore_tenants"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE uuid = $1"))
             .bind(uuid)
-            .execute(store.pool())
+            .execute(store.vendor_pool())
             .await
             .map_err(unavailable)?;
     }
@@ -69,7 +69,7 @@ pub(crate) async fn remove(store: &Store, uuid: &str) -> Result<(), AddonError> 
 pub(crate) async fn count(store: &Store, uuid: &str) -> Result<i64, AddonError> {
     let row = sqlx::query("SELECT COUNT(*) AS n FROM datastore_entries WHERE uuid = $1")
         .bind(uuid)
-        .fetch_one(store.pool())
+        .fetch_one(store.vendor_pool())
         .await
         .map_err(unavailable)?;
     row.try_get("n").map_err(unavailable)
@@ -79,7 +79,7 @@ pub(crate) async fn get(store: &Store, uuid: &str, key: &str) -> Result<Option<S
     let row = sqlx::query("SELECT value FROM datastore_entries WHERE uuid = $1 AND key = $2")
         .bind(uuid)
         .bind(key)
-        .fetch_optional(store.pool())
+        .fetch_optional(store.vendor_pool())
         .await
         .map_err(unavailable)?;
     row.map(|row| row.try_get("value")).transpose().map_err(unavailable)
@@ -93,7 +93,7 @@ pub(crate) async fn put(store: &Store, uuid: &str, key: &str, value: &str) -> Re
     .bind(uuid)
     .bind(key)
     .bind(value)
-    .execute(store.pool())
+    .execute(store.vendor_pool())
     .await
     .map_err(unavailable)?;
     Ok(())
@@ -103,7 +103,7 @@ pub(crate) async fn delete(store: &Store, uuid: &str, key: &str) -> Result<bool,
     let done = sqlx::query("DELETE FROM datastore_entries WHERE uuid = $1 AND key = $2")
         .bind(uuid)
         .bind(key)
-        .execute(store.pool())
+        .execute(store.vendor_pool())
         .await
         .map_err(unavailable)?;
     Ok(done.rows_affected() == 1)

@@ -13,19 +13,45 @@ mod drain;
 mod logbook;
 pub mod logplex;
 mod pages;
+mod plans;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use addon_runtime::prelude::*;
-use addon_runtime::{App, Settings, SignedOut, Store};
+use addon_runtime::{App, Clock, RateLimiter, Settings, SignedOut, Store, SystemClock};
 use axum::routing::{get, post};
 use axum::Router;
 
+pub use api::MAX_QUERY_CHARS;
 pub use logbook::{DrainStats, LogBook, LogLine, Stored};
 pub use pages::RECENT_LINES;
+pub use plans::{plan, Plan, PLANS};
 
-/// The plans Acme Logs sells, cheapest first.
-pub const PLANS: [&str; 3] = ["test", "basic", "pro"];
+/// How often one tenant may call the drain and the API: each tenant has its own allowance, so
+/// one tenant's flood is refused (429) while the others are served as before.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Frames per tenant: Logplex sends even a busy app's logs in a few frames a second.
+    pub drain: RateLimiter,
+    /// Lines per tenant, counted once a frame is parsed: what bounds the writes one tenant
+    /// makes, whatever the size of its frames.
+    pub lines: RateLimiter,
+    /// API calls per tenant.
+    pub api: RateLimiter,
+}
+
+impl Default for Limits {
+    /// 10 frames a second per tenant (bursts of 20), 2,000 lines a second (bursts of 10,000);
+    /// 5 API calls a second (bursts of 10).
+    fn default() -> Self {
+        Self {
+            drain: RateLimiter::new(10, Duration::from_secs(1)).with_burst(20),
+            lines: RateLimiter::new(2_000, Duration::from_secs(1)).with_burst(10_000),
+            api: RateLimiter::new(5, Duration::from_secs(1)).with_burst(10),
+        }
+    }
+}
 
 /// The add-on: where it is reached, its tenants and their logs.
 #[derive(Debug)]
@@ -33,13 +59,20 @@ pub struct Logs {
     public_url: String,
     store: Store,
     book: LogBook,
+    limits: Limits,
 }
 
 impl Logs {
     /// `public_url` is the origin apps and browsers reach this service at; `store` is the
     /// runtime's registry, where the tenants live; `book` keeps their log lines.
     pub fn new(public_url: impl Into<String>, store: Store, book: LogBook) -> Self {
-        Self { public_url: public_url.into(), store, book }
+        Self { public_url: public_url.into(), store, book, limits: Limits::default() }
+    }
+
+    /// The same add-on with other rate limits.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     pub fn store(&self) -> &Store {
@@ -50,13 +83,14 @@ impl Logs {
         &self.book
     }
 
-    fn check_plan(plan: &str) -> Result<(), AddonError> {
-        if PLANS.contains(&plan) {
+    fn check_plan(slug: &str) -> Result<(), AddonError> {
+        if plan(slug).is_some() {
             Ok(())
         } else {
+            let slugs: Vec<&str> = PLANS.iter().map(|plan| plan.slug).collect();
             Err(AddonError::new(format!(
-                "Acme Logs has no `{plan}` plan. Choose one of: {}.",
-                PLANS.join(", ")
+                "Acme Logs has no `{slug}` plan. Choose one of: {}.",
+                slugs.join(", ")
             )))
         }
     }
@@ -65,13 +99,26 @@ impl Logs {
 /// The whole service on `store`'s database: the add-on, its log tables, its pages and drain.
 /// `main` serves it; tests and benchmarks serve the same thing.
 pub async fn app(settings: Settings, store: Store) -> Result<App<Logs>, addon_runtime::Error> {
+    app_with(settings, store, Limits::default(), Arc::new(SystemClock)).await
+}
+
+/// [`app`] with other rate limits, reading time from `clock` (tests move a `ManualClock` across
+/// days to see daily limits reset and lines expire).
+pub async fn app_with(
+    settings: Settings,
+    store: Store,
+    limits: Limits,
+    clock: Arc<dyn Clock>,
+) -> Result<App<Logs>, addon_runtime::Error> {
     let book = LogBook::open(&store)
         .await
-        .map_err(|e| addon_runtime::Error::Store(format!("could not create the log tables: {e}")))?;
-    let logs = Arc::new(Logs::new(settings.public_url::<Logs>(), store.clone(), book));
+        .map_err(|e| addon_runtime::Error::Store(format!("could not create the log tables: {e}")))?
+        .with_clock(clock.clone());
+    let logs = Arc::new(Logs::new(settings.public_url::<Logs>(), store.clone(), book).with_limits(limits));
     // Signed-out browsers land on our own page, in the product's look, not the runtime's.
     let signed_out = SignedOut::redirect("/signed-out")?;
-    Ok(App::new(logs.clone(), settings, store)?.with_signed_out(signed_out).with_routes(routes(logs)))
+    let app = App::new(logs.clone(), settings, store)?.with_clock(clock);
+    Ok(app.with_signed_out(signed_out).with_routes(routes(logs)))
 }
 
 /// The example's own routes, to pass to `App::with_routes`.

@@ -1,18 +1,32 @@
 //! Where Acme Logs keeps what drains send: its own tables, in the database the runtime's registry
-//! already uses (`Store::pool`), so SQLite by default and PostgreSQL when `DATABASE_URL` says so.
+//! already uses, through the vendor's own pool (`Store::vendor_pool`), so a flood of frames or
+//! searches never takes the registry's connections. SQLite by default and PostgreSQL when
+//! `DATABASE_URL` says so.
 //!
 //! - `acme_log_lines`: one row per syslog message, with its own timestamp for ordering.
 //! - `acme_drain_frames`: the `Logplex-Frame-Id`s seen per resource in the last day. Its primary
 //!   key is what makes a redelivered frame a no-op, even when both copies arrive at once on two
 //!   instances.
 //! - `acme_drain_stats`: per resource, frames stored, lines, duplicates ignored, frames refused.
+//! - `acme_daily_lines`: per resource and UTC day, lines stored: the plan's daily limit.
+//!
+//! A frame is written in one short transaction with its lines batched into few statements, so
+//! on SQLite (one writer at a time) the registry's writes wait milliseconds behind it.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::Duration;
 
-use addon_runtime::{AddonError, Backend, Store};
+use addon_runtime::{AddonError, Backend, Clock, Store, SystemClock};
 use sqlx::{Any, AnyPool, Executor, Row};
 
 use crate::logplex::Message;
+use crate::plans::Plan;
+
+/// Lines per `INSERT`: 8 parameters each stays far below SQLite's 32,766 and PostgreSQL's 65,535.
+const LINES_PER_STATEMENT: usize = 500;
+/// Expired lines deleted per frame at most, so pruning never makes a long transaction.
+const PRUNE_BATCH: i64 = 2_000;
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// How long a frame id is remembered. Logplex retries within minutes; a day is ample.
 const FRAME_MEMORY_MICROS: i64 = 24 * 60 * 60 * 1_000_000;
@@ -24,6 +38,12 @@ const SCHEMA_LOCK: i64 = 0x6163_6d65_5f6c_6f67;
 #[derive(Clone, Debug)]
 pub struct LogBook {
     pool: AnyPool,
+    /// Arrival stamps, days for the daily limit and retention: the app's clock in tests.
+    clock: Arc<dyn Clock>,
+    /// On SQLite, frames are written one at a time in this process: writers queue here, in
+    /// order, instead of at the file's lock, where each would be one more contender the
+    /// registry's writes must win against.
+    writer: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 /// A stored line, as the dashboard shows it.
@@ -56,12 +76,19 @@ pub enum Stored {
     Lines(usize),
     /// Its frame id was already seen: nothing stored.
     Duplicate,
+    /// Storing it would pass the plan's daily limit: nothing stored.
+    OverDailyLimit {
+        /// Lines already stored today.
+        used: u64,
+        /// Until the count starts again, at 00:00 UTC.
+        resets_in: Duration,
+    },
 }
 
 impl LogBook {
     /// Creates the tables if they are missing, on the registry's database.
     pub async fn open(store: &Store) -> Result<Self, sqlx::Error> {
-        let pool = store.pool().clone();
+        let pool = store.vendor_pool().clone();
         let id_column = match store.backend() {
             Backend::Sqlite => "id INTEGER PRIMARY KEY AUTOINCREMENT",
             Backend::Postgres => "id BIGSERIAL PRIMARY KEY",
@@ -78,6 +105,10 @@ impl LogBook {
                  host TEXT NOT NULL, app TEXT NOT NULL, process TEXT NOT NULL, message TEXT NOT NULL)"
             ),
             "CREATE INDEX IF NOT EXISTS acme_log_lines_recent ON acme_log_lines (resource_uuid, logged_at)".into(),
+            "CREATE INDEX IF NOT EXISTS acme_log_lines_arrival ON acme_log_lines (resource_uuid, received_at)".into(),
+            "CREATE TABLE IF NOT EXISTS acme_daily_lines (resource_uuid TEXT NOT NULL, day BIGINT NOT NULL, \
+             lines BIGINT NOT NULL, PRIMARY KEY (resource_uuid, day))"
+                .into(),
             "CREATE TABLE IF NOT EXISTS acme_drain_frames (resource_uuid TEXT NOT NULL, frame_id TEXT NOT NULL, \
              received_at BIGINT NOT NULL, PRIMARY KEY (resource_uuid, frame_id))"
                 .into(),
@@ -88,18 +119,33 @@ impl LogBook {
             sqlx::query(&statement).execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        Ok(Self { pool })
+        let writer = (store.backend() == Backend::Sqlite).then(Arc::default);
+        Ok(Self { pool, clock: Arc::new(SystemClock), writer })
+    }
+
+    /// The same book, reading time from `clock` (tests move a `ManualClock` by days).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Stores a frame's lines, once per `frame_id`, in one transaction: a frame is stored whole
-    /// or not at all, and a failure leaves no trace of its id, so Logplex's retry succeeds.
+    /// or not at all, and a failure leaves no trace of its id, so Logplex's retry succeeds. A
+    /// frame that would take the resource past `plan`'s lines for today is not stored. Lines
+    /// past the plan's retention are pruned afterwards.
     pub async fn store_frame(
         &self,
         uuid: &str,
+        plan: &Plan,
         frame_id: Option<&str>,
         messages: &[Message],
     ) -> Result<Stored, sqlx::Error> {
-        let now = now_micros();
+        let _turn = match &self.writer {
+            Some(writer) => Some(writer.lock().await),
+            None => None,
+        };
+        let now_ms = self.clock.now_ms();
+        let now = now_ms.saturating_mul(1000);
         let mut tx = self.pool.begin().await?;
         if let Some(frame_id) = frame_id {
             let first = sqlx::query(
@@ -122,26 +168,49 @@ impl LogBook {
                 .execute(&mut *tx)
                 .await?;
         }
-        for message in messages {
-            sqlx::query(
-                "INSERT INTO acme_log_lines (resource_uuid, logged_at, received_at, priority, host, app, process, \
-                 message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        let lines = i64::try_from(messages.len()).unwrap_or(i64::MAX);
+        let day = now_ms.div_euclid(DAY_MS);
+        if !take_daily_lines(&mut tx, uuid, day, lines, plan.lines_per_day).await? {
+            tx.rollback().await?;
+            let used: Option<i64> = sqlx::query_scalar(
+                "SELECT lines FROM acme_daily_lines WHERE resource_uuid = $1 AND day = $2",
             )
             .bind(uuid)
-            .bind(message.timestamp.unwrap_or(now))
-            .bind(now)
-            .bind(i64::from(message.priority))
-            .bind(&message.host)
-            .bind(&message.app)
-            .bind(&message.process)
-            .bind(&message.text)
-            .execute(&mut *tx)
+            .bind(day)
+            .fetch_optional(&self.pool)
             .await?;
+            let resets_in = Duration::from_millis(u64::try_from((day + 1) * DAY_MS - now_ms).unwrap_or(0));
+            return Ok(Stored::OverDailyLimit { used: used.map_or(0, |n| n.unsigned_abs()), resets_in });
         }
-        let lines = i64::try_from(messages.len()).unwrap_or(i64::MAX);
+        for chunk in messages.chunks(LINES_PER_STATEMENT) {
+            insert_lines(&mut tx, uuid, now, chunk).await?;
+        }
         count(&mut *tx, uuid, DrainStats { frames: 1, lines, ..DrainStats::default() }).await?;
         tx.commit().await?;
+        if let Err(error) = self.prune(uuid, plan, now_ms).await {
+            // The lines are stored; pruning is tried again with the next frame.
+            tracing::warn!(%error, uuid, "could not prune expired lines");
+        }
         Ok(Stored::Lines(messages.len()))
+    }
+
+    /// Deletes a batch of the resource's lines past `plan`'s retention, and old daily counts.
+    async fn prune(&self, uuid: &str, plan: &Plan, now_ms: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "DELETE FROM acme_log_lines WHERE id IN (SELECT id FROM acme_log_lines \
+             WHERE resource_uuid = $1 AND received_at < $2 LIMIT $3)",
+        )
+        .bind(uuid)
+        .bind(retention_cutoff(plan, now_ms))
+        .bind(PRUNE_BATCH)
+        .execute(&self.pool)
+        .await?;
+        sqlx::query("DELETE FROM acme_daily_lines WHERE resource_uuid = $1 AND day < $2")
+            .bind(uuid)
+            .bind(now_ms.div_euclid(DAY_MS) - 1)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Counts a frame refused as malformed.
@@ -149,24 +218,27 @@ impl LogBook {
         count(&self.pool, uuid, DrainStats { rejected: 1, ..DrainStats::default() }).await
     }
 
-    /// The most recent lines, newest first (by their own timestamps, then by arrival), those
-    /// containing `search` only when given (ignoring ASCII case; `%` and `_` match themselves).
+    /// The most recent lines within `plan`'s retention, newest first (by their own timestamps,
+    /// then by arrival), those containing `search` only when given (ignoring ASCII case; `%`
+    /// and `_` match themselves).
     pub async fn recent(
         &self,
         uuid: &str,
+        plan: &Plan,
         search: Option<&str>,
         limit: u32,
     ) -> Result<Vec<LogLine>, sqlx::Error> {
         let filter = if search.is_some() {
-            "AND LOWER(app || ' ' || process || ' ' || message) LIKE LOWER($3) ESCAPE '\\'"
+            "AND LOWER(app || ' ' || process || ' ' || message) LIKE LOWER($4) ESCAPE '\\'"
         } else {
             ""
         };
         let sql = format!(
             "SELECT logged_at, priority, app, process, message FROM acme_log_lines WHERE resource_uuid = $1 \
-             {filter} ORDER BY logged_at DESC, id DESC LIMIT $2"
+             AND received_at >= $3 {filter} ORDER BY logged_at DESC, id DESC LIMIT $2"
         );
-        let mut query = sqlx::query(&sql).bind(uuid).bind(i64::from(limit));
+        let cutoff = retention_cutoff(plan, self.clock.now_ms());
+        let mut query = sqlx::query(&sql).bind(uuid).bind(i64::from(limit)).bind(cutoff);
         if let Some(search) = search {
             query = query.bind(like_pattern(search));
         }
@@ -212,8 +284,97 @@ impl LogBook {
                 .execute(&mut *tx)
                 .await?;
         }
+        sqlx::query("DELETE FROM acme_daily_lines WHERE resource_uuid = $1")
+            .bind(uuid)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await
     }
+
+    /// How many lines are kept for the resource, expired or not (for tests of pruning).
+    pub async fn kept(&self, uuid: &str) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM acme_log_lines WHERE resource_uuid = $1")
+            .bind(uuid)
+            .fetch_one(&self.pool)
+            .await
+    }
+}
+
+/// Adds `lines` to the resource's count for `day` unless that would pass `limit`; false if it
+/// would. One statement, so two frames at once cannot both slip under the limit.
+async fn take_daily_lines(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    uuid: &str,
+    day: i64,
+    lines: i64,
+    limit: u64,
+) -> Result<bool, sqlx::Error> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    if lines > limit {
+        return Ok(false);
+    }
+    let taken = sqlx::query(
+        "INSERT INTO acme_daily_lines (resource_uuid, day, lines) VALUES ($1, $2, $3) \
+         ON CONFLICT (resource_uuid, day) DO UPDATE SET lines = acme_daily_lines.lines + excluded.lines \
+         WHERE acme_daily_lines.lines + excluded.lines <= $4",
+    )
+    .bind(uuid)
+    .bind(day)
+    .bind(lines)
+    .bind(limit)
+    .execute(&mut **tx)
+    .await?;
+    Ok(taken.rows_affected() == 1)
+}
+
+/// One `INSERT` of up to [`LINES_PER_STATEMENT`] lines.
+async fn insert_lines(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    uuid: &str,
+    now: i64,
+    messages: &[Message],
+) -> Result<(), sqlx::Error> {
+    let mut sql = String::from(
+        "INSERT INTO acme_log_lines (resource_uuid, logged_at, received_at, priority, host, app, process, message) \
+         VALUES ",
+    );
+    for i in 0..messages.len() {
+        let p = i * 8;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+            p + 1,
+            p + 2,
+            p + 3,
+            p + 4,
+            p + 5,
+            p + 6,
+            p + 7,
+            p + 8
+        ));
+    }
+    let mut query = sqlx::query(&sql);
+    for message in messages {
+        query = query
+            .bind(uuid)
+            .bind(message.timestamp.unwrap_or(now))
+            .bind(now)
+            .bind(i64::from(message.priority))
+            .bind(&message.host)
+            .bind(&message.app)
+            .bind(&message.process)
+            .bind(&message.text);
+    }
+    query.execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Arrival stamps (Unix microseconds) before this are past `plan`'s retention.
+fn retention_cutoff(plan: &Plan, now_ms: i64) -> i64 {
+    let retention_ms = i64::try_from(plan.retention().as_millis()).unwrap_or(i64::MAX);
+    now_ms.saturating_sub(retention_ms).saturating_mul(1000)
 }
 
 /// Adds `delta` to a resource's counters, creating them on its first frame.
@@ -257,12 +418,6 @@ fn like_pattern(search: &str) -> String {
 pub fn unavailable(error: sqlx::Error) -> AddonError {
     tracing::error!(%error, "the log store failed");
     AddonError::unavailable("Acme Logs cannot reach its log store right now. Please try again in a moment.")
-}
-
-pub(crate) fn now_micros() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

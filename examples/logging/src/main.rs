@@ -8,6 +8,6 @@ use addon_runtime::{Settings, Store};
 #[tokio::main]
 async fn main() -> Result<(), addon_runtime::Error> {
     let settings = Settings::from_env::<Logs>()?;
-    let store = Store::open(&settings.database_url::<Logs>()).await?;
+    let store = Store::open_with(&settings.database_url::<Logs>(), &settings).await?;
     acme_logs::app(settings, store).await?.serve().await
 }

@@ -11,13 +11,12 @@ use serde::Deserialize;
 
 use crate::logbook::{self, DrainStats, LogLine};
 use crate::logplex::time;
-use crate::{Shared, PLANS};
+use crate::plans::{self, PLANS};
+use crate::Shared;
 use addon_runtime::{AddonError, ResourceState, Session};
 
 /// How many lines the dashboard shows.
 pub const RECENT_LINES: u32 = 100;
-/// Longer searches are cut here: no log line needs a longer needle, and LIKE's cost grows with it.
-const MAX_SEARCH_CHARS: usize = 200;
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -148,10 +147,12 @@ pub(crate) async fn dashboard(
         };
         return render(StatusCode::NOT_FOUND, &notice);
     };
-    let query: String = search.q.unwrap_or_default().trim().chars().take(MAX_SEARCH_CHARS).collect();
+    // The API refuses longer searches; a page cuts them, as the form does.
+    let query: String = search.q.unwrap_or_default().trim().chars().take(crate::MAX_QUERY_CHARS).collect();
     let needle = Some(query.as_str()).filter(|q| !q.is_empty());
     let book = logs.book();
-    let lines = book.recent(&tenant.uuid, needle, RECENT_LINES).await.map_err(logbook::unavailable)?;
+    let plan = plans::plan(&tenant.plan).unwrap_or(&PLANS[0]);
+    let lines = book.recent(&tenant.uuid, plan, needle, RECENT_LINES).await.map_err(logbook::unavailable)?;
     let stats = book.stats(&tenant.uuid).await.map_err(logbook::unavailable)?;
     let page = Dashboard {
         title: format!("{} logs", tenant.name.as_deref().unwrap_or("Your")),
@@ -159,7 +160,10 @@ pub(crate) async fn dashboard(
         uuid: &tenant.uuid,
         region: tenant.region.as_deref().map(|r| r.rsplit("::").next().unwrap_or(r)),
         plan: &tenant.plan,
-        plans: PLANS.iter().map(|name| PlanTile { name, current: *name == tenant.plan }).collect(),
+        plans: PLANS
+            .iter()
+            .map(|plan| PlanTile { name: plan.slug, current: plan.slug == tenant.plan })
+            .collect(),
         email: session.email(),
         logout_path: Session::LOGOUT_PATH,
         query: &query,

@@ -76,7 +76,8 @@ impl Drain {
     }
 
     async fn lines(&self, uuid: &str, search: Option<&str>) -> Vec<String> {
-        let lines: Vec<LogLine> = self.book.recent(uuid, search, 100).await.unwrap();
+        let lines: Vec<LogLine> =
+            self.book.recent(uuid, acme_logs::plan("basic").unwrap(), search, 100).await.unwrap();
         lines.into_iter().map(|l| l.text).collect()
     }
 }

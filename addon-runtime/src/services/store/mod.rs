@@ -12,6 +12,7 @@
 //! expires, so the work can be taken over.
 
 mod jobs;
+mod pool;
 mod record;
 mod schema;
 mod sessions;
@@ -24,7 +25,7 @@ use std::fmt;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
 pub use record::{ResourceRecord, ResourceState};
@@ -34,7 +35,7 @@ use crate::base::answer::{AddonError, Error};
 use crate::base::cipher::{field, Binding, Keyring};
 use crate::base::clock::{self, millis, Clock, SharedClock};
 use crate::base::protocol::ProvisionRequest;
-use crate::base::settings::redact_url;
+use crate::base::settings::{redact_url, DbConnections, Settings};
 
 /// Which database a [`Store`] speaks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,7 +50,10 @@ pub enum Backend {
 /// runtime's record of a resource, so most add-ons need no table of their own for it.
 #[derive(Clone)]
 pub struct Store {
+    /// The runtime's own queries only, so the vendor's work can never take its connections.
     pool: AnyPool,
+    /// The vendor's own tables: [`Store::vendor_pool`].
+    vendor_pool: AnyPool,
     backend: Backend,
     /// Stamps rows, leases and expiries: the app's one clock.
     clock: SharedClock,
@@ -98,8 +102,18 @@ const COLUMNS: &str =
 
 impl Store {
     /// Connects to `url` (`sqlite://path.db` or `postgres://...`), creating a SQLite file if
-    /// needed, and brings the schema up to date.
+    /// needed, and brings the schema up to date; both pools at their default sizes.
     pub async fn open(url: &str) -> Result<Store, Error> {
+        Self::open_sized(url, DbConnections { registry: None, vendor: None }).await
+    }
+
+    /// [`Store::open`] with the pool sizes `settings` give (`ADDON_DB_CONNECTIONS`,
+    /// `ADDON_VENDOR_DB_CONNECTIONS`).
+    pub async fn open_with(url: &str, settings: &Settings) -> Result<Store, Error> {
+        Self::open_sized(url, settings.db_connections()).await
+    }
+
+    async fn open_sized(url: &str, sizes: DbConnections) -> Result<Store, Error> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -117,22 +131,7 @@ impl Store {
             }
             _ => url.to_owned(),
         };
-        let pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 4 } else { 10 })
-            // A database that does not answer turns into a quick 503, not a hung request.
-            .acquire_timeout(Duration::from_secs(3))
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // Writers queue for the file lock instead of failing at once.
-                        sqlx::query("PRAGMA busy_timeout = 5000").execute(&mut *conn).await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect(&url)
-            .await
-            .map_err(|e| Error::Store(format!("could not open {}: {e}", redact_url(&url))))?;
+        let pool = pool::connect(&url, backend, sizes, pool::Purpose::Registry).await?;
         if backend == Backend::Sqlite {
             // Readers no longer wait for writers; survives restarts, as it is kept in the file.
             sqlx::query("PRAGMA journal_mode = WAL")
@@ -140,7 +139,8 @@ impl Store {
                 .await
                 .map_err(|e| Error::Store(format!("could not enable WAL: {e}")))?;
         }
-        let store = Store { pool, backend, clock: clock::system(), keyring: Arc::default() };
+        let vendor_pool = pool::connect(&url, backend, sizes, pool::Purpose::Vendor).await?;
+        let store = Store { pool, vendor_pool, backend, clock: clock::system(), keyring: Arc::default() };
         schema::migrate(&store).await.map_err(|e| Error::Store(format!("could not migrate: {e}")))?;
         Ok(store)
     }
@@ -192,12 +192,26 @@ impl Store {
         self.backend
     }
 
-    /// The registry's connection pool, for an add-on's own tables in the same database (the
-    /// example keeps its log lines this way). Prefix your tables with your add-on's name: the
-    /// runtime's own tables all start with `addon_`. Statements must suit [`Store::backend`];
-    /// sqlx's `Any` driver takes `$1`-style parameters on both.
+    /// The registry's own connection pool: for reading the runtime's tables (`addon_*`) in
+    /// tests and tools. Keep your own tables' work on [`Store::vendor_pool`]: queries here take
+    /// connections that provisions, plan changes and sessions need.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// A pool of the vendor's own on the registry's database, for the add-on's own tables (the
+    /// example keeps its log lines this way): its connections are not the registry's, so a
+    /// vendor's slow search or flood of writes never leaves a provision waiting for one. Its
+    /// size is `ADDON_VENDOR_DB_CONNECTIONS` (default 4 on SQLite, 10 on PostgreSQL).
+    ///
+    /// Prefix your tables with your add-on's name: the runtime's own tables all start with
+    /// `addon_`. Statements must suit [`Store::backend`]; sqlx's `Any` driver takes `$1`-style
+    /// parameters on both. On SQLite the file has one writer at a time, whichever pool: keep
+    /// write transactions short (batch rows into few statements) so the registry's writes wait
+    /// milliseconds, not seconds. A vendor that wants another database altogether opens its own
+    /// sqlx pool.
+    pub fn vendor_pool(&self) -> &AnyPool {
+        &self.vendor_pool
     }
 
     /// The resource with this uuid, or with this id if the vendor chose its own.
@@ -443,8 +457,9 @@ impl Store {
         Ok(row.map(|row| record::from_row(self, &row)).transpose()?)
     }
 
-    /// Closes the pool's connections.
+    /// Closes both pools' connections.
     pub async fn close(&self) {
+        self.vendor_pool.close().await;
         self.pool.close().await;
     }
 }
