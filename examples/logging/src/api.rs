@@ -4,10 +4,10 @@
 //! Each tenant's calls are counted against the API's rate limit (429 past it), after its token
 //! is checked; a search (`q`) is at most [`MAX_QUERY_CHARS`] characters (400 past it).
 
-use axum::extract::{FromRequestParts, Path, Query, State};
+use addon_runtime::extract::{Json, Path, Query};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
