@@ -42,6 +42,8 @@ struct Dashboard<'a> {
     plan: &'a str,
     plans: Vec<PlanTile>,
     email: Option<&'a str>,
+    /// Whether Heroku vouched for `email` (a user-scoped token); otherwise it is only a label.
+    vouched: bool,
     logout_path: &'static str,
     query: &'a str,
     lines: Vec<LineView>,
@@ -165,6 +167,7 @@ pub(crate) async fn dashboard(
             .map(|plan| PlanTile { name: plan.slug, current: plan.slug == tenant.plan })
             .collect(),
         email: session.email(),
+        vouched: session.vouched(),
         logout_path: Session::LOGOUT_PATH,
         query: &query,
         lines: lines.into_iter().map(LineView::from).collect(),

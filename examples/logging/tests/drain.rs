@@ -7,7 +7,7 @@ mod support;
 use acme_logs::logplex::frame;
 use acme_logs::{DrainStats, LogBook, LogLine};
 use addon_runtime::Store;
-use addon_testing::{client, new_uuid};
+use addon_testing::{client, cookie_pair, new_uuid, urlencode};
 use reqwest::StatusCode;
 use support::*;
 
@@ -316,6 +316,26 @@ async fn search_matches_words_in_any_case_and_wildcards_literally() {
 }
 
 #[tokio::test]
+async fn an_email_heroku_did_not_vouch_for_is_marked_on_the_dashboard() {
+    let drain = Drain::start(sqlite_store().await).await;
+    let (uuid, _) = drain.tenant().await;
+    let form = urlencode(&resource_token_fields(&uuid, SALT, "mallory@example.com"));
+    let response = drain
+        .client
+        .post(format!("{}/sso/login", drain.origin))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let cookie = cookie_pair(response.headers()["set-cookie"].to_str().unwrap());
+    let page = drain.client.get(format!("{}/dashboard/{uuid}", drain.origin)).header("Cookie", cookie);
+    let html = page.send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Signed in as mallory@example.com (not confirmed by Heroku)"), "{html}");
+}
+
+#[tokio::test]
 async fn the_dashboard_shows_the_plan_and_lines_to_its_own_tenant_only() {
     let drain = Drain::start(sqlite_store().await).await;
     let (uuid, token) = drain.tenant().await;
@@ -349,6 +369,7 @@ async fn the_dashboard_shows_the_plan_and_lines_to_its_own_tenant_only() {
     assert!(third < second && second < first, "newest first");
     assert!(!html.contains("<script>alert"), "log lines are escaped");
     assert!(html.contains("class=\"plan\">basic<") && html.contains("dev@shop.example"));
+    assert!(!html.contains("not confirmed"), "Heroku vouched for this user");
     assert!(html.contains("id=\"frames-rejected\">1<") && html.contains("id=\"lines-stored\">3<"));
     assert!(html.contains("action=\"/sso/logout\""), "a sign-out button");
 

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use addon_runtime::{Settings, Store};
-use addon_testing::{cookie_pair, new_uuid, now, sha1_hex, urlencode, Process, Simulator};
+use addon_testing::{cookie_pair, new_uuid, now, sha1_hex, sha256_hex, urlencode, Process, Simulator};
 use serde_json::Value;
 
 /// The example's process, killed when the test ends, however it ends.
@@ -100,18 +100,30 @@ pub async fn provision(heroku: &Simulator, uuid: &str, plan: &str, token: &str) 
     assert_eq!(response.status(), reqwest::StatusCode::OK, "provisioning {uuid}");
 }
 
-/// The fields of the SSO form Heroku's dashboard posts for `uuid` (a v3 `resource_token`).
+/// The fields of the SSO form Heroku's dashboard posts for `uuid`: both v3 tokens, the
+/// user-scoped one vouching for the user.
 pub fn sso_fields(uuid: &str, salt: &str, email: &str) -> Vec<(&'static str, String)> {
+    let mut fields = resource_token_fields(uuid, salt, email);
+    let ts = &fields[2].1;
+    let user_scoped = sha256_hex(&format!("{uuid}:{salt}:{ts}:{USER_ID}:{email}"));
+    fields.push(("user_scoped_resource_token", user_scoped));
+    fields
+}
+
+/// The same form with the sha1 `resource_token` alone: the email is then only what it says.
+pub fn resource_token_fields(uuid: &str, salt: &str, email: &str) -> Vec<(&'static str, String)> {
     let ts = now().to_string();
     vec![
         ("resource_id", uuid.to_owned()),
         ("resource_token", sha1_hex(&format!("{uuid}:{salt}:{ts}"))),
         ("timestamp", ts),
         ("email", email.to_owned()),
-        ("user_id", "4f2c9a1e-user".to_owned()),
+        ("user_id", USER_ID.to_owned()),
         ("app", "shop-production".to_owned()),
     ]
 }
+
+const USER_ID: &str = "4f2c9a1e-user";
 
 /// Signs in through SSO; the `Cookie` header value a browser would then send.
 pub async fn sign_in(client: &reqwest::Client, origin: &str, salt: &str, uuid: &str) -> String {
