@@ -43,6 +43,29 @@ async fn every_verb_needs_the_manifest_credentials() {
 }
 
 #[tokio::test]
+async fn a_drain_token_names_one_live_resource() {
+    let server = TestServer::start().await;
+    let (first, second) = (new_uuid(), new_uuid());
+    let token = format!("d.{first}");
+    assert_eq!(server.provision(&v3_body(&first, "basic")).await.status(), StatusCode::OK);
+    let mut body = v3_body(&second, "basic");
+    body["log_drain_token"] = token.clone().into();
+    let response = server.provision(&body).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(json_message(response).await.contains("log_drain_token"));
+    assert_eq!(server.store.resource_by_drain_token(&token).await.unwrap().unwrap().uuid, first);
+
+    // Nothing was kept of the refused one: it provisions with its own token, and once the first
+    // is gone its token may be given again.
+    assert_eq!(server.provision(&v3_body(&second, "basic")).await.status(), StatusCode::OK);
+    assert_eq!(server.deprovision(&first).await.status(), StatusCode::NO_CONTENT);
+    let third = new_uuid();
+    let mut body = v3_body(&third, "basic");
+    body["log_drain_token"] = token.into();
+    assert_eq!(server.provision(&body).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
 async fn a_v3_provision_gets_the_id_declared_string_config_and_the_drain() {
     let server = TestServer::start().await;
     let uuid = new_uuid();

@@ -185,6 +185,14 @@ impl AddonError {
         Self::new(format!("The {what} is not valid: {problem}."))
     }
 
+    /// 422: a provision whose log drain token another live resource already has.
+    pub(crate) fn drain_token_taken() -> Self {
+        Self::new(
+            "The log_drain_token is already another live add-on resource's; Heroku gives each \
+             resource its own, so this provision was refused.",
+        )
+    }
+
     /// 404: no resource has this uuid or id.
     pub(crate) fn unknown_resource(id: &str) -> Self {
         Self::not_found(format!("No add-on resource `{id}` exists here."))

@@ -73,7 +73,13 @@ async fn provision_once<A: Addon>(
         }
     }
     let uuid = request.uuid.clone();
-    let result = call_provision(core, request).await;
+    // One drain token names one resource: a second owner would read the first one's logs.
+    let result = match request.log_drain_token.as_deref() {
+        Some(token) if core.store.drain_token_taken(token, &uuid).await? => {
+            Err(AddonError::drain_token_taken())
+        }
+        _ => call_provision(core, request).await,
+    };
     if result.is_err() {
         core.store.abandon_provision(&uuid).await?;
     }

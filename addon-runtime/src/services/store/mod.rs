@@ -233,6 +233,19 @@ impl Store {
         Ok(row.map(|row| record::from_row(self, &row)).transpose()?)
     }
 
+    /// Whether a resource other than `uuid` that is live, or on its way to it, has this drain token.
+    pub(crate) async fn drain_token_taken(&self, token: &str, uuid: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM addon_resources WHERE log_drain_token = $1 AND uuid <> $2 \
+             AND state IN ('provisioned', 'pending', 'provisioning')",
+        )
+        .bind(token)
+        .bind(uuid)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<i64, _>("n")? > 0)
+    }
+
     /// Inserts a `provisioning` row holding a lease, unless the uuid is known. An expired claim
     /// (its process died mid-provision) is taken over.
     pub(crate) async fn claim_provision(
