@@ -21,28 +21,7 @@ impl Process {
     ///
     /// Panics, naming the command, if it does not start, or exits or stays silent that long.
     pub fn start(command: &mut Command, ready: &str, within: Duration) -> (Process, String) {
-        let mut child = command
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{command:?} does not start: {e}"));
-        let stdout = child.stdout.take().expect("stdout is piped");
-        // Owned from here on, so the program is killed if the wait below panics.
-        let process = Process { child };
-        let (sender, receiver) = mpsc::channel();
-        let marker = ready.to_owned();
-        std::thread::spawn(move || {
-            let mut sender = Some(sender);
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if line.contains(&marker) {
-                    if let Some(sender) = sender.take() {
-                        let _ = sender.send(line);
-                    }
-                }
-            }
-        });
-        let line = receiver
-            .recv_timeout(within)
-            .unwrap_or_else(|_| panic!("{command:?} printed no line containing `{ready}` within {within:?}"));
+        let (process, line) = Self::spawn(command, ready, within, None);
         (process, line)
     }
 
@@ -54,17 +33,29 @@ impl Process {
         within: Duration,
     ) -> (Process, String, Captured) {
         let captured = Captured::default();
+        let (process, line) = Self::spawn(command.stderr(Stdio::piped()), ready, within, Some(&captured));
+        (process, line, captured)
+    }
+
+    /// Starts the program, reads its standard output (and, when `keep` is given, its standard
+    /// error) on threads of their own, keeping the lines in `keep`, and waits for the ready line.
+    fn spawn(
+        command: &mut Command,
+        ready: &str,
+        within: Duration,
+        keep: Option<&Captured>,
+    ) -> (Process, String) {
         let mut child = command
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("{command:?} does not start: {e}"));
         let stdout = child.stdout.take().expect("stdout is piped");
-        let stderr = child.stderr.take().expect("stderr is piped");
+        let stderr = child.stderr.take();
+        // Owned from here on, so the program is killed if the wait below panics.
         let process = Process { child };
         let (sender, receiver) = mpsc::channel();
         let marker = ready.to_owned();
-        let lines = captured.clone();
+        let lines = keep.cloned();
         std::thread::spawn(move || {
             let mut sender = Some(sender);
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -73,22 +64,26 @@ impl Process {
                         let _ = sender.send(line.clone());
                     }
                 }
-                lines.push(line);
+                if let Some(lines) = &lines {
+                    lines.push(line);
+                }
             }
         });
-        let lines = captured.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                lines.push(line);
-            }
-        });
+        if let (Some(stderr), Some(lines)) = (stderr, keep.cloned()) {
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    lines.push(line);
+                }
+            });
+        }
         let line = receiver.recv_timeout(within).unwrap_or_else(|_| {
+            let printed = keep.map(|lines| format!("; it printed:\n{}", lines.lines().join("\n")));
             panic!(
-                "{command:?} printed no line containing `{ready}` within {within:?}; it printed:\n{}",
-                captured.lines().join("\n")
+                "{command:?} printed no line containing `{ready}` within {within:?}{}",
+                printed.unwrap_or_default()
             )
         });
-        (process, line, captured)
+        (process, line)
     }
 
     /// The operating system's id of the process.
