@@ -2,7 +2,7 @@
 //! it ends.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
@@ -91,6 +91,34 @@ impl Process {
         self.child.id()
     }
 
+    /// Asks the process to stop, as Heroku stops a dyno: SIGTERM (through `kill`, so no unsafe
+    /// code). It keeps running until it exits on its own; [`Process::wait`] for it.
+    ///
+    /// Panics if the signal cannot be sent.
+    pub fn terminate(&self) {
+        let id = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &id]).status();
+        assert!(
+            sent.as_ref().is_ok_and(|status| status.success()),
+            "could not send SIGTERM to process {id}: {sent:?}"
+        );
+    }
+
+    /// The process's exit status once it has exited, waiting at most `within` (asking every
+    /// 5 ms); `None` if it is still running then.
+    pub fn wait(&mut self, within: Duration) -> Option<ExitStatus> {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if std::time::Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     /// Kills the process at once (SIGKILL: it cleans nothing up) and waits for it to end.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
@@ -139,6 +167,17 @@ mod tests {
         drop(process);
         let alive = Command::new("kill").args(["-0", &id]).status().unwrap().success();
         assert!(!alive, "the process was killed and reaped");
+    }
+
+    #[test]
+    fn terminate_lets_the_program_exit_with_its_own_status() {
+        let mut command = Command::new("sh");
+        command.args(["-c", "trap 'exit 3' TERM; echo ready; while :; do sleep 0.01; done"]);
+        let (mut process, _) = Process::start(&mut command, "ready", Duration::from_secs(10));
+        assert_eq!(process.wait(Duration::from_millis(50)), None, "still running before the signal");
+        process.terminate();
+        let status = process.wait(Duration::from_secs(10)).expect("exits after SIGTERM");
+        assert_eq!(status.code(), Some(3), "the program's own exit status, not a kill");
     }
 
     #[test]
