@@ -1,6 +1,9 @@
-//! The application: an [`Addon`], its settings and the vendor's own routes, served over HTTP.
+//! The application: an [`Addon`], its settings and the vendor's own routes, served over HTTP;
+//! and the [`Runtime`] that holds the settings and the registry before the add-on exists.
 
 use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use axum::Router;
@@ -17,7 +20,7 @@ use crate::web::signed_out::SignedOut;
 use crate::web::{PageHeaders, SessionContext};
 use crate::{heroku, web};
 
-/// An add-on service, ready to serve or to merge into a larger axum app.
+/// An add-on service with the vendor's own routes, or inside the vendor's existing axum app.
 ///
 /// ```no_run
 /// # use addon_runtime::{Addon, App};
@@ -25,6 +28,11 @@ use crate::{heroku, web};
 /// App::from_env(std::sync::Arc::new(addon)).await?.with_routes(dashboard).serve().await
 /// # }
 /// ```
+///
+/// [`App::serve`] is the one way to serve that gives everything: the request log, graceful
+/// shutdown on SIGTERM and Ctrl-C, the `HOST`/`PORT` rules and the server's limits. To run the
+/// add-on inside an app you already have, pass that app's `Router` (its routes, its state, its
+/// fallback, its layers) to [`App::with_routes`] and serve the `App`.
 pub struct App<A> {
     core: Arc<Core<A>>,
     vendor_routes: Router,
@@ -54,15 +62,32 @@ impl<A: Addon> App<A> {
     }
 
     /// An app configured from the environment (see the README's table), with the registry
-    /// `DATABASE_URL` names (by default a SQLite file named after the add-on).
+    /// `DATABASE_URL` names (by default a SQLite file named after the add-on). When the add-on
+    /// needs the registry to be built, start from [`Runtime::from_env`] instead.
     pub async fn from_env(addon: Arc<A>) -> Result<Self, Error> {
-        let settings = Settings::from_env::<A>()?;
-        let store = Store::open_with(&settings.database_url::<A>(), &settings).await?;
-        Self::new(addon, settings, store)
+        Runtime::from_env().await?.app(addon)
     }
 
-    /// Adds the vendor's own routes (a dashboard, an API). They share the app's layers, so the
+    /// Adds the vendor's own routes (a dashboard, an API), or the vendor's whole existing app:
+    /// any `Router` with its state applied, its own layers, and its own fallback if it has one.
+    /// They share the app's layers, so every request is logged, a panic is a JSON 500, and the
     /// [`Session`](crate::Session) extractor works in them.
+    ///
+    /// Paths that no route knows go to the vendor's fallback; without one, they get the
+    /// runtime's JSON 404 (and a wrong method its JSON 405). A route whose path is also one of
+    /// Heroku's (`base_path`, `sso_path`) panics here, as axum does for any two routes that
+    /// collide; so do two fallbacks passed in separate calls.
+    ///
+    /// ```no_run
+    /// # use addon_runtime::{Addon, App};
+    /// # use axum::{routing::get, Router};
+    /// # async fn run<A: Addon>(app: App<A>) -> Result<(), addon_runtime::Error> {
+    /// let existing = Router::new()
+    ///     .route("/health", get(|| async { "ok" }))
+    ///     .fallback(|| async { (axum::http::StatusCode::NOT_FOUND, "Not here.") });
+    /// app.with_routes(existing).serve().await
+    /// # }
+    /// ```
     pub fn with_routes(mut self, routes: Router) -> Self {
         self.vendor_routes = std::mem::take(&mut self.vendor_routes).merge(routes);
         self
@@ -111,8 +136,14 @@ impl<A: Addon> App<A> {
         self
     }
 
-    /// The whole router, to serve with axum or nest in a larger app. Starts this instance's
-    /// job runner, which lives as long as the router; call it inside a tokio runtime.
+    /// The whole router, with no fallback of its own (unknown paths get JSON from a layer), so it
+    /// merges into a router that has one. Starts this instance's job runner, which lives as long
+    /// as the router; call it inside a tokio runtime.
+    ///
+    /// Served this way (`axum::serve`, or merged into another router) it gets none of what
+    /// [`App::serve`] adds: the log subscriber, SIGTERM handling, `HOST`/`PORT`, the server's
+    /// limits; and routes merged in afterwards get none of the app's layers. Prefer passing the
+    /// other router to [`App::with_routes`] and serving the `App`.
     pub fn into_router(self) -> Router {
         if self.run_jobs {
             jobs::spawn(&self.core);
@@ -130,8 +161,10 @@ impl<A: Addon> App<A> {
         web::around(routes, sessions, body_limit, pages)
     }
 
-    /// Listens on `HOST:PORT` (by default 127.0.0.1 in development, 0.0.0.0 in production, and the
-    /// port the manifest's test URLs name) until Ctrl-C or SIGTERM.
+    /// Listens on [`Settings::address`] (`HOST:PORT`; by default 127.0.0.1 in development,
+    /// 0.0.0.0 in production, and the port the manifest's test URLs name), logging one line per
+    /// request, until Ctrl-C or SIGTERM; then stops accepting, answers the requests in progress
+    /// and returns `Ok`.
     pub async fn serve(self) -> Result<(), Error> {
         init_logging();
         let address = self.core.settings.address_of(&A::SPEC);
@@ -147,12 +180,16 @@ impl<A: Addon> App<A> {
     /// Serves on a listener the caller bound (port 0 in tests, a socket from a supervisor),
     /// within the server's limits (`Settings::server_limits`: timeouts, connection and request
     /// caps), until Ctrl-C or SIGTERM. A router from [`App::into_router`] served another way
-    /// does not get these limits.
+    /// does not get these limits. Logs only once a subscriber is installed: [`App::serve`]
+    /// installs one, or call [`init_logging`] first.
     pub async fn serve_on(self, listener: TcpListener) -> Result<(), Error> {
         let address = listener.local_addr()?;
         let limits = self.core.settings.server.clone();
+        // Before the listening line: a signal sent as soon as it is printed must stop the
+        // server gracefully, not kill the process.
+        let shutdown = shutdown();
         tracing::info!(id = A::SPEC.id, mode = ?self.core.settings.mode, "listening on http://{address}");
-        web::serve::serve(listener, self.into_router(), &limits, shutdown()).await?;
+        web::serve::serve(listener, self.into_router(), &limits, shutdown).await?;
         tracing::info!("stopped");
         Ok(())
     }
@@ -187,6 +224,82 @@ impl Settings {
     pub fn database_url<A: Addon>(&self) -> String {
         self.database_url_of(&A::SPEC)
     }
+
+    /// The host and port [`App::serve`] listens on: `HOST`, else `127.0.0.1` in development and
+    /// `0.0.0.0` in production; `PORT`, else the port the declaration's test URLs name. Binds as
+    /// it is (`TcpListener::bind(settings.address::<A>())`); IPv6 hosts come without brackets.
+    pub fn address<A: Addon>(&self) -> (String, u16) {
+        self.address_of(&A::SPEC)
+    }
+}
+
+/// The settings and the registry, before the add-on exists: for an add-on that needs the
+/// registry (its own tables, the vendor pool) to be built. The documented `main` for it:
+///
+/// ```no_run
+/// # use addon_runtime::{Addon, Runtime};
+/// # trait New { fn new(pool: sqlx::AnyPool) -> Self; }
+/// # async fn main_of<Pingly: Addon + New>(routes: axum::Router) -> Result<(), addon_runtime::Error> {
+/// let runtime = Runtime::<Pingly>::from_env().await?;
+/// let pingly = Pingly::new(runtime.store().vendor_pool().clone());
+/// runtime.serve(pingly, routes).await
+/// # }
+/// ```
+///
+/// [`Runtime::app`] gives the [`App`] instead, to set more (a clock, the signed-out pages)
+/// before serving it.
+pub struct Runtime<A> {
+    settings: Settings,
+    store: Store,
+    addon: PhantomData<fn() -> A>,
+}
+
+impl<A: Addon> Runtime<A> {
+    /// Installs the log subscriber ([`init_logging`]), reads the settings from the environment
+    /// and opens the registry `DATABASE_URL` names (by default a SQLite file named after the
+    /// add-on), migrating it.
+    pub async fn from_env() -> Result<Self, Error> {
+        init_logging();
+        let settings = Settings::from_env::<A>()?;
+        let store = Store::open_with(&settings.database_url::<A>(), &settings).await?;
+        Ok(Self::new(settings, store))
+    }
+
+    /// A runtime with settings and a registry opened by the caller (tests, a custom pool).
+    pub fn new(settings: Settings, store: Store) -> Self {
+        Self { settings, store, addon: PhantomData }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The registry; its [`Store::vendor_pool`] is for the vendor's own tables.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The origin users and apps reach this service at (see [`Settings::public_url`]).
+    pub fn public_url(&self) -> String {
+        self.settings.public_url::<A>()
+    }
+
+    /// The app for `addon` (an `A`, or an `Arc<A>` the vendor's routes share).
+    pub fn app(self, addon: impl Into<Arc<A>>) -> Result<App<A>, Error> {
+        App::new(addon.into(), self.settings, self.store)
+    }
+
+    /// Serves `addon` with `routes` (the vendor's own, or its whole existing app; see
+    /// [`App::with_routes`]) as [`App::serve`] does.
+    pub async fn serve(self, addon: impl Into<Arc<A>>, routes: Router) -> Result<(), Error> {
+        self.app(addon)?.with_routes(routes).serve().await
+    }
+}
+
+impl<A> fmt::Debug for Runtime<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime").field("settings", &self.settings).field("store", &self.store).finish()
+    }
 }
 
 /// Serves an add-on configured from the environment: the one-line `main`.
@@ -210,23 +323,35 @@ pub fn init_logging() {
         .try_init();
 }
 
-async fn shutdown() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on the first Ctrl-C or SIGTERM (how Heroku and most supervisors stop a process).
+/// The handlers are installed when this is called, not when it is first polled.
+fn shutdown() -> impl Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let signals = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    async move {
+        #[cfg(unix)]
+        let which = match signals {
+            (Ok(mut terminate), Ok(mut interrupt)) => tokio::select! {
+                _ = terminate.recv() => "SIGTERM",
+                _ = interrupt.recv() => "Ctrl-C",
+            },
+            _ => {
+                tracing::warn!("could not listen for SIGTERM; stopping on Ctrl-C only");
+                let _ = tokio::signal::ctrl_c().await;
+                "Ctrl-C"
+            }
+        };
+        #[cfg(not(unix))]
+        let which = {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        };
+        tracing::info!(
+            signal = which,
+            "shutting down: no new connections; answering the requests in progress"
+        );
     }
 }

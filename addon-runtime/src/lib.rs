@@ -68,7 +68,7 @@ pub use addon_testing as testing;
 /// The manifest rules, as the macro and the runtime apply them (for tools such as checkers).
 pub use addon_manifest::rules as manifest_rules;
 pub use addon_manifest::{random_secret, Manifest, Requirement};
-pub use app::{init_logging, serve, App};
+pub use app::{init_logging, serve, App, Runtime};
 pub use base::answer::{AddonError, Error};
 pub use base::clock::{Clock, ManualClock, SystemClock};
 pub use base::protocol::{
