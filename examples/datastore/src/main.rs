@@ -6,12 +6,12 @@
 use std::sync::Arc;
 
 use acme_datastore::Datastore;
-use addon_runtime::{App, Settings, Store};
+use addon_runtime::Runtime;
 
 #[tokio::main]
 async fn main() -> Result<(), addon_runtime::Error> {
-    let settings = Settings::from_env::<Datastore>()?;
-    let store = Store::open_with(&settings.database_url::<Datastore>(), &settings).await?;
-    let datastore = Arc::new(Datastore::open(settings.public_url::<Datastore>(), store.clone()).await?);
-    App::new(datastore.clone(), settings, store)?.with_routes(acme_datastore::routes(datastore)).serve().await
+    // The registry first: the datastore keeps its tenants' tables in it.
+    let runtime = Runtime::<Datastore>::from_env().await?;
+    let datastore = Arc::new(Datastore::open(runtime.public_url(), runtime.store().clone()).await?);
+    runtime.serve(datastore.clone(), acme_datastore::routes(datastore)).await
 }

@@ -3,11 +3,11 @@
 //! `acme-logs.db` in the working directory; see the README for the environment variables.
 
 use acme_logs::Logs;
-use addon_runtime::{Settings, Store};
+use addon_runtime::Runtime;
 
 #[tokio::main]
 async fn main() -> Result<(), addon_runtime::Error> {
-    let settings = Settings::from_env::<Logs>()?;
-    let store = Store::open_with(&settings.database_url::<Logs>(), &settings).await?;
-    acme_logs::app(settings, store).await?.serve().await
+    // The registry first: the log book's tables live in it, and the add-on is built around them.
+    let runtime = Runtime::<Logs>::from_env().await?;
+    acme_logs::app(runtime.settings().clone(), runtime.store().clone()).await?.serve().await
 }
