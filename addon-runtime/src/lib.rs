@@ -82,9 +82,10 @@ pub use services::platform::{
 };
 pub use services::rate_limit::RateLimiter;
 pub use services::sessions::Session;
-pub use services::store::{Backend, ResourceRecord, ResourceState, Store, StoreError};
+pub use services::store::{Backend, Lease, Migrations, ResourceRecord, ResourceState, Store, StoreError};
 pub use services::vendor::addon::Addon;
 pub use services::vendor::jobs::{DeprovisionJob, PlanChangeJob, ProvisionJob};
+pub use web::api_key::{ApiKey, ApiKeyLimit, ApiKeyVar};
 pub use web::extract;
 pub use web::rate_limit::{Limited, LimitedResource};
 pub use web::signed_out::SignedOut;

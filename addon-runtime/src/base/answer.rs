@@ -379,6 +379,32 @@ impl AddonError {
     }
 }
 
+/// Refusals of the vendor's own routes that the runtime decides: the app's API key and the
+/// resource's lease.
+impl AddonError {
+    /// 401: a request to the app's API without a key, or with one that opens no live resource
+    /// (one answer for both, so the API does not tell which keys exist).
+    pub(crate) fn api_key_refused(var: &str, sent: bool) -> Self {
+        let message = if sent {
+            format!("This key does not open any live add-on resource. Send the app's current `{var}`.")
+        } else {
+            format!(
+                "This API needs the app's `{var}`: send `Authorization: Bearer <{var}>`, or Basic auth \
+                 with it as the password."
+            )
+        };
+        Self::refusal(StatusCode::UNAUTHORIZED, message)
+    }
+
+    /// 409: a lease asked for a resource that is not live yet (still pending) or failed.
+    pub(crate) fn resource_not_live(uuid: &str) -> Self {
+        Self::refusal(
+            StatusCode::CONFLICT,
+            format!("The add-on resource `{uuid}` is not live yet; try again once it is provisioned."),
+        )
+    }
+}
+
 /// Refusals of the server's limits and of malformed requests (addresses, queries, forms, JSON)
 /// that reach any route, the vendor's included.
 impl AddonError {

@@ -13,6 +13,7 @@ use base64::engine::general_purpose::{STANDARD_NO_PAD as B64, URL_SAFE_NO_PAD as
 use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 /// What a sealed value belongs to: the resource and the field (`table.column`).
@@ -66,11 +67,13 @@ impl std::fmt::Display for Unopenable {
     }
 }
 
-/// One key: its id (derived from it, so nothing needs naming) and its cipher.
+/// One key: its id (derived from it, so nothing needs naming), its cipher, and the key of the
+/// keyed digests that index secrets without keeping them ([`Keyring::index_digests`]).
 #[derive(Clone)]
 struct SealingKey {
     id: String,
     cipher: ChaCha20Poly1305,
+    index_key: [u8; 32],
 }
 
 impl SealingKey {
@@ -78,7 +81,22 @@ impl SealingKey {
     fn new(secret: &[u8]) -> Self {
         let key = Sha256::digest(secret);
         let id = Sha256::new().chain_update(b"addon-runtime key id\0").chain_update(secret).finalize();
-        Self { id: B64_URL.encode(&id[..8]), cipher: ChaCha20Poly1305::new(Key::from_slice(&key)) }
+        let index_key = Sha256::new()
+            .chain_update(b"addon-runtime index key v1\0")
+            .chain_update(secret)
+            .finalize()
+            .into();
+        Self { id: B64_URL.encode(&id[..8]), cipher: ChaCha20Poly1305::new(Key::from_slice(&key)), index_key }
+    }
+
+    /// HMAC-SHA256 of `label` and `value` under this key's index key, base64.
+    fn index_digest(&self, label: &str, value: &str) -> String {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.index_key).expect("HMAC takes keys of any length");
+        mac.update(label.as_bytes());
+        mac.update(b"\0");
+        mac.update(value.as_bytes());
+        B64.encode(mac.finalize().into_bytes())
     }
 }
 
@@ -131,6 +149,19 @@ impl Keyring {
             _ => None,
         };
         plain.and_then(|p| String::from_utf8(p).ok()).ok_or(Unopenable::Invalid)
+    }
+
+    /// The keyed digest of `value` (a secret such as an API key) under `label` (what it is),
+    /// with the current key: what an index stores so a secret can be looked up without a copy
+    /// of it. Someone who reads the index cannot test guesses against it without the key.
+    pub(crate) fn index_digest(&self, label: &str, value: &str) -> String {
+        self.current.index_digest(label, value)
+    }
+
+    /// The digests of `value` under every key of the ring, current first: an index written
+    /// before a rotation is still found.
+    pub(crate) fn index_digests(&self, label: &str, value: &str) -> Vec<String> {
+        self.keys().map(|key| key.index_digest(label, value)).collect()
     }
 
     /// Whether `text` has the shape of a sealed value (of any format), as opposed to plain text
@@ -231,6 +262,20 @@ mod tests {
             Ok("legacy token")
         );
         assert_eq!(Keyring::new(b"key B", &[]).open(&v1, TOKEN), Err(Unopenable::Invalid));
+    }
+
+    #[test]
+    fn index_digests_are_keyed_and_survive_a_rotation() {
+        let old = Keyring::new(b"key A", &[]);
+        let digest = old.index_digest("API_KEY", "secret-value");
+        assert!(!digest.contains("secret"));
+        assert_ne!(digest, Keyring::new(b"key B", &[]).index_digest("API_KEY", "secret-value"));
+        assert_ne!(digest, old.index_digest("OTHER_KEY", "secret-value"), "bound to its label");
+        let rotated = Keyring::new(b"key B", &[b"key A".to_vec()]);
+        let digests = rotated.index_digests("API_KEY", "secret-value");
+        assert_eq!(digests.len(), 2);
+        assert_eq!(digests[0], rotated.index_digest("API_KEY", "secret-value"));
+        assert_eq!(digests[1], digest);
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! HTTP shared by every marketplace adapter: bodies read whole, JSON in, answers out (the one
 //! place an `AddonError` becomes a response), the request log, the `Session` extractor with the
-//! signed-out pages and sign-out, the [`Limited`](crate::Limited) rate-limit extractor, and the
+//! signed-out pages and sign-out, the [`Limited`](crate::Limited) rate-limit extractor, the [`ApiKey`](crate::ApiKey) extractor of the app's own API, and the
 //! layers around an app's routes.
 
+pub(crate) mod api_key;
 pub(crate) mod body;
 pub mod extract;
 pub(crate) mod json;

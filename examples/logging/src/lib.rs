@@ -110,10 +110,7 @@ pub async fn app_with(
     limits: Limits,
     clock: Arc<dyn Clock>,
 ) -> Result<App<Logs>, addon_runtime::Error> {
-    let book = LogBook::open(&store)
-        .await
-        .map_err(|e| addon_runtime::Error::Store(format!("could not create the log tables: {e}")))?
-        .with_clock(clock.clone());
+    let book = LogBook::open(&store).await?.with_clock(clock.clone());
     let logs = Arc::new(Logs::new(settings.public_url::<Logs>(), store.clone(), book).with_limits(limits));
     // Signed-out browsers land on our own page, in the product's look, not the runtime's.
     let signed_out = SignedOut::redirect("/signed-out")?;

@@ -16,7 +16,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use addon_runtime::{AddonError, Backend, Clock, Store, SystemClock};
+use addon_runtime::{AddonError, Backend, Clock, Migrations, Store, SystemClock};
 use sqlx::{Any, AnyPool, Executor, Row};
 
 use crate::logplex::Message;
@@ -31,8 +31,36 @@ const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 /// How long a frame id is remembered. Logplex retries within minutes; a day is ample.
 const FRAME_MEMORY_MICROS: i64 = 24 * 60 * 60 * 1_000_000;
 
-/// An arbitrary constant naming this example's schema lock on PostgreSQL.
-const SCHEMA_LOCK: i64 = 0x6163_6d65_5f6c_6f67;
+/// The example's tables, in the order they were introduced; the runtime applies each once per
+/// database (`addon_vendor_schema` records them). A released migration is never edited: a change
+/// is a new one at the end.
+///
+/// The statements keep `IF NOT EXISTS`: databases from before the runtime ran these migrations
+/// already have the tables.
+fn migrations() -> Migrations {
+    Migrations::new("acme-logs")
+        .add_per_backend(
+            "log lines",
+            LOG_LINES.replace("{id}", "id INTEGER PRIMARY KEY AUTOINCREMENT"),
+            LOG_LINES.replace("{id}", "id BIGSERIAL PRIMARY KEY"),
+        )
+        .add(
+            "daily lines, frames and drain stats",
+            "CREATE TABLE IF NOT EXISTS acme_daily_lines (resource_uuid TEXT NOT NULL, day BIGINT NOT NULL, \
+             lines BIGINT NOT NULL, PRIMARY KEY (resource_uuid, day));
+             CREATE TABLE IF NOT EXISTS acme_drain_frames (resource_uuid TEXT NOT NULL, frame_id TEXT NOT NULL, \
+             received_at BIGINT NOT NULL, PRIMARY KEY (resource_uuid, frame_id));
+             CREATE TABLE IF NOT EXISTS acme_drain_stats (resource_uuid TEXT PRIMARY KEY, \
+             frames BIGINT NOT NULL, lines BIGINT NOT NULL, duplicates BIGINT NOT NULL, rejected BIGINT NOT NULL)",
+        )
+}
+
+/// `acme_log_lines` and its indexes; `{id}` is the backend's auto-incremented key.
+const LOG_LINES: &str = "CREATE TABLE IF NOT EXISTS acme_log_lines ({id}, resource_uuid TEXT NOT NULL, \
+     logged_at BIGINT NOT NULL, received_at BIGINT NOT NULL, priority BIGINT NOT NULL, \
+     host TEXT NOT NULL, app TEXT NOT NULL, process TEXT NOT NULL, message TEXT NOT NULL);
+     CREATE INDEX IF NOT EXISTS acme_log_lines_recent ON acme_log_lines (resource_uuid, logged_at);
+     CREATE INDEX IF NOT EXISTS acme_log_lines_arrival ON acme_log_lines (resource_uuid, received_at)";
 
 /// The log store of every tenant.
 #[derive(Clone, Debug)]
@@ -86,39 +114,11 @@ pub enum Stored {
 }
 
 impl LogBook {
-    /// Creates the tables if they are missing, on the registry's database.
-    pub async fn open(store: &Store) -> Result<Self, sqlx::Error> {
+    /// Brings the tables up to date ([`migrations`], through the runtime's migration lock), on
+    /// the registry's database.
+    pub async fn open(store: &Store) -> Result<Self, addon_runtime::Error> {
+        store.migrate(&migrations()).await?;
         let pool = store.vendor_pool().clone();
-        let id_column = match store.backend() {
-            Backend::Sqlite => "id INTEGER PRIMARY KEY AUTOINCREMENT",
-            Backend::Postgres => "id BIGSERIAL PRIMARY KEY",
-        };
-        let mut tx = pool.begin().await?;
-        if store.backend() == Backend::Postgres {
-            // Two instances starting at once would otherwise race on CREATE TABLE.
-            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(SCHEMA_LOCK).execute(&mut *tx).await?;
-        }
-        for statement in [
-            format!(
-                "CREATE TABLE IF NOT EXISTS acme_log_lines ({id_column}, resource_uuid TEXT NOT NULL, \
-                 logged_at BIGINT NOT NULL, received_at BIGINT NOT NULL, priority BIGINT NOT NULL, \
-                 host TEXT NOT NULL, app TEXT NOT NULL, process TEXT NOT NULL, message TEXT NOT NULL)"
-            ),
-            "CREATE INDEX IF NOT EXISTS acme_log_lines_recent ON acme_log_lines (resource_uuid, logged_at)".into(),
-            "CREATE INDEX IF NOT EXISTS acme_log_lines_arrival ON acme_log_lines (resource_uuid, received_at)".into(),
-            "CREATE TABLE IF NOT EXISTS acme_daily_lines (resource_uuid TEXT NOT NULL, day BIGINT NOT NULL, \
-             lines BIGINT NOT NULL, PRIMARY KEY (resource_uuid, day))"
-                .into(),
-            "CREATE TABLE IF NOT EXISTS acme_drain_frames (resource_uuid TEXT NOT NULL, frame_id TEXT NOT NULL, \
-             received_at BIGINT NOT NULL, PRIMARY KEY (resource_uuid, frame_id))"
-                .into(),
-            "CREATE TABLE IF NOT EXISTS acme_drain_stats (resource_uuid TEXT PRIMARY KEY, \
-             frames BIGINT NOT NULL, lines BIGINT NOT NULL, duplicates BIGINT NOT NULL, rejected BIGINT NOT NULL)"
-                .into(),
-        ] {
-            sqlx::query(&statement).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
         let writer = (store.backend() == Backend::Sqlite).then(Arc::default);
         Ok(Self { pool, clock: Arc::new(SystemClock), writer })
     }

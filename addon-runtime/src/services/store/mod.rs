@@ -11,7 +11,10 @@
 //! calls the vendor; everyone else waits for it to end. A lease left by a crashed process
 //! expires, so the work can be taken over.
 
+mod config_index;
 mod jobs;
+mod lease;
+mod migrations;
 mod pool;
 mod record;
 mod schema;
@@ -28,6 +31,8 @@ use std::time::Duration;
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
+pub use lease::Lease;
+pub use migrations::Migrations;
 pub use record::{ResourceRecord, ResourceState};
 pub(crate) use sessions::Standing;
 
@@ -159,12 +164,19 @@ impl Store {
 
     /// `text` sealed for `field` of resource `uuid`.
     fn seal(&self, uuid: &str, field: &'static str, text: &str) -> Result<String, StoreError> {
+        self.with_keyring(|keyring| keyring.seal(text, Binding::new(uuid, field)))
+    }
+
+    /// `work` with the installed keys. Only an app writes (and looks secrets up), and it installs
+    /// its keys first; without them nothing secret is written unsealed or undigested.
+    fn with_keyring<T>(&self, work: impl FnOnce(&Keyring) -> T) -> Result<T, StoreError> {
         let keyring = self.keyring.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-        // Only an app writes, and it installs its keys first; never write a secret unsealed.
         let keyring = keyring.as_ref().ok_or_else(|| {
-            StoreError(sqlx::Error::Configuration("the registry has no sealing keys installed".into()))
+            StoreError(sqlx::Error::Configuration(
+                "the registry has no sealing keys installed (use the Store of an App)".into(),
+            ))
         })?;
-        Ok(keyring.seal(text, Binding::new(uuid, field)))
+        Ok(work(keyring))
     }
 
     /// A column's text as written: opened if sealed; text from before sealing as it is.
@@ -306,10 +318,12 @@ impl Store {
         follow_up: Option<FollowUp>,
     ) -> Result<(), StoreError> {
         let state = if response.0 == 202 { ResourceState::Pending } else { ResourceState::Provisioned };
+        let entries = self.index_entries(config)?;
         let mut tx = self.pool.begin().await?;
         if let Some(follow_up) = &follow_up {
             jobs::add(&mut tx, uuid, follow_up).await?;
         }
+        config_index::replace(&mut tx, uuid, &entries).await?;
         sqlx::query(
             "UPDATE addon_resources SET state = $6, id = $2, response = $3, response_status = $7, config = $4, \
              lease_until = NULL, updated_at = $5 WHERE uuid = $1 AND state = 'provisioning'",
@@ -335,6 +349,8 @@ impl Store {
         uuid: &str,
         config: &BTreeMap<String, String>,
     ) -> Result<bool, StoreError> {
+        let entries = self.index_entries(config)?;
+        let mut tx = self.pool.begin().await?;
         let result = sqlx::query(
             "UPDATE addon_resources SET state = 'provisioned', config = $2, updated_at = $3 \
              WHERE uuid = $1 AND state IN ('pending', 'provisioned')",
@@ -342,9 +358,14 @@ impl Store {
         .bind(uuid)
         .bind(self.sealed_config(uuid, config)?)
         .bind(self.now_ms())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(result.rows_affected() == 1)
+        let live = result.rows_affected() == 1;
+        if live {
+            config_index::replace(&mut tx, uuid, &entries).await?;
+        }
+        tx.commit().await?;
+        Ok(live)
     }
 
     /// Adds config a background plan change set to a live resource's record. It takes the
@@ -361,14 +382,18 @@ impl Store {
         }
         let mut merged = self.resource_by_uuid(uuid).await?.map(|record| record.config).unwrap_or_default();
         merged.extend(config.iter().map(|(var, value)| (var.clone(), value.clone())));
+        let entries = self.index_entries(&merged)?;
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE addon_resources SET config = $2, lease_until = NULL, updated_at = $3 WHERE uuid = $1",
         )
         .bind(uuid)
         .bind(self.sealed_config(uuid, &merged)?)
         .bind(self.now_ms())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        config_index::replace(&mut tx, uuid, &entries).await?;
+        tx.commit().await?;
         Ok(true)
     }
 
@@ -419,10 +444,12 @@ impl Store {
         config: &BTreeMap<String, String>,
         follow_up: Option<FollowUp>,
     ) -> Result<(), StoreError> {
+        let entries = self.index_entries(config)?;
         let mut tx = self.pool.begin().await?;
         if let Some(follow_up) = &follow_up {
             jobs::add(&mut tx, uuid, follow_up).await?;
         }
+        config_index::replace(&mut tx, uuid, &entries).await?;
         sqlx::query(
             "UPDATE addon_resources SET plan = $2, config = $3, lease_until = NULL, updated_at = $4 WHERE uuid = $1",
         )
@@ -448,6 +475,7 @@ impl Store {
         let now = self.now_ms();
         let mut tx = self.pool.begin().await?;
         jobs::cancel(&mut tx, uuid, now).await?;
+        config_index::remove(&mut tx, uuid).await?;
         if let Some(follow_up) = &follow_up {
             jobs::add(&mut tx, uuid, follow_up).await?;
         }

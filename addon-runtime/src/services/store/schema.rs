@@ -83,6 +83,18 @@ const MIGRATIONS: &[(i64, &str)] = &[
     );
     CREATE INDEX IF NOT EXISTS addon_seen_logins_expires_at ON addon_seen_logins (expires_at)",
     ),
+    // Config values by a keyed digest (never the value): finds the live resource an API key
+    // belongs to. Rows go with their resource's config, and at deprovision.
+    (
+        6,
+        "CREATE TABLE IF NOT EXISTS addon_config_index (
+        var TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        uuid TEXT NOT NULL,
+        PRIMARY KEY (var, digest, uuid)
+    );
+    CREATE INDEX IF NOT EXISTS addon_config_index_uuid ON addon_config_index (uuid)",
+    ),
 ];
 
 /// An arbitrary constant that names this crate's migration lock on PostgreSQL.

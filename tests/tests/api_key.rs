@@ -1,0 +1,184 @@
+//! The app's own API, authenticated by a config var: `ApiKey<K>` finds the live resource whose
+//! key was sent (Bearer, or Basic with the key as password) through a keyed digest of the value,
+//! so the registry never holds the key in the clear; a wrong key, a replaced key and a
+//! deprovisioned resource's key get a JSON 401.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use addon_runtime::{
+    random_secret, Addon, AddonError, AddonSpec, ApiKey, ApiKeyVar, App, Config, ConfigVar,
+    DeprovisionRequest, Deprovisioned, PlanChangeRequest, PlanChanged, ProvisionRequest, Provisioned,
+    Settings, Store,
+};
+use addon_tests::*;
+use axum::routing::get;
+use axum::Router;
+use base64::Engine;
+use reqwest::StatusCode;
+
+const URL: ConfigVar = ConfigVar::new("KEYED_URL");
+const KEY: ConfigVar = ConfigVar::new("KEYED_API_KEY");
+
+/// An add-on that gives each resource a random API key, and a new one on a plan change to
+/// `rotate`.
+#[derive(Debug)]
+struct Keyed {
+    store: Store,
+}
+
+impl Addon for Keyed {
+    const SPEC: AddonSpec = AddonSpec::new("keyed", "Keyed", "https://keyed.example")
+        .config_vars(&["KEYED_URL", "KEYED_API_KEY"]);
+
+    async fn provision(&self, request: ProvisionRequest) -> Result<Provisioned, AddonError> {
+        let config = Config::new()
+            .set(URL, format!("https://keyed.example/{}", request.uuid))
+            .set(KEY, random_secret());
+        Ok(Provisioned::new(config))
+    }
+
+    async fn plan_change(&self, request: PlanChangeRequest) -> Result<PlanChanged, AddonError> {
+        Ok(match request.plan.as_str() {
+            "rotate" => PlanChanged::new().with_config(Config::new().set(KEY, random_secret())),
+            _ => PlanChanged::new(),
+        })
+    }
+
+    async fn deprovision(&self, _: DeprovisionRequest) -> Result<Deprovisioned, AddonError> {
+        Ok(Deprovisioned::now())
+    }
+}
+
+impl ApiKeyVar<Arc<Keyed>> for Keyed {
+    const VAR: ConfigVar = KEY;
+
+    fn store(state: &Arc<Keyed>) -> &Store {
+        &state.store
+    }
+}
+
+/// `GET /api/whoami`: the uuid the key opened.
+async fn whoami(key: ApiKey<Keyed>) -> String {
+    key.resource().uuid.clone()
+}
+
+struct Server {
+    heroku: Simulator,
+    url: String,
+    path: PathBuf,
+}
+
+async fn start() -> Server {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-databases");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{}.db", new_uuid()));
+    let store = Store::open(&format!("sqlite://{}", path.display())).await.unwrap();
+    let addon = Arc::new(Keyed { store: store.clone() });
+    let routes = Router::new().route("/api/whoami", get(whoami)).with_state(addon.clone());
+    let app = App::new(addon, Settings::development(PASSWORD, SALT), store).unwrap().with_routes(routes);
+    let url = serve(app).await;
+    Server { heroku: Simulator::new(url.clone(), "keyed", PASSWORD, SALT), url, path }
+}
+
+impl Server {
+    /// Provisions a resource; its uuid and API key.
+    async fn provision(&self) -> (String, String) {
+        let uuid = new_uuid();
+        let response = self.heroku.provision(&v3_body(&uuid, "basic")).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: serde_json::Value = response.json().await.unwrap();
+        (uuid, body["config"]["KEYED_API_KEY"].as_str().expect("a key in the config").to_owned())
+    }
+
+    async fn call(&self, authorization: Option<String>) -> reqwest::Response {
+        let mut request = client().get(format!("{}/api/whoami", self.url));
+        if let Some(value) = authorization {
+            request = request.header("Authorization", value);
+        }
+        request.send().await.unwrap()
+    }
+
+    async fn call_ok(&self, authorization: String) -> String {
+        let response = self.call(Some(authorization)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.text().await.unwrap()
+    }
+
+    /// The refusal's message, after checking it is a JSON 401 with a Bearer challenge.
+    async fn refused(&self, authorization: Option<String>) -> String {
+        let response = self.call(authorization).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(response.headers()["www-authenticate"], "Bearer");
+        json_message(response).await
+    }
+}
+
+fn bearer(key: &str) -> String {
+    format!("Bearer {key}")
+}
+
+fn basic(user: &str, key: &str) -> String {
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{key}")))
+}
+
+/// Every byte SQLite keeps for the database: the file and its write-ahead log.
+fn sqlite_bytes(path: &Path) -> Vec<u8> {
+    let mut bytes = std::fs::read(path).unwrap();
+    if let Ok(more) = std::fs::read(format!("{}-wal", path.display())) {
+        bytes.extend(more);
+    }
+    bytes
+}
+
+fn holds(path: &Path, needle: &str) -> bool {
+    sqlite_bytes(path).windows(needle.len()).any(|window| window == needle.as_bytes())
+}
+
+#[tokio::test]
+async fn a_key_opens_its_own_live_resource_by_bearer_or_basic() {
+    let server = start().await;
+    let (first, first_key) = server.provision().await;
+    let (second, second_key) = server.provision().await;
+
+    assert_eq!(server.call_ok(bearer(&first_key)).await, first);
+    assert_eq!(server.call_ok(basic("anyone", &first_key)).await, first);
+    assert_eq!(server.call_ok(basic("", &second_key)).await, second);
+    assert_eq!(server.call_ok(format!("bearer {second_key}")).await, second);
+
+    let missing = server.refused(None).await;
+    assert!(missing.contains("`KEYED_API_KEY`") && missing.contains("Bearer"), "{missing}");
+    let wrong = server.refused(Some(bearer(&format!("{first_key}x")))).await;
+    assert!(wrong.contains("does not open any live add-on resource"), "{wrong}");
+    server.refused(Some(basic("user", "not-a-key"))).await;
+    server.refused(Some(format!("Token {first_key}"))).await;
+    server.refused(Some("Bearer ".to_owned())).await;
+
+    // Neither key, nor the digest input, is in the database in the clear, live or not.
+    for key in [&first_key, &second_key] {
+        assert!(!holds(&server.path, key), "the SQLite file holds an API key in the clear");
+    }
+
+    assert_eq!(server.heroku.deprovision(&first).await.status(), StatusCode::NO_CONTENT);
+    server.refused(Some(bearer(&first_key))).await;
+    server.refused(Some(basic("anyone", &first_key))).await;
+    assert_eq!(server.call_ok(bearer(&second_key)).await, second, "the other resource still works");
+    for key in [&first_key, &second_key] {
+        assert!(!holds(&server.path, key), "the SQLite file holds an API key in the clear");
+    }
+}
+
+#[tokio::test]
+async fn a_key_replaced_by_a_plan_change_stops_working_and_the_new_one_works() {
+    let server = start().await;
+    let (uuid, old_key) = server.provision().await;
+    let response = server.heroku.plan_change(&uuid, "rotate").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: serde_json::Value = response.json().await.unwrap();
+    let new_key = body["config"]["KEYED_API_KEY"].as_str().expect("the new key").to_owned();
+    assert_ne!(new_key, old_key);
+
+    server.refused(Some(bearer(&old_key))).await;
+    assert_eq!(server.call_ok(bearer(&new_key)).await, uuid);
+    assert!(!holds(&server.path, &new_key) && !holds(&server.path, &old_key));
+}
