@@ -315,7 +315,8 @@ async fn single_use_mode_refuses_a_replayed_form_on_every_instance() {
     let first = TestServer::start_on(single_use(), &database).await;
     let second = TestServer::start_on(single_use(), &database).await;
     let uuid = provisioned(&first).await;
-    let form = resource_token_form(&uuid, SALT, now());
+    let signed_at = now();
+    let form = resource_token_form(&uuid, SALT, signed_at);
     assert_eq!(first.sso_post(&form).await.status(), StatusCode::SEE_OTHER);
     for (instance, server) in [("the same instance", &first), ("another instance", &second)] {
         let response = server.sso_post(&form).await;
@@ -324,7 +325,7 @@ async fn single_use_mode_refuses_a_replayed_form_on_every_instance() {
     }
     // A fresh form (another timestamp, so another token) still signs in.
     assert_eq!(
-        second.sso_post(&resource_token_form(&uuid, SALT, now() - 1)).await.status(),
+        second.sso_post(&resource_token_form(&uuid, SALT, signed_at - 1)).await.status(),
         StatusCode::SEE_OTHER
     );
 
