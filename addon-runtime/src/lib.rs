@@ -61,9 +61,10 @@ mod proptests;
 #[doc(hidden)]
 pub mod __private;
 
-/// Heroku's side, for tests (feature `testing`): the `addon-testing` crate.
+// Under `app/` because it names the app: the test kit is the app, served.
 #[cfg(feature = "testing")]
-pub use addon_testing as testing;
+#[path = "app/testing.rs"]
+pub mod testing;
 
 /// The manifest rules, as the macro and the runtime apply them (for tools such as checkers).
 pub use addon_manifest::rules as manifest_rules;

@@ -14,6 +14,8 @@
 //! - Helpers the tests of every crate share: [`new_uuid`], [`now`], [`client`], [`urlencode`],
 //!   [`set_cookie`], [`cookie_pair`], [`eventually`], and [`Process`] for a program a test
 //!   starts (an add-on's binary), killed when the test ends.
+//! - The crates its API hands out or takes, re-exported so a test needs no others:
+//!   [`reqwest`] (responses, the client, status codes) and [`serde_json`] (bodies).
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -44,3 +46,4 @@ pub use helpers::{client, cookie_pair, eventually, new_uuid, now, set_cookie, ur
 pub use process::{Captured, Process};
 pub use simulator::{legacy_body, v3_body, Simulator};
 pub use tokens::{legacy_form, resource_token_form, sha1_hex, sha256_hex, user_scoped_form};
+pub use {reqwest, serde_json};

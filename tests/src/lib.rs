@@ -1,16 +1,17 @@
 //! Shared pieces of the behaviour tests: an add-on whose plan names choose how it misbehaves,
-//! a server on a loopback port, and a client that speaks to it the way Heroku does.
+//! served by the runtime's test kit, and the test binary's process.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use addon_runtime::prelude::*;
-use addon_runtime::{App, Settings, SignedOut, Store, TokenKind};
-pub use addon_testing::{
+pub use addon_runtime::testing::{
     client, cookie_pair, eventually, legacy_form, new_uuid, now, resource_token_form, set_cookie, sha1_hex,
-    sha256_hex, urlencode, user_scoped_form, v3_body, FakeHeroku, Process, Simulator,
+    sha256_hex, urlencode, user_scoped_form, v3_body, FakeHeroku, Process, Simulator, TestApp, TestDatabase,
 };
+pub use addon_runtime::Session;
+use addon_runtime::{App, Settings, SignedOut, TokenKind};
 use axum::extract::Path;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -207,69 +208,81 @@ fn vendor_routes() -> Router {
     Router::new().route("/resources/{uuid}", get(resource_page))
 }
 
-/// A running add-on on a loopback port, with Heroku's side of the conversation (through
-/// `Deref`, `server.provision(..)` speaks as Heroku does).
+/// The test add-on served by the kit ([`TestApp`]: a loopback port, a throwaway registry), with
+/// its counters. Through `Deref`, `server.provision(..)` speaks as Heroku does.
 #[derive(Debug)]
 pub struct TestServer {
-    pub heroku: Heroku,
+    pub app: TestApp,
     pub addon: Arc<TestAddon>,
-    pub store: Store,
 }
 
 impl std::ops::Deref for TestServer {
-    type Target = Heroku;
+    type Target = TestApp;
 
-    fn deref(&self) -> &Heroku {
-        &self.heroku
+    fn deref(&self) -> &TestApp {
+        &self.app
     }
 }
 
-/// Heroku's side: the runtime's simulator, with the test add-on's credentials.
-pub type Heroku = Simulator;
-
-/// Heroku calling the test add-on at `url`.
+/// Heroku calling the test add-on at `url` (a process of its own).
 pub fn heroku_at(url: String) -> Simulator {
     Simulator::new(url, ID, PASSWORD, SALT)
 }
 
+/// Development settings with the test secrets.
+pub fn settings() -> Settings {
+    Settings::development(PASSWORD, SALT)
+}
+
 impl TestServer {
     pub async fn start() -> Self {
-        Self::start_with(Settings::development(PASSWORD, SALT)).await
+        Self::start_with(settings()).await
     }
 
+    /// A server on a SQLite registry of its own.
     pub async fn start_with(settings: Settings) -> Self {
-        Self::start_on(settings, sqlite_store().await).await
+        Self::start_on(settings, &TestDatabase::sqlite()).await
     }
 
-    /// A server on PostgreSQL (`TEST_DATABASE_URL`).
+    /// A server on a PostgreSQL database of its own (`TEST_DATABASE_URL`'s server).
     pub async fn start_postgres() -> Self {
-        Self::start_on(Settings::development(PASSWORD, SALT), postgres_store().await).await
+        Self::start_on(settings(), &TestDatabase::postgres().await).await
     }
 
-    pub async fn start_on(settings: Settings, store: Store) -> Self {
-        Self::start_full(settings, store, SignedOut::default()).await
+    pub async fn start_on(settings: Settings, database: &TestDatabase) -> Self {
+        Self::start_clocked(settings, database, SignedOut::default(), Arc::new(addon_runtime::SystemClock))
+            .await
+    }
+
+    /// A server on a store the test opened itself (through a relay, say).
+    pub async fn start_on_store(settings: Settings, store: addon_runtime::Store) -> Self {
+        let addon = Arc::new(TestAddon::default());
+        let app =
+            App::new(addon.clone(), settings, store).expect("valid settings").with_routes(vendor_routes());
+        Self { app: TestApp::serve(app).await, addon }
     }
 
     /// A server whose signed-out browsers get what `signed_out` says.
     pub async fn start_signed_out(settings: Settings, signed_out: SignedOut) -> Self {
-        Self::start_full(settings, sqlite_store().await, signed_out).await
-    }
-
-    pub async fn start_full(settings: Settings, store: Store, signed_out: SignedOut) -> Self {
-        Self::start_clocked(settings, store, signed_out, Arc::new(addon_runtime::SystemClock)).await
+        let clock = Arc::new(addon_runtime::SystemClock);
+        Self::start_clocked(settings, &TestDatabase::sqlite(), signed_out, clock).await
     }
 
     /// A server whose every reading of time comes from `clock` (a `ManualClock` the test moves).
     pub async fn start_clocked(
         settings: Settings,
-        store: Store,
+        database: &TestDatabase,
         signed_out: SignedOut,
         clock: Arc<dyn addon_runtime::Clock>,
     ) -> Self {
         let addon = Arc::new(TestAddon::default());
-        let app = App::new(addon.clone(), settings, store.clone()).expect("valid settings").with_clock(clock);
-        let url = serve(app.with_signed_out(signed_out).with_routes(vendor_routes())).await;
-        Self { heroku: heroku_at(url), addon, store }
+        let shared = addon.clone();
+        let app = TestApp::build_on(database, async |store| {
+            let app = App::new(shared, settings, store)?.with_clock(clock);
+            Ok::<_, addon_runtime::Error>(app.with_signed_out(signed_out).with_routes(vendor_routes()))
+        })
+        .await;
+        Self { app, addon }
     }
 }
 
@@ -297,36 +310,6 @@ impl ServerProcess {
     }
 }
 
-/// A registry in a fresh SQLite file under the workspace's `target/`.
-pub async fn sqlite_store() -> Store {
-    Store::open(&sqlite_url()).await.expect("a SQLite registry")
-}
-
-/// The URL of a fresh SQLite file under the workspace's `target/`, for tests that open one
-/// registry from several stores (instances).
-pub fn sqlite_url() -> String {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-databases");
-    std::fs::create_dir_all(&dir).unwrap();
-    format!("sqlite://{}", dir.join(format!("{}.db", new_uuid())).display())
-}
-
-/// The PostgreSQL registry the test script started (`TEST_DATABASE_URL`). Tests that need it
-/// fail, rather than skip, without it: `scripts/test.sh` provides one.
-pub async fn postgres_store() -> Store {
-    let url = std::env::var("TEST_DATABASE_URL").expect(
-        "TEST_DATABASE_URL is not set: run the tests with `bash scripts/test.sh`, which starts PostgreSQL",
-    );
-    Store::open(&url).await.expect("a PostgreSQL registry at TEST_DATABASE_URL")
-}
-
-/// Serves an app on 127.0.0.1 with an OS-chosen port; returns its base URL.
-pub async fn serve<A: Addon>(app: App<A>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(app.serve_on(listener));
-    url
-}
-
 /// Checks a response is an error with a JSON `{"message": ...}` body, and returns the message.
 pub async fn json_message(response: reqwest::Response) -> String {
     let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
@@ -341,7 +324,7 @@ pub mod hand_written {
 
     use addon_runtime::{
         Addon, AddonError, AddonSpec, App, Config, ConfigVar, DeprovisionRequest, Deprovisioned,
-        PlanChangeRequest, PlanChanged, ProvisionRequest, Provisioned, Settings,
+        PlanChangeRequest, PlanChanged, ProvisionRequest, Provisioned,
     };
 
     #[derive(Debug)]
@@ -368,11 +351,8 @@ pub mod hand_written {
 
     /// Serves `Plain` with the test secrets; its Basic auth user is `plain`.
     pub async fn start() -> super::TestServer {
-        let store = super::sqlite_store().await;
-        let settings = Settings::development(super::PASSWORD, super::SALT);
-        let app = App::new(Arc::new(Plain), settings, store.clone()).unwrap();
-        let url = super::serve(app).await;
-        let heroku = super::Simulator::new(url, "plain", super::PASSWORD, super::SALT);
-        super::TestServer { heroku, addon: Arc::default(), store }
+        let app =
+            super::TestApp::build(async |store| App::new(Arc::new(Plain), super::settings(), store)).await;
+        super::TestServer { app, addon: Arc::default() }
     }
 }

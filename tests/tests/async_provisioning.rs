@@ -22,8 +22,8 @@ fn settings(heroku: &FakeHeroku) -> Settings {
         .with_job_poll(Duration::from_millis(20))
 }
 
-async fn start(heroku: &FakeHeroku, store: Store) -> TestServer {
-    TestServer::start_on(settings(heroku), store).await
+async fn start(heroku: &FakeHeroku, database: &TestDatabase) -> TestServer {
+    TestServer::start_on(settings(heroku), database).await
 }
 
 fn body_with_grant(heroku: &FakeHeroku, uuid: &str, plan: &str) -> Value {
@@ -35,7 +35,7 @@ fn body_with_grant(heroku: &FakeHeroku, uuid: &str, plan: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_202_ends_with_the_config_set_and_the_provision_action_called() {
     let heroku = FakeHeroku::start(CLIENT_SECRET).await;
-    let server = start(&heroku, sqlite_store().await).await;
+    let server = start(&heroku, &TestDatabase::sqlite()).await;
     let uuid = new_uuid();
     let response = server.provision(&body_with_grant(&heroku, &uuid, "later")).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
@@ -82,7 +82,7 @@ async fn a_202_ends_with_the_config_set_and_the_provision_action_called() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_202_carries_the_log_drain_the_vendor_gave_and_never_a_malformed_one() {
     let heroku = FakeHeroku::start(CLIENT_SECRET).await;
-    let server = start(&heroku, sqlite_store().await).await;
+    let server = start(&heroku, &TestDatabase::sqlite()).await;
     let uuid = new_uuid();
     let response = server.provision(&body_with_grant(&heroku, &uuid, "later-drain")).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
@@ -103,7 +103,7 @@ async fn a_grant_exchange_failing_twice_still_finishes() {
     let heroku = FakeHeroku::start(CLIENT_SECRET).await;
     heroku.fail_next("/oauth/token", 1, 503);
     heroku.fail_next("/oauth/token", 1, 429);
-    let server = start(&heroku, sqlite_store().await).await;
+    let server = start(&heroku, &TestDatabase::sqlite()).await;
     let uuid = new_uuid();
     assert_eq!(
         server.provision(&body_with_grant(&heroku, &uuid, "later")).await.status(),
@@ -123,7 +123,7 @@ async fn a_grant_exchange_failing_twice_still_finishes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_grant_fails_the_job_at_once_instead_of_for_twelve_hours() {
     let heroku = FakeHeroku::start(CLIENT_SECRET).await;
-    let server = start(&heroku, sqlite_store().await).await;
+    let server = start(&heroku, &TestDatabase::sqlite()).await;
     let uuid = new_uuid();
     let mut body = v3_body(&uuid, "later");
     // A code the fake never issued: Heroku answers 400, and no retry can change that.
@@ -143,7 +143,7 @@ async fn a_refused_action_fails_the_job_and_a_transient_one_is_retried() {
     let heroku = FakeHeroku::start(CLIENT_SECRET).await;
     heroku.fail_next("/actions/provision", 1, 408);
     heroku.fail_next("/actions/provision", 1, 422);
-    let server = start(&heroku, sqlite_store().await).await;
+    let server = start(&heroku, &TestDatabase::sqlite()).await;
     let uuid = new_uuid();
     assert_eq!(
         server.provision(&body_with_grant(&heroku, &uuid, "later")).await.status(),
@@ -162,7 +162,7 @@ async fn a_refused_action_fails_the_job_and_a_transient_one_is_retried() {
 async fn an_expired_token_is_refreshed_before_use() {
     let heroku = FakeHeroku::start(CLIENT_SECRET).await;
     heroku.set_grant_token_lifetime(Duration::ZERO);
-    let server = start(&heroku, sqlite_store().await).await;
+    let server = start(&heroku, &TestDatabase::sqlite()).await;
     let uuid = new_uuid();
     assert_eq!(
         server.provision(&body_with_grant(&heroku, &uuid, "later")).await.status(),
@@ -180,11 +180,12 @@ async fn an_expired_token_is_refreshed_before_use() {
 async fn twelve_hours_of_failure_marks_the_resource_failed() {
     let heroku = FakeHeroku::start(CLIENT_SECRET).await;
     heroku.fail_next("/actions/provision", usize::MAX, 503);
-    let store = sqlite_store().await;
+    let database = TestDatabase::sqlite();
+    let store = database.store().await;
     let clock = ManualClock::default();
     let addon = Arc::new(TestAddon::default());
     let app = App::new(addon, settings(&heroku), store.clone()).unwrap().with_clock(Arc::new(clock.clone()));
-    let server = heroku_at(serve(app).await);
+    let server = TestApp::serve(app).await;
     let uuid = new_uuid();
     let started = clock.now_ms();
     assert_eq!(
@@ -232,9 +233,9 @@ async fn wait_for_attempt(heroku: &FakeHeroku) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_on_postgresql_never_run_one_job_twice() {
     let heroku = FakeHeroku::start(CLIENT_SECRET).await;
-    let store = postgres_store().await;
-    let first = Arc::new(start(&heroku, store.clone()).await);
-    let second = Arc::new(start(&heroku, store).await);
+    let database = TestDatabase::postgres().await;
+    let first = Arc::new(start(&heroku, &database).await);
+    let second = Arc::new(start(&heroku, &database).await);
     let uuids: Vec<String> = (0..20).map(|_| new_uuid()).collect();
     for (i, uuid) in uuids.iter().enumerate() {
         let server = if i % 2 == 0 { &first } else { &second };
@@ -265,7 +266,7 @@ async fn two_instances_on_postgresql_never_run_one_job_twice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn asynchronous_plan_changes_and_deprovisions_use_the_same_machinery() {
     let heroku = FakeHeroku::start(CLIENT_SECRET).await;
-    let server = start(&heroku, sqlite_store().await).await;
+    let server = start(&heroku, &TestDatabase::sqlite()).await;
     let uuid = new_uuid();
     server.provision(&body_with_grant(&heroku, &uuid, "basic")).await;
 
@@ -284,7 +285,7 @@ async fn asynchronous_plan_changes_and_deprovisions_use_the_same_machinery() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deprovision_while_the_provision_job_runs_is_final() {
     let heroku = FakeHeroku::start(CLIENT_SECRET).await;
-    let server = start(&heroku, sqlite_store().await).await;
+    let server = start(&heroku, &TestDatabase::sqlite()).await;
     let uuid = new_uuid();
     // `later-slow`: the vendor's `#[complete_provision]` takes 800 ms.
     let response = server.provision(&body_with_grant(&heroku, &uuid, "later-slow")).await;
@@ -317,11 +318,12 @@ async fn a_deprovision_while_the_provision_job_runs_is_final() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_platform_api_calls_vendors_use_work_with_the_resource_token() {
     let heroku = FakeHeroku::start(CLIENT_SECRET).await;
-    let store = sqlite_store().await;
+    let database = TestDatabase::sqlite();
+    let store = database.store().await;
     let app = App::new(Arc::new(TestAddon::default()), settings(&heroku), store.clone()).unwrap();
     let uuid = new_uuid();
     let api = app.heroku(&uuid);
-    let server = heroku_at(serve(app).await);
+    let server = TestApp::serve(app).await;
     // A synchronous provision with a grant: the grant is exchanged right away by a job.
     assert_eq!(server.provision(&body_with_grant(&heroku, &uuid, "basic")).await.status(), StatusCode::OK);
     assert_eq!(finished_jobs(&store, &uuid).await[0].1, "done");

@@ -147,8 +147,9 @@ impl addon_runtime::Addon for Broken {
 
 #[tokio::test]
 async fn a_hand_written_addon_that_breaks_the_manifest_rules_does_not_start() {
-    let store = addon_tests::sqlite_store().await;
-    let Err(Error::Manifest(problems)) = App::new(Arc::new(Broken), Settings::development("p", "s"), store)
+    let database = addon_runtime::testing::TestDatabase::sqlite();
+    let Err(Error::Manifest(problems)) =
+        App::new(Arc::new(Broken), Settings::development("p", "s"), database.store().await)
     else {
         panic!("a broken declaration must be refused");
     };

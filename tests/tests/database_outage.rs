@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use addon_runtime::{Settings, Store};
+use addon_runtime::Store;
 use addon_tests::*;
 use reqwest::StatusCode;
 use tokio::net::{TcpListener, TcpStream};
@@ -49,20 +49,18 @@ impl Relay {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_database_gets_503_and_the_server_recovers() {
-    let url = std::env::var("TEST_DATABASE_URL").expect(
-        "TEST_DATABASE_URL is not set: run the tests with `bash scripts/test.sh`, which starts PostgreSQL",
-    );
-    let (prefix, rest) = url.split_once('@').expect("a URL with a user");
+    let database = TestDatabase::postgres().await;
+    let (prefix, rest) = database.url().split_once('@').expect("a URL with a user");
     let (host_port, path) = rest.split_once('/').unwrap();
     let relay = Relay::start(host_port.to_owned()).await;
     let relayed = format!("{prefix}@127.0.0.1:{}/{path}", relay.port);
     let store = Store::open(&relayed).await.unwrap();
-    let server = Arc::new(TestServer::start_on(Settings::development(PASSWORD, SALT), store).await);
+    let server = Arc::new(TestServer::start_on_store(settings(), store).await);
 
     let before = new_uuid();
     let recorded = server.provision(&v3_body(&before, "basic")).await.bytes().await.unwrap();
     let signed_in = server.sso_post(&resource_token_form(&before, SALT, now())).await;
-    let cookie = cookie_pair(set_cookie(&signed_in, "addon_session").unwrap());
+    let cookie = cookie_pair(set_cookie(&signed_in, Session::COOKIE).unwrap());
     let page =
         || server.client.get(format!("{}/resources/{before}", server.url)).header("Cookie", &cookie).send();
     assert_eq!(page().await.unwrap().status(), StatusCode::OK);
@@ -88,7 +86,7 @@ async fn an_unreachable_database_gets_503_and_the_server_recovers() {
     assert_eq!(replay.status(), StatusCode::OK);
     assert_eq!(replay.bytes().await.unwrap(), recorded);
     // The provision tried during the outage left nothing behind and now succeeds.
-    let direct = postgres_store().await;
+    let direct = database.store().await;
     assert!(direct.resource(&during).await.unwrap().is_none());
     assert_eq!(server.provision(&v3_body(&during, "basic")).await.status(), StatusCode::OK);
     assert_eq!(server.plan_change(&before, "pro").await.status(), StatusCode::OK);

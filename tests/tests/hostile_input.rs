@@ -104,10 +104,11 @@ async fn hostile_requests_get_json_4xx_and_the_server_survives() {
 #[tokio::test]
 async fn the_router_merges_into_a_larger_axum_app() {
     use std::sync::Arc;
+    let database = TestDatabase::sqlite();
     let app = addon_runtime::App::new(
         Arc::new(TestAddon::default()),
         addon_runtime::Settings::development(PASSWORD, SALT),
-        sqlite_store().await,
+        database.store().await,
     )
     .unwrap();
     let health = axum::Router::new().route("/healthz", axum::routing::get(|| async { "ok" }));

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use addon_runtime::{ResourceState, Settings, Store};
+use addon_runtime::ResourceState;
 use addon_tests::*;
 use reqwest::StatusCode;
 
@@ -15,7 +15,7 @@ macro_rules! on_both_databases {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name(addon_tests::sqlite_store().await).await
+                    super::$name(addon_tests::TestDatabase::sqlite()).await
                 }
             )*
         }
@@ -23,7 +23,7 @@ macro_rules! on_both_databases {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name(addon_tests::postgres_store().await).await
+                    super::$name(addon_tests::TestDatabase::postgres().await).await
                 }
             )*
         }
@@ -42,12 +42,12 @@ on_both_databases!(
     the_vendor_reads_the_record_by_uuid_and_by_drain_token,
 );
 
-async fn start(store: Store) -> TestServer {
-    TestServer::start_on(Settings::development(PASSWORD, SALT), store).await
+async fn start(database: &TestDatabase) -> TestServer {
+    TestServer::start_on(settings(), database).await
 }
 
-async fn a_replay_gets_the_recorded_answer_without_calling_the_vendor(store: Store) {
-    let server = start(store).await;
+async fn a_replay_gets_the_recorded_answer_without_calling_the_vendor(database: TestDatabase) {
+    let server = start(&database).await;
     let uuid = new_uuid();
     let first = server.provision(&v3_body(&uuid, "basic")).await;
     assert_eq!(first.status(), StatusCode::OK);
@@ -60,8 +60,8 @@ async fn a_replay_gets_the_recorded_answer_without_calling_the_vendor(store: Sto
     assert_eq!(TestAddon::calls(&server.addon.provisions), 1);
 }
 
-async fn fifty_identical_provisions_at_once_call_the_vendor_once(store: Store) {
-    let server = Arc::new(start(store).await);
+async fn fifty_identical_provisions_at_once_call_the_vendor_once(database: TestDatabase) {
+    let server = Arc::new(start(&database).await);
     let uuid = new_uuid();
     let answers = send_at_once(50, |_| {
         let (server, uuid) = (server.clone(), uuid.clone());
@@ -74,9 +74,9 @@ async fn fifty_identical_provisions_at_once_call_the_vendor_once(store: Store) {
 
 /// Two apps with their own pools and in-process locks, sharing one registry: as two processes
 /// would (the test with real processes is in `two_processes.rs`).
-async fn two_instances_on_one_registry_call_the_vendor_once(store: Store) {
-    let first = Arc::new(start(store.clone()).await);
-    let second = Arc::new(start(store).await);
+async fn two_instances_on_one_registry_call_the_vendor_once(database: TestDatabase) {
+    let first = Arc::new(start(&database).await);
+    let second = Arc::new(start(&database).await);
     let uuid = new_uuid();
     let answers = send_at_once(50, |i| {
         let server = if i % 2 == 0 { first.clone() } else { second.clone() };
@@ -89,9 +89,9 @@ async fn two_instances_on_one_registry_call_the_vendor_once(store: Store) {
     assert_eq!(calls, 1);
 }
 
-async fn a_duplicate_that_arrives_while_the_first_runs_waits_for_its_answer(store: Store) {
-    let first = Arc::new(start(store.clone()).await);
-    let second = start(store).await;
+async fn a_duplicate_that_arrives_while_the_first_runs_waits_for_its_answer(database: TestDatabase) {
+    let first = Arc::new(start(&database).await);
+    let second = start(&database).await;
     let uuid = new_uuid();
     let slow = {
         let (first, uuid) = (first.clone(), uuid.clone());
@@ -108,8 +108,8 @@ async fn a_duplicate_that_arrives_while_the_first_runs_waits_for_its_answer(stor
     assert_eq!(TestAddon::calls(&first.addon.provisions) + TestAddon::calls(&second.addon.provisions), 1);
 }
 
-async fn deprovisioned_resources_answer_410_and_unknown_ones_404(store: Store) {
-    let server = start(store).await;
+async fn deprovisioned_resources_answer_410_and_unknown_ones_404(database: TestDatabase) {
+    let server = start(&database).await;
     let uuid = new_uuid();
     server.provision(&v3_body(&uuid, "basic")).await;
     assert_eq!(server.deprovision(&uuid).await.status(), StatusCode::NO_CONTENT);
@@ -123,8 +123,8 @@ async fn deprovisioned_resources_answer_410_and_unknown_ones_404(store: Store) {
     assert_eq!(server.deprovision(&unknown).await.status(), StatusCode::NOT_FOUND);
 }
 
-async fn the_current_plan_again_does_not_call_the_vendor(store: Store) {
-    let server = start(store).await;
+async fn the_current_plan_again_does_not_call_the_vendor(database: TestDatabase) {
+    let server = start(&database).await;
     let uuid = new_uuid();
     server.provision(&v3_body(&uuid, "basic")).await;
     assert_eq!(server.plan_change(&uuid, "basic").await.status(), StatusCode::OK);
@@ -140,9 +140,9 @@ async fn the_current_plan_again_does_not_call_the_vendor(store: Store) {
     );
 }
 
-async fn plan_changes_and_deprovisions_of_one_resource_never_overlap(store: Store) {
-    let first = Arc::new(start(store.clone()).await);
-    let second = Arc::new(start(store).await);
+async fn plan_changes_and_deprovisions_of_one_resource_never_overlap(database: TestDatabase) {
+    let first = Arc::new(start(&database).await);
+    let second = Arc::new(start(&database).await);
     let uuid = new_uuid();
     first.provision(&v3_body(&uuid, "basic")).await;
     let plans = ["slow", "pro", "slow", "basic", "slow", "pro"];
@@ -160,8 +160,8 @@ async fn plan_changes_and_deprovisions_of_one_resource_never_overlap(store: Stor
     assert!(!overlapping(&mut spans), "vendor calls overlapped: {spans:?}");
 }
 
-async fn a_failed_or_panicking_provision_records_nothing(store: Store) {
-    let server = start(store).await;
+async fn a_failed_or_panicking_provision_records_nothing(database: TestDatabase) {
+    let server = start(&database).await;
     let cases = [
         ("fail", StatusCode::UNPROCESSABLE_ENTITY),
         ("panic", StatusCode::INTERNAL_SERVER_ERROR),
@@ -181,8 +181,8 @@ async fn a_failed_or_panicking_provision_records_nothing(store: Store) {
     }
 }
 
-async fn the_vendor_reads_the_record_by_uuid_and_by_drain_token(store: Store) {
-    let server = start(store).await;
+async fn the_vendor_reads_the_record_by_uuid_and_by_drain_token(database: TestDatabase) {
+    let server = start(&database).await;
     let uuid = new_uuid();
     let mut body = v3_body(&uuid, "basic");
     let drain_token = format!("d.{uuid}");

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use addon_runtime::Store;
 use addon_tests::*;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -26,19 +25,18 @@ fn start(database: &str, heroku: &FakeHeroku) -> ServerProcess {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_killed_after_its_202_has_the_job_finished_after_restart() {
     let heroku = FakeHeroku::start(CLIENT_SECRET).await;
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-databases");
-    std::fs::create_dir_all(&dir).unwrap();
-    let database = format!("sqlite://{}/restart-{}.db", dir.display(), new_uuid());
+    let registry = TestDatabase::sqlite();
+    let database = registry.url();
     let uuid = new_uuid();
 
-    let mut first = start(&database, &heroku);
+    let mut first = start(database, &heroku);
     let mut body = v3_body(&uuid, "later-slow");
     body["oauth_grant"] = json!({"code": heroku.grant(&uuid), "type": "authorization_code"});
     let response = heroku_at(first.url.clone()).provision(&body).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     // Kill it once the job has exchanged the grant and stored the tokens, while its vendor
     // method (800 ms) still runs.
-    let registry = Store::open(&database).await.unwrap();
+    let registry = registry.store().await;
     let stored = async || {
         sqlx::query("SELECT uuid FROM addon_tokens WHERE uuid = $1 AND access_token IS NOT NULL")
             .bind(&uuid)
@@ -54,7 +52,7 @@ async fn a_server_killed_after_its_202_has_the_job_finished_after_restart() {
     first.kill();
     assert_eq!(heroku.count("POST", "/actions/provision"), 0, "the killed server never finished");
 
-    let _second = start(&database, &heroku);
+    let _second = start(database, &heroku);
     assert!(
         heroku.wait_for_state(&uuid, "provisioned", Duration::from_secs(20)).await,
         "the restarted server finished the job: {:?}",

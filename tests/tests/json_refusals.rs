@@ -37,12 +37,13 @@ fn vendor_routes() -> Router {
         .route("/api/numbered/{n}", get(numbered))
 }
 
-async fn start() -> String {
-    let settings = addon_runtime::Settings::development(PASSWORD, SALT);
-    let app = App::new(Arc::new(TestAddon::default()), settings, sqlite_store().await)
-        .unwrap()
-        .with_routes(vendor_routes());
-    serve(app).await
+async fn start() -> TestApp {
+    TestApp::build(async |store| {
+        Ok::<_, addon_runtime::Error>(
+            App::new(Arc::new(TestAddon::default()), settings(), store)?.with_routes(vendor_routes()),
+        )
+    })
+    .await
 }
 
 async fn expect_json(response: reqwest::Response, status: StatusCode) -> String {
@@ -52,7 +53,8 @@ async fn expect_json(response: reqwest::Response, status: StatusCode) -> String 
 
 #[tokio::test]
 async fn the_runtime_s_routes_refuse_in_json() {
-    let url = start().await;
+    let server = start().await;
+    let url = &server.url;
     let c = client();
     let message =
         expect_json(c.get(format!("{url}/no/such/page")).send().await.unwrap(), StatusCode::NOT_FOUND).await;
@@ -100,7 +102,8 @@ async fn the_runtime_s_routes_refuse_in_json() {
 
 #[tokio::test]
 async fn vendor_routes_using_the_runtime_s_extractors_refuse_in_json() {
-    let url = start().await;
+    let server = start().await;
+    let url = &server.url;
     let c = client();
     let ok = c.get(format!("{url}/api/abc/search?q=x&limit=3")).send().await.unwrap();
     assert_eq!(ok.status(), StatusCode::OK);

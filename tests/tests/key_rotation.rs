@@ -6,9 +6,8 @@
 //! A's are refused cleanly (a JSON 4xx, never a 5xx).
 
 use std::collections::HashMap;
-use std::path::Path;
 
-use addon_runtime::{Error, Settings, Store};
+use addon_runtime::{Error, Settings};
 use addon_tests::*;
 use reqwest::StatusCode;
 
@@ -83,16 +82,15 @@ fn settings(token: &str, previous_token: &[&str], session: &str, previous_sessio
 }
 
 /// A new instance on the registry file at `path`, as after a restart with other settings.
-async fn restart(path: &Path, settings: Settings) -> TestServer {
-    let store = Store::open(&format!("sqlite://{}", path.display())).await.unwrap();
-    TestServer::start_on(settings, store).await
+async fn restart(database: &TestDatabase, settings: Settings) -> TestServer {
+    TestServer::start_on(settings, database).await
 }
 
 /// A session cookie for `uuid` (the `name=value` pair a browser sends back).
 async fn sign_in(server: &TestServer, uuid: &str) -> String {
     let response = server.sso_post(&resource_token_form(uuid, SALT, now())).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    cookie_pair(set_cookie(&response, "addon_session").expect("a session cookie"))
+    cookie_pair(set_cookie(&response, Session::COOKIE).expect("a session cookie"))
 }
 
 async fn page_status(server: &TestServer, uuid: &str, cookie: &str) -> StatusCode {
@@ -113,12 +111,10 @@ async fn stored_key_id(server: &TestServer, uuid: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotating_keys_seals_with_the_new_one_while_the_old_one_still_opens() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-databases");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{}.db", new_uuid()));
+    let database = TestDatabase::sqlite();
 
     // Key A: a resource, its answer and a session.
-    let with_a = restart(&path, settings(TOKEN_A, NONE, SESSION_A, NONE)).await;
+    let with_a = restart(&database, settings(TOKEN_A, NONE, SESSION_A, NONE)).await;
     let old = new_uuid();
     let answer = with_a.provision(&v3_body(&old, "basic")).await.bytes().await.unwrap();
     let cookie_a = sign_in(&with_a, &old).await;
@@ -126,7 +122,7 @@ async fn rotating_keys_seals_with_the_new_one_while_the_old_one_still_opens() {
     let id_a = stored_key_id(&with_a, &old).await;
 
     // B current, A previous: A's values open, A's cookie verifies, new writes use B.
-    let rotating = restart(&path, settings(TOKEN_B, &[TOKEN_A], SESSION_B, &[SESSION_A])).await;
+    let rotating = restart(&database, settings(TOKEN_B, &[TOKEN_A], SESSION_B, &[SESSION_A])).await;
     let replay = rotating.provision(&v3_body(&old, "basic")).await;
     assert_eq!(replay.status(), StatusCode::OK);
     assert_eq!(replay.bytes().await.unwrap(), answer, "A's answer replays byte for byte");
@@ -140,7 +136,7 @@ async fn rotating_keys_seals_with_the_new_one_while_the_old_one_still_opens() {
     let cookie_b = sign_in(&rotating, &new).await;
 
     // A dropped: B's values open and B's cookie verifies; A's are refused cleanly.
-    let b_only = restart(&path, settings(TOKEN_B, NONE, SESSION_B, NONE)).await;
+    let b_only = restart(&database, settings(TOKEN_B, NONE, SESSION_B, NONE)).await;
     let replay = b_only.provision(&v3_body(&new, "basic")).await;
     assert_eq!(replay.status(), StatusCode::OK);
     assert_eq!(replay.bytes().await.unwrap(), new_answer);

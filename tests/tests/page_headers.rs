@@ -29,7 +29,7 @@ async fn provisioned(server: &TestServer) -> String {
 async fn sign_in(server: &TestServer, uuid: &str) -> (reqwest::Response, String) {
     let response = server.sso_post(&resource_token_form(uuid, SALT, now())).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let cookie = cookie_pair(set_cookie(&response, "addon_session").expect("a session cookie"));
+    let cookie = cookie_pair(set_cookie(&response, Session::COOKIE).expect("a session cookie"));
     (response, cookie)
 }
 

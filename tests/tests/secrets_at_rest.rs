@@ -4,17 +4,14 @@
 
 use std::path::{Path, PathBuf};
 
-use addon_runtime::{Settings, Store};
 use addon_tests::*;
 use reqwest::StatusCode;
 
 /// A registry in a fresh SQLite file whose path the test keeps, to read its bytes.
-async fn sqlite_file() -> (PathBuf, Store) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-databases");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{}.db", new_uuid()));
-    let store = Store::open(&format!("sqlite://{}", path.display())).await.unwrap();
-    (path, store)
+fn sqlite_file() -> (PathBuf, TestDatabase) {
+    let database = TestDatabase::sqlite();
+    let path = PathBuf::from(database.url().strip_prefix("sqlite://").expect("a SQLite URL"));
+    (path, database)
 }
 
 /// The config values the test add-on gives `uuid`: its URL names the uuid, so it is unique to
@@ -37,16 +34,14 @@ fn sqlite_bytes(path: &Path) -> Vec<u8> {
     bytes
 }
 
-fn pg_dump() -> Vec<u8> {
-    let url =
-        std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL: run under scripts/with-postgres.sh");
+fn pg_dump(url: &str) -> Vec<u8> {
     let bin = std::fs::read_dir("/usr/lib/postgresql")
         .expect("PostgreSQL's binaries under /usr/lib/postgresql")
         .filter_map(|entry| Some(entry.ok()?.path().join("bin/pg_dump")))
         .filter(|path| path.exists())
         .max()
         .expect("a pg_dump binary");
-    let output = std::process::Command::new(bin).args(["--data-only", "--dbname", &url]).output().unwrap();
+    let output = std::process::Command::new(bin).args(["--data-only", "--dbname", url]).output().unwrap();
     assert!(output.status.success(), "pg_dump failed: {}", String::from_utf8_lossy(&output.stderr));
     output.stdout
 }
@@ -84,23 +79,24 @@ async fn sealed_while_live_and_scrubbed_after(server: &TestServer, raw: impl Fn(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_file_and_wal_never_hold_the_config() {
-    let (path, store) = sqlite_file().await;
-    let server = TestServer::start_on(Settings::development(PASSWORD, SALT), store).await;
+    let (path, database) = sqlite_file();
+    let server = TestServer::start_on(settings(), &database).await;
     sealed_while_live_and_scrubbed_after(&server, || sqlite_bytes(&path)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgres_dump_never_holds_the_config() {
-    let server = TestServer::start_postgres().await;
-    sealed_while_live_and_scrubbed_after(&server, pg_dump).await;
+    let database = TestDatabase::postgres().await;
+    let server = TestServer::start_on(settings(), &database).await;
+    sealed_while_live_and_scrubbed_after(&server, || pg_dump(database.url())).await;
 }
 
 /// A row written before sealing (plain JSON, as earlier versions stored it) still replays and
 /// reads; the next write seals it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plain_rows_from_before_still_read_and_are_sealed_when_rewritten() {
-    let (path, store) = sqlite_file().await;
-    let server = TestServer::start_on(Settings::development(PASSWORD, SALT), store).await;
+    let (path, database) = sqlite_file();
+    let server = TestServer::start_on(settings(), &database).await;
     let uuid = new_uuid();
     let answer = format!(
         r#"{{"id":"{uuid}","config":{{"TEST_ADDON_URL":"https://legacy.example/{uuid}","TEST_ADDON_TOKEN":"legacy-token-{uuid}"}}}}"#

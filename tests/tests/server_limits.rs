@@ -197,9 +197,13 @@ async fn past_the_in_flight_cap_requests_get_a_json_503_with_retry_after() {
         )
     };
     let settings = limits(|l| l.max_in_flight = 2);
-    let app =
-        App::new(Arc::new(TestAddon::default()), settings, sqlite_store().await).unwrap().with_routes(slow);
-    let url = serve(app).await;
+    let server = TestApp::build(async |store| {
+        Ok::<_, addon_runtime::Error>(
+            App::new(Arc::new(TestAddon::default()), settings, store)?.with_routes(slow),
+        )
+    })
+    .await;
+    let url = server.url.clone();
     let waiting: Vec<_> = (0..2)
         .map(|_| {
             let url = format!("{url}/slow");

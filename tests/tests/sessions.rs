@@ -21,7 +21,7 @@ async fn provisioned(server: &TestServer) -> String {
 async fn sign_in(server: &TestServer, uuid: &str) -> String {
     let response = server.sso_post(&resource_token_form(uuid, SALT, now())).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    cookie_pair(set_cookie(&response, "addon_session").expect("a session cookie"))
+    cookie_pair(set_cookie(&response, Session::COOKIE).expect("a session cookie"))
 }
 
 /// Opens the test add-on's page for `uuid`, with a cookie (or none) and an `Accept` header.
@@ -63,7 +63,7 @@ async fn signing_out_ends_the_session_everywhere(server: TestServer) {
 
     let response = logout(&server, Some(&cookie), &[("Sec-Fetch-Site", "same-origin")]).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    let cleared = set_cookie(&response, "addon_session").expect("the cookie is cleared");
+    let cleared = set_cookie(&response, Session::COOKIE).expect("the cookie is cleared");
     assert!(cleared.starts_with("addon_session=;") && cleared.contains("Max-Age=0"), "{cleared}");
     assert_eq!(response.headers()["cache-control"], "no-store");
 
@@ -78,7 +78,7 @@ async fn signing_out_ends_the_session_everywhere(server: TestServer) {
     for cookie in [Some(cookie.clone()), None, Some(tamper(&spare))] {
         let response = logout(&server, cookie.as_deref(), &[]).await;
         assert_eq!(response.status(), StatusCode::NO_CONTENT);
-        assert!(set_cookie(&response, "addon_session").unwrap().contains("Max-Age=0"));
+        assert!(set_cookie(&response, Session::COOKIE).unwrap().contains("Max-Age=0"));
     }
     assert_eq!(
         open(&server, &uuid, Some(&spare), "*/*").await.status(),
@@ -108,7 +108,7 @@ async fn another_site_cannot_sign_a_user_out() {
     let cookie = sign_in(&server, &uuid).await;
     let response = logout(&server, Some(&cookie), &[("Sec-Fetch-Site", "cross-site")]).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert!(set_cookie(&response, "addon_session").is_none());
+    assert!(set_cookie(&response, Session::COOKIE).is_none());
     json_message(response).await;
     assert_eq!(open(&server, &uuid, Some(&cookie), "*/*").await.status(), StatusCode::OK);
 }
@@ -137,7 +137,7 @@ async fn a_session_for_a_resource_this_registry_does_not_know_is_refused() {
     let first = TestServer::start().await;
     let uuid = provisioned(&first).await;
     let cookie = sign_in(&first, &uuid).await;
-    let second = TestServer::start_on(Settings::development(PASSWORD, SALT), sqlite_store().await).await;
+    let second = TestServer::start_on(settings(), &TestDatabase::sqlite()).await;
     let response = open(&second, &uuid, Some(&cookie), "*/*").await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert!(json_message(response).await.contains("removed"));
@@ -178,7 +178,8 @@ async fn a_vendor_can_send_browsers_to_its_own_page_and_sessions_expire() {
     let clock = ManualClock::default();
     let signed_out = SignedOut::redirect("/signed-out").unwrap();
     let server =
-        TestServer::start_clocked(settings, sqlite_store().await, signed_out, Arc::new(clock.clone())).await;
+        TestServer::start_clocked(settings, &TestDatabase::sqlite(), signed_out, Arc::new(clock.clone()))
+            .await;
     let uuid = provisioned(&server).await;
 
     let response = open(&server, &uuid, None, BROWSER).await;
@@ -187,7 +188,7 @@ async fn a_vendor_can_send_browsers_to_its_own_page_and_sessions_expire() {
     assert_eq!(open(&server, &uuid, None, "application/json").await.status(), StatusCode::UNAUTHORIZED);
 
     let response = server.sso_post(&resource_token_form(&uuid, SALT, clock.now_secs())).await;
-    let set = set_cookie(&response, "addon_session").unwrap().to_owned();
+    let set = set_cookie(&response, Session::COOKIE).unwrap().to_owned();
     assert!(set.contains("Max-Age=60"), "the lifetime reaches the browser: {set}");
     let cookie = cookie_pair(&set);
     clock.advance(Duration::from_secs(59));
@@ -204,7 +205,7 @@ async fn a_vendor_can_send_browsers_to_its_own_page_and_sessions_expire() {
     let response = logout(&server, Some(&cookie), &[("Accept", BROWSER)]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/signed-out?reason=signed-out");
-    assert!(set_cookie(&response, "addon_session").unwrap().contains("Max-Age=0"));
+    assert!(set_cookie(&response, Session::COOKIE).unwrap().contains("Max-Age=0"));
 }
 
 #[tokio::test]
@@ -228,9 +229,13 @@ async fn the_signed_out_page_must_be_a_path_or_a_url() {
 async fn the_sso_window_is_read_from_the_apps_clock() {
     let settings = Settings::development(PASSWORD, SALT).with_sso_window(Duration::from_secs(300));
     let clock = ManualClock::default();
-    let server =
-        TestServer::start_clocked(settings, sqlite_store().await, SignedOut::json(), Arc::new(clock.clone()))
-            .await;
+    let server = TestServer::start_clocked(
+        settings,
+        &TestDatabase::sqlite(),
+        SignedOut::json(),
+        Arc::new(clock.clone()),
+    )
+    .await;
     let uuid = provisioned(&server).await;
     let stamped = clock.now_secs();
     clock.advance(Duration::from_secs(300));

@@ -1,7 +1,7 @@
 //! Single sign-on over real HTTP: the three token generations, every refusal, the session
 //! cookie and the pages it opens.
 
-use addon_runtime::{Mode, Settings, Store, TokenKind, UserScopedToken};
+use addon_runtime::{Mode, Settings, TokenKind, UserScopedToken};
 use addon_tests::*;
 use reqwest::StatusCode;
 
@@ -24,7 +24,7 @@ async fn a_resource_token_signs_in_with_a_303_and_a_scoped_session() {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     assert_eq!(location, format!("/resources/{uuid}"));
-    let cookie = set_cookie(&response, "addon_session").expect("a session cookie").to_owned();
+    let cookie = set_cookie(&response, Session::COOKIE).expect("a session cookie").to_owned();
     for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age="] {
         assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
     }
@@ -50,7 +50,7 @@ async fn a_user_scoped_token_signs_in_and_vouches_for_the_user() {
     let form = user_scoped_form(&uuid, SALT, now(), "5c2b6a36-user", "dev@example.com");
     let response = server.sso_post(&form).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert!(set_cookie(&response, "addon_session").is_some());
+    assert!(set_cookie(&response, Session::COOKIE).is_some());
     assert_eq!(
         *server.addon.last_login.lock().unwrap(),
         Some((TokenKind::UserScoped, Some("dev@example.com".into())))
@@ -78,7 +78,7 @@ async fn a_legacy_token_signs_in_and_keeps_heroku_nav_data() {
     let uuid = provisioned(&server).await;
     let response = server.sso_post(&legacy_form(&uuid, SALT, now())).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert!(set_cookie(&response, "addon_session").is_some());
+    assert!(set_cookie(&response, Session::COOKIE).is_some());
     let nav = set_cookie(&response, "heroku-nav-data").expect("the nav-data cookie");
     assert!(nav.starts_with("heroku-nav-data=eyJhZGRvbiI6IlRlc3QifQ;"), "{nav}");
     assert_eq!(server.addon.last_login.lock().unwrap().as_ref().unwrap().0, TokenKind::Legacy);
@@ -97,7 +97,7 @@ async fn the_legacy_get_link_signs_in_with_a_302() {
     let response = server.client.get(&url).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::FOUND);
     assert_eq!(response.headers()["location"], format!("/resources/{uuid}").as_str());
-    assert!(set_cookie(&response, "addon_session").is_some());
+    assert!(set_cookie(&response, Session::COOKIE).is_some());
 
     // The same link with a token for another resource, or none at all, is refused.
     let other = sha1_hex(&format!("{}:{SALT}:{ts}", new_uuid()));
@@ -131,7 +131,7 @@ async fn wrong_stale_future_and_cross_resource_tokens_get_403_without_reaching_t
     for (case, form) in cases {
         let response = server.sso_post(&form).await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{case}");
-        assert!(set_cookie(&response, "addon_session").is_none(), "{case}");
+        assert!(set_cookie(&response, Session::COOKIE).is_none(), "{case}");
         assert!(json_message(response).await.contains("Heroku dashboard"), "{case}");
     }
     assert_eq!(TestAddon::calls(&server.addon.sso_logins), 0);
@@ -173,7 +173,7 @@ async fn a_session_opens_its_own_resource_only_and_cannot_be_forged() {
     let a = provisioned(&server).await;
     let b = provisioned(&server).await;
     let response = server.sso_post(&resource_token_form(&a, SALT, now())).await;
-    let cookie = cookie_pair(set_cookie(&response, "addon_session").unwrap());
+    let cookie = cookie_pair(set_cookie(&response, Session::COOKIE).unwrap());
 
     assert_eq!(open_with_cookie(&server, &format!("/resources/{a}"), &cookie).await.status(), StatusCode::OK);
     let other = open_with_cookie(&server, &format!("/resources/{b}"), &cookie).await;
@@ -201,7 +201,7 @@ async fn production_cookies_are_secure() {
         TestServer::start_with(Settings::development(PASSWORD, SALT).with_mode(Mode::Production)).await;
     let uuid = provisioned(&server).await;
     let response = server.sso_post(&legacy_form(&uuid, SALT, now())).await;
-    assert!(set_cookie(&response, "addon_session").unwrap().contains("; Secure"));
+    assert!(set_cookie(&response, Session::COOKIE).unwrap().contains("; Secure"));
     assert!(set_cookie(&response, "heroku-nav-data").unwrap().contains("; Secure"));
 }
 
@@ -239,7 +239,7 @@ async fn an_add_on_without_an_sso_method_lands_users_on_the_root() {
 async fn signed_in_user(server: &TestServer, response: reqwest::Response) -> serde_json::Value {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
-    let cookie = set_cookie(&response, "addon_session").expect("a session cookie").to_owned();
+    let cookie = set_cookie(&response, Session::COOKIE).expect("a session cookie").to_owned();
     open_with_cookie(server, &location, &cookie_pair(&cookie)).await.json().await.unwrap()
 }
 
@@ -292,7 +292,7 @@ async fn oversize_fields_and_overflowing_timestamps_are_refusals_not_crashes() {
     form = user_scoped_form(&uuid, SALT, now(), "u", &long);
     let response = server.sso_post(&form).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert!(set_cookie(&response, "addon_session").is_none());
+    assert!(set_cookie(&response, Session::COOKIE).is_none());
     let message = json_message(response).await;
     assert!(message.contains("`email`") && message.contains("254 bytes"), "{message}");
 
@@ -310,12 +310,13 @@ async fn oversize_fields_and_overflowing_timestamps_are_refusals_not_crashes() {
 
 #[tokio::test]
 async fn single_use_mode_refuses_a_replayed_form_on_every_instance() {
-    let url = sqlite_url();
-    let single_use = || Settings::development(PASSWORD, SALT).with_sso_single_use(true);
-    let first = TestServer::start_on(single_use(), Store::open(&url).await.unwrap()).await;
-    let second = TestServer::start_on(single_use(), Store::open(&url).await.unwrap()).await;
+    let database = TestDatabase::sqlite();
+    let single_use = || settings().with_sso_single_use(true);
+    let first = TestServer::start_on(single_use(), &database).await;
+    let second = TestServer::start_on(single_use(), &database).await;
     let uuid = provisioned(&first).await;
-    let form = resource_token_form(&uuid, SALT, now());
+    let signed_at = now();
+    let form = resource_token_form(&uuid, SALT, signed_at);
     assert_eq!(first.sso_post(&form).await.status(), StatusCode::SEE_OTHER);
     for (instance, server) in [("the same instance", &first), ("another instance", &second)] {
         let response = server.sso_post(&form).await;
@@ -324,7 +325,7 @@ async fn single_use_mode_refuses_a_replayed_form_on_every_instance() {
     }
     // A fresh form (another timestamp, so another token) still signs in.
     assert_eq!(
-        second.sso_post(&resource_token_form(&uuid, SALT, now() - 1)).await.status(),
+        second.sso_post(&resource_token_form(&uuid, SALT, signed_at - 1)).await.status(),
         StatusCode::SEE_OTHER
     );
 

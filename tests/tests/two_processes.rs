@@ -8,14 +8,11 @@ use addon_tests::*;
 use reqwest::StatusCode;
 
 /// A test server process on the shared PostgreSQL registry.
-fn instance(handler_timeout_ms: u64) -> ServerProcess {
-    let database = std::env::var("TEST_DATABASE_URL").expect(
-        "TEST_DATABASE_URL is not set: run the tests with `bash scripts/test.sh`, which starts PostgreSQL",
-    );
+fn instance(database: &TestDatabase, handler_timeout_ms: u64) -> ServerProcess {
     let timeout = handler_timeout_ms.to_string();
     ServerProcess::start(
         env!("CARGO_BIN_EXE_test-addon-server"),
-        &[("DATABASE_URL", database.as_str()), ("HANDLER_TIMEOUT_MS", timeout.as_str())],
+        &[("DATABASE_URL", database.url()), ("HANDLER_TIMEOUT_MS", timeout.as_str())],
     )
 }
 
@@ -29,7 +26,8 @@ fn count(stats: &[serde_json::Value], key: &str) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicates_across_processes_reach_the_vendor_once_and_never_overlap() {
-    let (a, b) = (instance(20_000), instance(20_000));
+    let database = TestDatabase::postgres().await;
+    let (a, b) = (instance(&database, 20_000), instance(&database, 20_000));
     let (ha, hb) =
         (std::sync::Arc::new(heroku_at(a.url.clone())), std::sync::Arc::new(heroku_at(b.url.clone())));
     let uuid = new_uuid();
@@ -76,7 +74,8 @@ async fn duplicates_across_processes_reach_the_vendor_once_and_never_overlap() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provision_cut_short_by_a_crash_is_finished_by_the_other_process() {
     // A short handler timeout keeps the dead process's lease (timeout + margin) brief.
-    let (mut a, b) = (instance(1_000), instance(1_000));
+    let database = TestDatabase::postgres().await;
+    let (mut a, b) = (instance(&database, 1_000), instance(&database, 1_000));
     let uuid = new_uuid();
     let doomed = {
         let heroku = heroku_at(a.url.clone());
@@ -91,7 +90,7 @@ async fn a_provision_cut_short_by_a_crash_is_finished_by_the_other_process() {
         })
     };
     // Kill it once its claim is in the registry, while the vendor's 300 ms method runs.
-    let registry = postgres_store().await;
+    let registry = database.store().await;
     eventually(Duration::from_secs(5), async || registry.resource(&uuid).await.unwrap().is_some()).await;
     a.kill(); // SIGKILL: no cleanup runs
     assert!(doomed.await.unwrap().is_err(), "the killed process never answered");

@@ -51,6 +51,10 @@ impl Session {
     /// the session for good, clears the cookie, and answers as [`SignedOut`](crate::SignedOut) says.
     pub const LOGOUT_PATH: &'static str = "/sso/logout";
 
+    /// The session cookie's name: a signed, `HttpOnly`, `SameSite=Lax` cookie (`Secure` in
+    /// production) that the runtime sets after SSO and clears on sign-out.
+    pub const COOKIE: &'static str = "addon_session";
+
     /// The uuid of the resource this session is for.
     pub fn uuid(&self) -> &str {
         &self.uuid
@@ -109,7 +113,7 @@ impl fmt::Debug for Session {
 }
 
 /// The session cookie's name.
-pub(crate) const COOKIE: &str = "addon_session";
+pub(crate) const COOKIE: &str = Session::COOKIE;
 /// Version tag of the cookie format, so a future format can tell old cookies apart.
 const VERSION: &str = "v1";
 

@@ -5,10 +5,10 @@ use std::process::Command;
 use std::time::Duration;
 
 // Through the runtime's `testing` feature, as a vendor who depends on the runtime alone would.
-use addon_runtime::testing::{client, new_uuid, FakeHeroku, Process, Simulator};
+use addon_runtime::testing::reqwest::{self, StatusCode};
+use addon_runtime::testing::serde_json::{json, Value};
+use addon_runtime::testing::{client, FakeHeroku, Process, Simulator, TestDatabase};
 use addon_runtime::Manifest;
-use reqwest::StatusCode;
-use serde_json::{json, Value};
 
 const CLIENT_SECRET: &str = "datastore-oauth-client-secret";
 
@@ -20,14 +20,13 @@ fn manifest() -> Manifest {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn from_202_to_provisioned_and_the_published_url_serves_the_tenant() {
     let heroku = FakeHeroku::start(CLIENT_SECRET).await;
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/test-databases");
-    std::fs::create_dir_all(dir).unwrap();
+    let registry = TestDatabase::sqlite();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut command = Command::new(env!("CARGO_BIN_EXE_acme-datastore"));
     command
         .env_clear()
         .env("PORT", port.to_string())
-        .env("DATABASE_URL", format!("sqlite://{dir}/datastore-{}.db", new_uuid()))
+        .env("DATABASE_URL", registry.url())
         .env("HEROKU_API_URL", heroku.url())
         .env("HEROKU_OAUTH_URL", heroku.url())
         .env("HEROKU_OAUTH_CLIENT_SECRET", CLIENT_SECRET)
