@@ -67,18 +67,23 @@ struct Server {
     heroku: Simulator,
     url: String,
     path: PathBuf,
+    /// Serves until the test ends.
+    _served: TestApp,
+    /// Removes the registry's file when the test ends.
+    _database: TestDatabase,
 }
 
 async fn start() -> Server {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-databases");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{}.db", new_uuid()));
-    let store = Store::open(&format!("sqlite://{}", path.display())).await.unwrap();
+    let database = TestDatabase::sqlite();
+    let path = PathBuf::from(database.url().trim_start_matches("sqlite://"));
+    let store = database.store().await;
     let addon = Arc::new(Keyed { store: store.clone() });
     let routes = Router::new().route("/api/whoami", get(whoami)).with_state(addon.clone());
     let app = App::new(addon, Settings::development(PASSWORD, SALT), store).unwrap().with_routes(routes);
-    let url = serve(app).await;
-    Server { heroku: Simulator::new(url.clone(), "keyed", PASSWORD, SALT), url, path }
+    let served = TestApp::serve(app).await;
+    let url = served.url.clone();
+    let heroku = Simulator::new(url.clone(), "keyed", PASSWORD, SALT);
+    Server { heroku, url, path, _served: served, _database: database }
 }
 
 impl Server {

@@ -7,8 +7,8 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
+use addon_runtime::testing::Captured;
 use addon_runtime::{Addon, App, Settings};
-use addon_testing::Captured;
 use addon_tests::*;
 use axum::http::StatusCode as AxumStatus;
 use axum::routing::get;
@@ -22,21 +22,28 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// The mounted-app server, killed when dropped, and its registry, removed after it.
+struct Mounted {
+    process: Process,
+    _database: TestDatabase,
+}
+
 /// The mounted-app server with the test secrets, a fresh SQLite registry and `envs`; the
-/// process, the address it printed it listens on, and its captured log.
-fn start(envs: &[(&str, &str)]) -> (Process, String, Captured) {
+/// server, the address it printed it listens on, and its captured log.
+fn start(envs: &[(&str, &str)]) -> (Mounted, String, Captured) {
+    let database = TestDatabase::sqlite();
     let mut command = Command::new(env!("CARGO_BIN_EXE_mounted-addon-server"));
     command
         .env_clear()
         .env("ADDON_PASSWORD", PASSWORD)
         .env("ADDON_SSO_SALT", SALT)
-        .env("DATABASE_URL", sqlite_url())
+        .env("DATABASE_URL", database.url())
         .env("RUST_LOG", "info")
         .envs(envs.iter().copied());
     let (process, line, log) = Process::start_captured(&mut command, "listening on", Duration::from_secs(20));
     let listening = line.split("listening on http://").nth(1).expect("the address after the marker");
     let address = listening.split_whitespace().next().expect("an address").to_owned();
-    (process, address, log)
+    (Mounted { process, _database: database }, address, log)
 }
 
 /// The log lines that record an answer to `method path`.
@@ -113,12 +120,12 @@ async fn sigterm_answers_the_requests_in_flight_and_exits_zero() {
             .await;
     assert!(all_started, "the slow requests reached the handler: {:?}", log.lines());
 
-    process.terminate();
+    process.process.terminate();
     for request in requests {
         let (status, body) = request.await.unwrap().expect("a request in flight at SIGTERM is answered");
         assert_eq!((status, body.as_str()), (StatusCode::OK, "slow answer"));
     }
-    let status = process.wait(Duration::from_secs(30)).expect("the server exits after SIGTERM");
+    let status = process.process.wait(Duration::from_secs(30)).expect("the server exits after SIGTERM");
     assert_eq!(status.code(), Some(0), "a graceful stop exits 0: {status:?}; log: {:?}", log.lines());
 
     let lines = log.lines();
@@ -184,9 +191,13 @@ fn settings_name_the_address_they_listen_on() {
 /// every route answers.
 #[tokio::test]
 async fn into_router_merges_into_a_router_that_has_a_fallback() {
-    let app =
-        App::new(Arc::new(TestAddon::default()), Settings::development(PASSWORD, SALT), sqlite_store().await)
-            .expect("valid settings");
+    let database = TestDatabase::sqlite();
+    let app = App::new(
+        Arc::new(TestAddon::default()),
+        Settings::development(PASSWORD, SALT),
+        database.store().await,
+    )
+    .expect("valid settings");
     let existing = Router::new()
         .route("/health", get(|| async { "ok" }))
         .fallback(|| async { (AxumStatus::NOT_FOUND, "the existing app's own 404") });

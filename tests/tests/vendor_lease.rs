@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use addon_runtime::{AddonError, App, Settings, Store};
+use addon_runtime::{AddonError, App, Store};
 use addon_tests::*;
 use axum::extract::{Path, State};
 use axum::http::StatusCode as HttpStatus;
@@ -41,22 +41,23 @@ struct Pair {
     heroku: TestServer,
     writer: Arc<Writer>,
     writer_url: String,
+    /// The second instance, served until the test ends.
+    _served: TestApp,
 }
 
 async fn start_pair() -> Pair {
-    let url = sqlite_url();
-    let heroku =
-        TestServer::start_on(Settings::development(PASSWORD, SALT), Store::open(&url).await.unwrap()).await;
-    let store = Store::open(&url).await.unwrap();
+    let database = TestDatabase::sqlite();
+    let heroku = TestServer::start_on(settings(), &database).await;
+    let store = database.store().await;
     let writer =
         Arc::new(Writer { store: store.clone(), spans: Mutex::default(), started: AtomicUsize::new(0) });
     let routes = Router::new().route("/write/{uuid}", post(write)).with_state(writer.clone());
-    let other = App::new(Arc::new(TestAddon::default()), Settings::development(PASSWORD, SALT), store)
+    let other = App::new(Arc::new(TestAddon::default()), settings(), store)
         .unwrap()
         .without_job_runner()
         .with_routes(routes);
-    let writer_url = serve(other).await;
-    Pair { heroku, writer, writer_url }
+    let served = TestApp::serve(other).await;
+    Pair { heroku, writer, writer_url: served.url.clone(), _served: served }
 }
 
 impl Pair {

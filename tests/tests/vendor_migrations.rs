@@ -43,7 +43,8 @@ async fn applied(store: &Store, set: &str) -> i64 {
 
 #[tokio::test]
 async fn migrations_run_once_in_order_and_later_ones_are_appended() {
-    let store = sqlite_store().await;
+    let database = TestDatabase::sqlite();
+    let store = database.store().await;
     let (set, table) = (unique("set"), unique("things"));
     store.migrate(&migrations(&set, &table)).await.unwrap();
     store.migrate(&migrations(&set, &table)).await.expect("a second start applies nothing");
@@ -68,7 +69,8 @@ async fn migrations_run_once_in_order_and_later_ones_are_appended() {
 
 #[tokio::test]
 async fn an_edited_or_removed_migration_is_refused_and_a_failing_one_applies_nothing() {
-    let store = sqlite_store().await;
+    let database = TestDatabase::sqlite();
+    let store = database.store().await;
     let (set, table) = (unique("set"), unique("things"));
     store.migrate(&migrations(&set, &table)).await.unwrap();
 
@@ -138,14 +140,12 @@ fn migrate_at_once(url: &str, instances: usize, set: &str, table: &str) -> Vec<R
 
 #[tokio::test]
 async fn instances_starting_together_on_postgres_all_come_up_with_each_migration_applied_once() {
-    let url = std::env::var("TEST_DATABASE_URL").expect(
-        "TEST_DATABASE_URL is not set: run the tests with `bash scripts/test.sh`, which starts PostgreSQL",
-    );
+    let database = TestDatabase::postgres().await;
     for _ in 0..3 {
         let (set, table) = (unique("set"), unique("things"));
-        let results = migrate_at_once(&url, 6, &set, &table);
+        let results = migrate_at_once(database.url(), 6, &set, &table);
         assert!(results.iter().all(Result::is_ok), "every instance comes up: {results:?}");
-        let store = postgres_store().await;
+        let store = database.store().await;
         assert_eq!(count(&store, &format!("SELECT COUNT(*) FROM {table}"), None).await, 1, "applied once");
         assert_eq!(applied(&store, &set).await, 3);
         store.close().await;
@@ -154,12 +154,12 @@ async fn instances_starting_together_on_postgres_all_come_up_with_each_migration
 
 #[tokio::test]
 async fn instances_starting_together_on_sqlite_all_come_up_with_each_migration_applied_once() {
-    let url = sqlite_url();
-    Store::open(&url).await.unwrap().close().await;
+    let database = TestDatabase::sqlite();
+    database.store().await.close().await;
     let (set, table) = (unique("set"), unique("things"));
-    let results = migrate_at_once(&url, 4, &set, &table);
+    let results = migrate_at_once(database.url(), 4, &set, &table);
     assert!(results.iter().all(Result::is_ok), "every instance comes up: {results:?}");
-    let store = Store::open(&url).await.unwrap();
+    let store = database.store().await;
     assert_eq!(count(&store, &format!("SELECT COUNT(*) FROM {table}"), None).await, 1, "applied once");
     assert_eq!(applied(&store, &set).await, 3);
 }
