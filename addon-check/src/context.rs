@@ -21,7 +21,8 @@ pub struct Options {
     pub manifest: String,
     /// Where the add-on runs, instead of the manifest's test URLs' origin.
     pub url: Option<String>,
-    /// Plans to provision with; the second, if any, is used for the plan change.
+    /// Plans to provision with; the second, if any, is used for the plan change. Empty: the
+    /// checker learns them from the add-on's refusal of a plan that cannot exist.
     pub plans: Vec<String>,
     /// Serve a fake Platform API and OAuth server on this loopback port (the add-on must have been
     /// started with `HEROKU_API_URL` and `HEROKU_OAUTH_URL` pointing there).
@@ -37,7 +38,7 @@ impl Default for Options {
         Options {
             manifest: String::new(),
             url: None,
-            plans: vec!["test".to_owned()],
+            plans: Vec::new(),
             heroku_port: None,
             oauth_secret: "addon-check-client-secret".to_owned(),
             allow_remote: false,
@@ -45,17 +46,32 @@ impl Default for Options {
     }
 }
 
-#[derive(Debug)]
+/// Told the name of each check as it starts.
+pub(crate) type Progress = Box<dyn FnMut(&str) + Send>;
+
 pub struct Context {
     pub manifest: Manifest,
     pub heroku: Simulator,
     pub fake: Option<FakeHeroku>,
+    /// The plans the checks provision with; empty when none could be learned or given.
     pub plans: Vec<String>,
     times: Mutex<Vec<(String, Duration)>>,
+    progress: Mutex<Progress>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("manifest", &self.manifest)
+            .field("heroku", &self.heroku)
+            .field("fake", &self.fake)
+            .field("plans", &self.plans)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Context {
-    pub async fn new(options: Options) -> Result<Context, String> {
+    pub(crate) async fn new(options: Options, progress: Progress) -> Result<Context, String> {
         let manifest = Manifest::from_json(&options.manifest)
             .map_err(|e| format!("the manifest is not valid JSON: {e}"))?;
         let mut heroku = Simulator::from_manifest(&manifest)?;
@@ -71,10 +87,19 @@ impl Context {
             ),
             None => None,
         };
-        if options.plans.is_empty() {
-            return Err("give at least one plan with --plans".into());
-        }
-        Ok(Context { manifest, heroku, fake, plans: options.plans, times: Mutex::default() })
+        Ok(Context {
+            manifest,
+            heroku,
+            fake,
+            plans: options.plans,
+            times: Mutex::default(),
+            progress: Mutex::new(progress),
+        })
+    }
+
+    /// Says that the check `name` starts now.
+    pub(crate) fn step(&self, name: &str) {
+        (self.progress.lock().unwrap_or_else(std::sync::PoisonError::into_inner))(name);
     }
 
     /// Sends a request, timing it; `None` if the add-on did not answer at all.
@@ -90,8 +115,10 @@ impl Context {
         self.times.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((what.to_owned(), time));
     }
 
+    /// The plan to provision with; a slug no add-on offers when there is none, for the checks
+    /// whose answer does not depend on it (credentials, malformed bodies).
     pub fn plan(&self) -> &str {
-        &self.plans[0]
+        self.plans.first().map_or(crate::checks::plans::NO_SUCH_PLAN, String::as_str)
     }
 
     pub fn requires(&self, flag: &str) -> bool {

@@ -20,13 +20,14 @@ pub async fn run(options: Options, seen: impl FnMut(&Outcome)) -> Report {
     run_with_progress(options, |_| {}, seen).await
 }
 
-/// [`run`], also telling `starting` the name of each area of checks (`manifest`, `auth`,
-/// `lifecycle`, `input`) before it runs.
+/// [`run`], also telling `starting` the name of each check (`auth.missing.provision`, ...) as it
+/// starts; the manifest's checks, which take no time, are announced together as `manifest`.
 pub async fn run_with_progress(
     options: Options,
-    mut starting: impl FnMut(&str),
+    starting: impl FnMut(&str) + Send + 'static,
     mut seen: impl FnMut(&Outcome),
 ) -> Report {
+    let mut starting: context::Progress = Box::new(starting);
     let mut report = Report::default();
     let mut record = |outcome: Outcome| {
         seen(&outcome);
@@ -43,25 +44,30 @@ pub async fn run_with_progress(
     if !usable || !allowed {
         return report;
     }
-    let context = match Context::new(options).await {
+    let given = options.plans.clone();
+    let mut context = match Context::new(options, starting).await {
         Ok(context) => context,
         Err(message) => {
             record(Outcome::fail("checker.setup", message, "fix the options and run again"));
             return report;
         }
     };
-    starting("auth");
+    // Before anything provisions: which plans to provision with (asked of the add-on).
+    let (plans, outcomes) = checks::plans::choose(&context, &given).await;
+    context.plans = plans;
+    for outcome in outcomes {
+        record(outcome);
+    }
     for outcome in checks::auth::check(&context).await {
         record(outcome);
     }
-    starting("lifecycle");
     for outcome in checks::lifecycle::check(&context).await {
         record(outcome);
     }
-    starting("input");
     for outcome in checks::input::check(&context).await {
         record(outcome);
     }
+    context.step("latency");
     record(context.latency_outcome());
     report
 }

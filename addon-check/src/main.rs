@@ -11,13 +11,16 @@ use clap::{Parser, Subcommand};
 /// Plays Heroku against an add-on running on this machine, whatever language it is written in,
 /// and says what would go wrong at Heroku.
 const EXAMPLES: &str = "Examples:
-  addon-check check --manifest addon-manifest.json [--url http://127.0.0.1:5000] [--plans test,basic]
+  addon-check check --manifest addon-manifest.json [--url http://127.0.0.1:5000] [--plans hobby,pro]
   addon-check check --manifest addon-manifest.json --heroku-port 7500 --oauth-secret SECRET --json
   addon-check manifest addon-manifest.json
   addon-check sso RESOURCE_ID --manifest addon-manifest.json [--serve]
 
-`addon-check check` uses the plan `test` unless --plans says otherwise, and checks only an add-on
-on this machine unless --allow-remote. `addon-check <COMMAND> --help` gives every flag.";
+`addon-check check` learns the add-on's plans by provisioning one that cannot exist
+(`addon-check-no-such-plan`): an add-on built with addon-runtime refuses it with a 422 that lists
+its plans. Other add-ons need --plans; without plans, the checks that provision are skipped and
+listed. It checks only an add-on on this machine unless --allow-remote.
+`addon-check <COMMAND> --help` gives every flag.";
 
 #[derive(Debug, Parser)]
 #[command(name = "addon-check", version, propagate_version = true, after_help = EXAMPLES)]
@@ -65,8 +68,10 @@ struct CheckArgs {
     #[arg(long, value_name = "URL", value_parser = addon_check::guard::parse_target)]
     url: Option<url::Url>,
     /// Plans to provision with, comma-separated; the second is used for the plan change.
-    #[arg(long, value_name = "A,B", default_value = "test")]
-    plans: String,
+    /// Default: the plans the add-on lists when it refuses the plan `addon-check-no-such-plan`
+    /// (as add-ons built with addon-runtime do).
+    #[arg(long, value_name = "A,B")]
+    plans: Option<String>,
     /// Serve a fake Platform API and OAuth server on this loopback port (start the add-on with
     /// HEROKU_API_URL and HEROKU_OAUTH_URL pointing there).
     #[arg(long, value_name = "PORT")]
@@ -81,6 +86,20 @@ struct CheckArgs {
     /// Print the report as JSON on standard output, without colour.
     #[arg(long)]
     json: bool,
+    /// A line on standard error naming each check as it starts: `auto` only when standard error
+    /// is a terminal (one line, rewritten in place).
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = When::Auto)]
+    progress: When,
+    /// Colour the report: `auto` only when standard output is a terminal and NO_COLOR is unset.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = When::Auto)]
+    color: When,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum When {
+    Auto,
+    Always,
+    Never,
 }
 
 #[tokio::main]
@@ -103,40 +122,84 @@ fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
-/// Colour only for a person at a terminal who has not asked for none (<https://no-color.org>).
-fn colour_wanted(json: bool) -> bool {
-    !json && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+/// Colour only for a person at a terminal who has not asked for none (<https://no-color.org>),
+/// unless `--color` says otherwise; never in JSON.
+fn colour_wanted(json: bool, when: When) -> bool {
+    let auto =
+        || std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    !json && (when == When::Always || (when == When::Auto && auto()))
+}
+
+/// How progress is shown: a line rewritten in place at a terminal, one line per check when asked
+/// for elsewhere, or nothing.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Progress {
+    InPlace,
+    Lines,
+    Off,
+}
+
+impl Progress {
+    fn new(when: When) -> Self {
+        match (when, std::io::stderr().is_terminal()) {
+            (When::Never, _) | (When::Auto, false) => Progress::Off,
+            (_, true) => Progress::InPlace,
+            (When::Always, false) => Progress::Lines,
+        }
+    }
+
+    fn starting(self, count: usize, check: &str) {
+        match self {
+            Progress::InPlace => eprint!("\r\x1b[2K[{count:>2}] {check}…"),
+            Progress::Lines => eprintln!("[{count:>2}] checking {check}…"),
+            Progress::Off => {}
+        }
+    }
+
+    /// Clears the line in place before standard output writes, so the two do not mix.
+    fn clear(self) {
+        if self == Progress::InPlace {
+            eprint!("\r\x1b[2K");
+        }
+    }
 }
 
 async fn check(args: CheckArgs) -> Result<ExitCode, String> {
     let options = Options {
         manifest: read(&args.manifest)?,
         url: args.url.map(String::from),
-        plans: args.plans.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect(),
+        plans: args
+            .plans
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect(),
         heroku_port: args.heroku_port,
         oauth_secret: args.oauth_secret,
         allow_remote: args.allow_remote,
     };
-    let (json, colour) = (args.json, colour_wanted(args.json));
-    // Progress for a person watching: on standard error, and only at a terminal, so standard
-    // output stays the report alone.
-    let progress = std::io::stderr().is_terminal();
-    let done = std::cell::Cell::new(0);
+    let (json, colour) = (args.json, colour_wanted(args.json, args.color));
+    // Progress for a person watching: on standard error, so standard output stays the report.
+    let progress = Progress::new(args.progress);
+    let mut started = 0;
     let report = addon_check::run_with_progress(
         options,
-        |area| {
-            if progress {
-                eprintln!("[{:>2} done] checking {area}…", done.get());
-            }
+        move |check| {
+            started += 1;
+            progress.starting(started, check);
         },
         |outcome| {
-            done.set(done.get() + 1);
+            progress.clear();
             if !json {
                 println!("{}", outcome_line(outcome, colour));
             }
         },
     )
     .await;
+    progress.clear();
     if json {
         println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
     } else {
@@ -155,6 +218,7 @@ fn outcome_line(outcome: &Outcome, colour: bool) -> String {
         Status::Pass => "32",
         Status::Warn => "33",
         Status::Fail => "31",
+        Status::Skip => "36",
     };
     format!("\x1b[1;{code}m{}\x1b[0m{}", &line[..4], &line[4..])
 }
@@ -163,6 +227,10 @@ fn print_summary(report: &Report, colour: bool) {
     println!();
     if report.count(Status::Warn) > 0 {
         println!("{} warnings", report.count(Status::Warn));
+    }
+    let skipped = report.skipped();
+    if !skipped.is_empty() {
+        println!("{} checks skipped (see their SKIP lines for why): {}", skipped.len(), skipped.join(", "));
     }
     let summary = report.summary();
     match (colour, report.count(Status::Fail)) {

@@ -9,6 +9,8 @@ pub enum Status {
     Pass,
     Warn,
     Fail,
+    /// Not run, for the reason in the detail (no plan to provision with, say).
+    Skip,
 }
 
 /// The result of one check: its stable name, what was seen, and for failures what to do.
@@ -44,6 +46,10 @@ impl Outcome {
         }
     }
 
+    pub fn skip(check: &str, why: impl Into<String>) -> Self {
+        Outcome { check: check.to_owned(), status: Status::Skip, detail: why.into(), fix: None }
+    }
+
     /// PASS when `ok`, FAIL with `fix` otherwise.
     pub fn expect(check: &str, ok: bool, detail: impl Into<String>, fix: &str) -> Self {
         if ok {
@@ -59,6 +65,7 @@ impl Outcome {
             Status::Pass => "PASS",
             Status::Warn => "WARN",
             Status::Fail => "FAIL",
+            Status::Skip => "SKIP",
         };
         let mut line = format!("{label}  {:<34} {}", self.check, self.detail);
         if let Some(fix) = &self.fix {
@@ -84,8 +91,17 @@ impl Report {
         self.outcomes.iter().filter(|o| o.status == Status::Fail).map(|o| o.check.as_str()).collect()
     }
 
-    /// `N passed, M failed`, the closing line.
+    /// The names of the checks that were not run.
+    pub fn skipped(&self) -> Vec<&str> {
+        self.outcomes.iter().filter(|o| o.status == Status::Skip).map(|o| o.check.as_str()).collect()
+    }
+
+    /// `N passed, M failed` (and `, K skipped` when some were), the closing line.
     pub fn summary(&self) -> String {
-        format!("{} passed, {} failed", self.count(Status::Pass), self.count(Status::Fail))
+        let mut summary = format!("{} passed, {} failed", self.count(Status::Pass), self.count(Status::Fail));
+        if self.count(Status::Skip) > 0 {
+            summary.push_str(&format!(", {} skipped", self.count(Status::Skip)));
+        }
+        summary
     }
 }

@@ -1,6 +1,9 @@
 //! Proof that the checker catches what it claims to: a small add-on written by hand with axum
 //! (not with this framework), with switches that each break one rule. The healthy add-on passes
 //! every check; each switch fails exactly the checks that cover its rule.
+//!
+//! Its plans are `hobby` and `pro`, not `test`: the checker learns them from the 422 that refuses
+//! a plan it does not offer, as the runtime writes it (`{"message": ..., "plans": [...]}`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -32,7 +35,11 @@ enum Switch {
     SsoIgnoresResource,
     ServerErrorOnBadJson,
     Redirect307,
+    /// Refuses an unknown plan without listing its plans, as an add-on in another language may.
+    UnlistedPlans,
 }
+
+const PLANS: [&str; 2] = ["hobby", "pro"];
 
 struct Resource {
     plan: String,
@@ -102,6 +109,9 @@ async fn provision(
     let (Some(uuid), Some(plan)) = (request["uuid"].as_str(), request["plan"].as_str()) else {
         return refuse(StatusCode::UNPROCESSABLE_ENTITY, "uuid and plan are required");
     };
+    if !PLANS.contains(&plan) {
+        return unknown_plan(addon.switch, plan);
+    }
     let mut resources = addon.resources.lock().unwrap();
     if let Some(existing) = resources.get(uuid) {
         if existing.gone && addon.switch != Switch::NoGoneAfterDeprovision {
@@ -140,8 +150,19 @@ async fn plan_change(
     else {
         return refuse(StatusCode::UNPROCESSABLE_ENTITY, "plan is required");
     };
+    if !PLANS.contains(&plan.as_str()) {
+        return unknown_plan(addon.switch, &plan);
+    }
     resource.plan = plan;
     Json(json!({ "message": "ok" })).into_response()
+}
+
+fn unknown_plan(switch: Switch, plan: &str) -> Response {
+    let message = format!("no `{plan}` plan");
+    if switch == Switch::UnlistedPlans {
+        return refuse(StatusCode::UNPROCESSABLE_ENTITY, &message);
+    }
+    (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({ "message": message, "plans": PLANS }))).into_response()
 }
 
 async fn deprovision(State(addon): State<Shared>, Path(id): Path<String>, headers: HeaderMap) -> Response {
@@ -243,16 +264,18 @@ fn manifest() -> String {
     .to_string()
 }
 
-async fn failed_checks(switch: Switch) -> Vec<String> {
+async fn report(switch: Switch, plans: &[&str]) -> addon_check::Report {
     let url = start(switch).await;
-    let options = Options {
-        manifest: manifest(),
-        url: Some(url),
-        plans: vec!["test".into(), "pro".into()],
-        ..Options::default()
-    };
-    let report = addon_check::run(options, |_| {}).await;
+    let plans = plans.iter().map(|p| (*p).to_owned()).collect();
+    let options = Options { manifest: manifest(), url: Some(url), plans, ..Options::default() };
+    addon_check::run(options, |_| {}).await
+}
+
+/// With no `--plans`: the checker learns them.
+async fn failed_checks(switch: Switch) -> Vec<String> {
+    let report = report(switch, &[]).await;
     assert_eq!(report.count(Status::Warn), 0, "{switch:?}: {:?}", report.outcomes);
+    assert_eq!(report.count(Status::Skip), 0, "{switch:?}: {:?}", report.outcomes);
     let mut failed: Vec<String> = report.failed().into_iter().map(str::to_owned).collect();
     failed.sort();
     failed
@@ -284,4 +307,102 @@ switch_tests! {
     a_500_on_bad_json_fails_the_malformed_json_check: Switch::ServerErrorOnBadJson => ["input.malformed_json"],
     redirecting_with_307_fails_the_sign_in_checks: Switch::Redirect307 =>
         ["sso.landing", "sso.legacy_token", "sso.resource_token", "sso.user_scoped_token"],
+}
+
+fn outcome<'a>(report: &'a addon_check::Report, check: &str) -> &'a addon_check::Outcome {
+    report.outcomes.iter().find(|o| o.check == check).unwrap_or_else(|| panic!("no {check}: {report:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plans_are_learned_from_the_refusal_of_one_that_cannot_exist() {
+    let report = report(Switch::Healthy, &[]).await;
+    let plans = outcome(&report, "checker.plans");
+    assert_eq!(plans.status, Status::Pass);
+    assert!(plans.detail.contains("learned") && plans.detail.ends_with("hobby, pro"), "{plans:?}");
+    assert_eq!(outcome(&report, "provision.unknown_plan").detail, "422, listing the plans hobby, pro");
+    assert_eq!(outcome(&report, "plan_change.change").status, Status::Pass);
+    assert_eq!(report.summary(), format!("{} passed, 0 failed", report.outcomes.len()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_list_of_plans_the_checks_that_provision_are_skipped_and_listed() {
+    let report = report(Switch::UnlistedPlans, &[]).await;
+    assert_eq!(report.failed(), ["checker.plans"], "{report:?}");
+    let fix = outcome(&report, "checker.plans").fix.clone().unwrap();
+    assert!(fix.contains("--plans"), "{fix}");
+    let skipped = report.skipped();
+    for check in
+        ["provision.v3", "idempotency.concurrent", "sso.landing", "plan_change.change", "deprovision.ok"]
+    {
+        assert!(skipped.contains(&check), "{check} not skipped: {skipped:?}");
+    }
+    assert_eq!(skipped.len(), 21, "{skipped:?}");
+    // No failure blames a cause it did not see: the only one names the missing plans.
+    assert!(!report.outcomes.iter().any(|o| o.fix.as_deref().is_some_and(|f| f.contains("serialize"))));
+    assert!(report.summary().ends_with(", 21 skipped"), "{}", report.summary());
+    assert_eq!(outcome(&report, "deprovision.unknown").status, Status::Pass, "needs no plan, still run");
+
+    // Told the plans, it runs everything.
+    let report = self::report(Switch::UnlistedPlans, &["pro", "hobby"]).await;
+    assert!(report.failed().is_empty() && report.skipped().is_empty(), "{report:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_the_addon_does_not_offer_is_named_as_the_cause() {
+    // The case that once printed `14 passed, 4 failed` and blamed concurrent provisioning.
+    let report = report(Switch::Healthy, &["test"]).await;
+    assert_eq!(report.failed(), ["checker.plans"], "{report:?}");
+    let plans = outcome(&report, "checker.plans");
+    assert!(plans.detail.contains("`test`") && plans.detail.contains("hobby, pro"), "{plans:?}");
+    // The checks ran with the add-on's own plans instead.
+    assert_eq!(outcome(&report, "provision.v3").status, Status::Pass);
+    assert_eq!(outcome(&report, "idempotency.concurrent").status, Status::Pass);
+}
+
+/// The binary against the same add-on: a progress line per check on standard error when asked
+/// for, the SKIP lines and the list of skipped checks on standard output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_shows_progress_and_lists_what_it_skipped() {
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("broken-addon-manifest.json");
+    std::fs::write(&path, manifest()).unwrap();
+    for (switch, code) in [(Switch::Healthy, 0), (Switch::UnlistedPlans, 1)] {
+        let url = start(switch).await;
+        let args = ["check", "--manifest", path.to_str().unwrap(), "--url", &url, "--progress", "always"]
+            .map(str::to_owned);
+        // The add-on runs on this test's runtime while the binary runs on a blocking thread.
+        let output = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_addon-check")).args(args).output()
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        let (out, err) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        assert_eq!(output.status.code(), Some(code), "{switch:?}\n{out}\n{err}");
+        assert!(!out.contains('\x1b') && !err.contains('\x1b'), "no colour off a terminal: {out}{err}");
+        assert!(
+            err.contains("[ 1] checking manifest…") && err.contains("checking provision.unknown_plan…"),
+            "{err}"
+        );
+        // Each progress line names a check the report then gives (the manifest's, together).
+        for line in err.lines() {
+            let check = line.split("checking ").nth(1).and_then(|c| c.strip_suffix('…')).unwrap();
+            assert!(
+                check == "manifest" || out.contains(&format!("  {check} ")),
+                "{check} not reported:\n{out}"
+            );
+        }
+        let progressed = err.lines().count();
+        if switch == Switch::Healthy {
+            assert!(
+                err.contains("checking sso.stale…") && err.contains("checking idempotency.concurrent…"),
+                "{err}"
+            );
+            assert!(out.contains("PASS  checker.plans") && out.contains(" passed, 0 failed\n"), "{out}");
+            assert!(progressed >= 30, "a line per check that talks to the add-on: {progressed}\n{err}");
+        } else {
+            assert!(out.contains("SKIP  provision.v3") && out.contains("21 checks skipped"), "{out}");
+            assert!(out.contains("1 failed, 21 skipped"), "{out}");
+            assert!(!err.contains("provision.v3"), "a skipped check does not start: {err}");
+        }
+    }
 }

@@ -164,7 +164,9 @@ fn sso_serve_answers_only_loopback_host_headers() {
 fn help_shows_the_verbs_flags_and_defaults() {
     let (code, out, _) = run_both(&["--help"]);
     assert_eq!(code, 0, "{out}");
-    for text in ["check", "manifest", "sso", "--manifest", "--plans", "--allow-remote", "`test`"] {
+    for text in
+        ["check", "manifest", "sso", "--manifest", "--plans", "--allow-remote", "addon-check-no-such-plan"]
+    {
         assert!(out.contains(text), "`{text}` missing from:\n{out}");
     }
 
@@ -174,7 +176,11 @@ fn help_shows_the_verbs_flags_and_defaults() {
         "--manifest <FILE>",
         "--url <URL>",
         "--plans <A,B>",
-        "[default: test]",
+        "addon-check-no-such-plan",
+        "--progress <WHEN>",
+        "--color <WHEN>",
+        "[default: auto]",
+        "[possible values: auto, always, never]",
         "--heroku-port <PORT>",
         "--oauth-secret <SECRET>",
         "[default: addon-check-client-secret]",
@@ -373,8 +379,10 @@ async fn after_sign_in_the_cookie_goes_only_to_the_same_origin() {
     ] {
         let probe = start_probe("127.0.0.1:0", &location).await;
         let url = format!("http://127.0.0.1:{}", probe.port);
-        let args =
-            vec!["check".to_owned(), "--manifest".into(), path.to_str().unwrap().into(), "--url".into(), url];
+        // The probe provisions any plan and lists none, so it needs --plans.
+        let args = ["check", "--manifest", path.to_str().unwrap(), "--url", &url, "--plans", "test"]
+            .map(str::to_owned)
+            .to_vec();
         let (_, out, err) = check_binary(args).await;
         let landing = line_of(&out, "sso.landing");
         let visits = probe.dashboards_with_cookie.load(Ordering::SeqCst);

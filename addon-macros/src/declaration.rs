@@ -12,6 +12,7 @@ use crate::symbol::Key;
 /// The attribute's lists as the declaration borrows them: names, and `requires` flags parsed.
 pub(crate) struct Lists<'a> {
     config_vars: Vec<&'a str>,
+    plans: Vec<&'a str>,
     regions: Vec<&'a str>,
     pub(crate) requires: Vec<Requirement>,
 }
@@ -35,6 +36,7 @@ impl<'a> Lists<'a> {
         }
         all_known.then(|| Lists {
             config_vars: names(Key::ConfigVars),
+            plans: names(Key::Plans),
             regions: names(Key::Regions),
             requires,
         })
@@ -47,11 +49,13 @@ impl<'a> Lists<'a> {
 pub(crate) fn declaration<'a>(args: &'a Args, lists: &'a Lists<'a>) -> Option<Declaration<'a>> {
     let required = |key| args.str(key).map(|s| s.value.as_str());
     args.list(Key::ConfigVars)?;
+    args.list(Key::Plans)?;
     let mut declaration =
         Declaration::new(required(Key::Id)?, required(Key::Name)?, required(Key::Production)?);
     for (key, value) in args.entries() {
         declaration = match (key, value) {
             (Key::ConfigVars, _) => declaration.config_vars(&lists.config_vars),
+            (Key::Plans, _) => declaration.plans(&lists.plans),
             (Key::Regions, _) => declaration.regions(&lists.regions),
             (Key::Requires, _) => declaration.requires(&lists.requires),
             (Key::ConfigVarsPrefix, Value::Str(s)) => declaration.config_vars_prefix(&s.value),
@@ -88,6 +92,8 @@ fn span_of(field: Field, args: &Args) -> Option<Span> {
         Field::Requires => args.span(Key::Requires),
         Field::Requirement(i) => args.item_span(Key::Requires, i),
         Field::Production | Field::ProductionBaseUrl | Field::ProductionSsoUrl => args.span(Key::Production),
+        Field::Plans => args.span(Key::Plans),
+        Field::Plan(i) => args.item_span(Key::Plans, i),
         Field::BasePath => args.span(Key::BasePath),
         Field::SsoPath => args.span(Key::SsoPath),
         _ => None,

@@ -1,5 +1,5 @@
 //! Code generation. On success: the vendor's impl (markers stripped), one associated constant
-//! per config var, `impl Addon`, and the manifest file's build tracking. On error: the same impl,
+//! per config var and per plan, `impl Addon`, and the manifest file's build tracking. On error: the same impl,
 //! every error, and a stub `impl Addon` so that one mistake does not cascade into many.
 
 use proc_macro2::{Span, TokenStream};
@@ -43,6 +43,7 @@ pub(crate) fn heroku_addon(args: TokenStream, item: TokenStream) -> TokenStream 
     let declaration = lists.as_ref().and_then(|lists| declaration::declaration(&args, lists));
     let valid = declaration.as_ref().is_some_and(|d| declaration::check(d, &args, &mut errors));
 
+    let consts = associated_consts(&item, &args, &exports, &mut errors);
     let manifest_path = manifest_file::path(&args);
     let mut tracking = TokenStream::new();
     if let (Some(declaration), Some(path), true, true) =
@@ -54,7 +55,6 @@ pub(crate) fn heroku_addon(args: TokenStream, item: TokenStream) -> TokenStream 
         }
     }
 
-    let consts = config_var_consts(&item, &args, &exports);
     let addon_impl = match (&lists, valid && errors.is_empty()) {
         (Some(lists), true) => {
             let spec = spec_const(&args, lists, manifest_path.as_deref(), &exports);
@@ -103,12 +103,13 @@ pub(crate) fn misplaced_marker(kind: Kind, _args: TokenStream, item: TokenStream
     quote! { #error #item }
 }
 
-/// `pub const ACME_LOGS_URL: ConfigVar`, one per declared var that is a valid identifier, at the
-/// literal's span so that "go to definition" lands on the declaration.
-fn config_var_consts(item: &ItemImpl, args: &Args, exports: &Exports) -> TokenStream {
+/// `pub const ACME_LOGS_URL: ConfigVar`, one per declared var that is a valid identifier, and
+/// `pub const HOBBY: Plan`, one per plan slug (upper case, `-` as `_`), each at its literal's span
+/// so that "go to definition" lands on the declaration.
+fn associated_consts(item: &ItemImpl, args: &Args, exports: &Exports, errors: &mut Errors) -> TokenStream {
     let vars = args.list(Key::ConfigVars).map_or(&[][..], |l| &l.items);
     let config_var = exports.config_var();
-    let consts = vars.iter().filter_map(|var| {
+    let var_consts = vars.iter().filter_map(|var| {
         let ident = syn::parse_str::<syn::Ident>(&var.value).ok()?;
         let ident = syn::Ident::new(&ident.to_string(), var.span);
         let name = &var.value;
@@ -119,11 +120,43 @@ fn config_var_consts(item: &ItemImpl, args: &Args, exports: &Exports) -> TokenSt
             pub const #ident: #config_var = #config_var::new(#name);
         })
     });
+    let var_consts: Vec<_> = var_consts.collect();
+    let plans = args.list(Key::Plans).map_or(&[][..], |l| &l.items);
+    let plan = exports.plan();
+    let mut plan_consts = Vec::new();
+    let mut named: Vec<String> = Vec::new();
+    for slug in plans {
+        if addon_manifest::rules::check_plan_slug(&slug.value).is_err() {
+            continue; // reported by the declaration's rules
+        }
+        let name = slug.value.to_ascii_uppercase().replace('-', "_");
+        if vars.iter().any(|var| var.value == name) {
+            let message = format!(
+                "the plan `{}` would make the constant `{name}`, which the config var `{name}` already names; rename the plan",
+                slug.value
+            );
+            errors.push(slug.span, message);
+            continue;
+        }
+        if named.contains(&name) {
+            continue; // a duplicate, reported by the declaration's rules
+        }
+        named.push(name.clone());
+        let ident = syn::Ident::new(&name, slug.span);
+        let value = &slug.value;
+        let doc = format!("The plan `{value}`, declared in `#[heroku_addon(plans = [...])]`.");
+        plan_consts.push(quote! {
+            #[doc = #doc]
+            #[allow(dead_code)]
+            pub const #ident: #plan = #plan::new(#value);
+        });
+    }
     let (impl_generics, _, where_clause) = item.generics.split_for_impl();
     let self_ty = &item.self_ty;
     quote! {
         impl #impl_generics #self_ty #where_clause {
-            #(#consts)*
+            #(#var_consts)*
+            #(#plan_consts)*
         }
     }
 }

@@ -36,6 +36,8 @@ private_items! {
     addon_error => AddonError,
     /// The type of the generated config var constants.
     config_var => ConfigVar,
+    /// The type of the generated plan constants.
+    plan => Plan,
     requirement => Requirement,
 }
 
@@ -114,7 +116,7 @@ mod tests {
         let root = root.map(|root| quote!(crate = #root,));
         let args = quote! {
             #root
-            id = "acme", name = "Acme", config_vars = ["ACME_URL"], requires = ["log_input"],
+            id = "acme", name = "Acme", config_vars = ["ACME_URL"], plans = ["hobby"], requires = ["log_input"],
             production = "https://acme.example", manifest = #manifest,
         };
         let item = quote! {

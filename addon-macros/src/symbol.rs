@@ -9,6 +9,7 @@ pub(crate) enum Key {
     Name,
     ConfigVars,
     ConfigVarsPrefix,
+    Plans,
     Regions,
     Requires,
     Production,
@@ -28,11 +29,12 @@ pub(crate) enum Shape {
 }
 
 impl Key {
-    pub(crate) const ALL: [Key; 12] = [
+    pub(crate) const ALL: [Key; 13] = [
         Key::Id,
         Key::Name,
         Key::ConfigVars,
         Key::ConfigVarsPrefix,
+        Key::Plans,
         Key::Regions,
         Key::Requires,
         Key::Production,
@@ -49,6 +51,7 @@ impl Key {
             Key::Name => "name",
             Key::ConfigVars => "config_vars",
             Key::ConfigVarsPrefix => "config_vars_prefix",
+            Key::Plans => "plans",
             Key::Regions => "regions",
             Key::Requires => "requires",
             Key::Production => "production",
@@ -62,7 +65,7 @@ impl Key {
 
     pub(crate) fn shape(self) -> Shape {
         match self {
-            Key::ConfigVars | Key::Regions | Key::Requires => Shape::List,
+            Key::ConfigVars | Key::Plans | Key::Regions | Key::Requires => Shape::List,
             Key::Port => Shape::Port,
             _ => Shape::Str,
         }
@@ -74,6 +77,7 @@ impl Key {
             Key::Id => Some("id = \"acme-logs\""),
             Key::Name => Some("name = \"Acme Logs\""),
             Key::ConfigVars => Some("config_vars = [\"ACME_LOGS_URL\"]"),
+            Key::Plans => Some("plans = [\"hobby\", \"pro\"]"),
             Key::Production => Some("production = \"https://logs.acme.example\""),
             _ => None,
         }

@@ -15,6 +15,7 @@ use crate::{Api, Endpoints, Manifest, Requirement};
 /// const SPEC: Declaration<'static> =
 ///     Declaration::new("acme-logs", "Acme Logs", "https://logs.acme.example")
 ///         .config_vars(&["ACME_LOGS_URL"])
+///         .plans(&["hobby", "pro"])
 ///         .regions(&["us", "eu"]);
 /// assert!(SPEC.problems().is_empty());
 /// assert_eq!(SPEC.port, 5000);
@@ -28,6 +29,9 @@ pub struct Declaration<'a> {
     pub name: &'a str,
     /// The config vars provisioning may set.
     pub config_vars: &'a [&'a str],
+    /// The plans' slugs, such as `hobby`: the runtime refuses any other before the vendor is
+    /// called. Not written to the manifest (Heroku's manifest has no plans).
+    pub plans: &'a [&'a str],
     /// The prefix of every config var; `None` means the id in upper case.
     pub config_vars_prefix: Option<&'a str>,
     /// Heroku region names, or `*`.
@@ -56,13 +60,14 @@ pub const DEFAULT_PORT: u16 = 5000;
 pub const DEFAULT_REGIONS: &[&str] = &["us"];
 
 impl<'a> Declaration<'a> {
-    /// A declaration with the usual defaults: no config vars, region `us`, paths
+    /// A declaration with the usual defaults: no config vars, no plans (declare at least one), region `us`, paths
     /// `/heroku/resources` and `/sso/login`, port 5000. Chain the other setters in a `const`.
     pub const fn new(id: &'a str, name: &'a str, production: &'a str) -> Self {
         Declaration {
             id,
             name,
             config_vars: &[],
+            plans: &[],
             config_vars_prefix: None,
             regions: DEFAULT_REGIONS,
             requires: &[],
@@ -77,6 +82,17 @@ impl<'a> Declaration<'a> {
     pub const fn config_vars(mut self, vars: &'a [&'a str]) -> Self {
         self.config_vars = vars;
         self
+    }
+
+    /// The plans' slugs; at least one. A plan Heroku sends that is not here is refused.
+    pub const fn plans(mut self, plans: &'a [&'a str]) -> Self {
+        self.plans = plans;
+        self
+    }
+
+    /// Whether `plan` is one of the declared plans.
+    pub fn has_plan(&self, plan: &str) -> bool {
+        self.plans.contains(&plan)
     }
 
     pub const fn config_vars_prefix(mut self, prefix: &'a str) -> Self {
@@ -169,6 +185,20 @@ impl<'a> Declaration<'a> {
             problems.retain(|p| !matches!(p.field, Field::ProductionBaseUrl | Field::ProductionSsoUrl));
             problems.push(Problem { field: Field::Production, message });
         }
+        if let Err(message) = rules::check_plans_present(self.plans.len()) {
+            problems.push(Problem { field: Field::Plans, message });
+        }
+        for (i, plan) in self.plans.iter().enumerate() {
+            if let Err(message) = rules::check_plan_slug(plan) {
+                problems.push(Problem { field: Field::Plan(i), message });
+            }
+        }
+        for (i, plan) in self.plans.iter().enumerate() {
+            if self.plans[..i].contains(plan) {
+                let message = format!("the plan `{plan}` is listed twice; keep one");
+                problems.push(Problem { field: Field::Plan(i), message });
+            }
+        }
         for (field, path) in [(Field::BasePath, self.base_path), (Field::SsoPath, self.sso_path)] {
             if let Err(message) = rules::check_path(path) {
                 problems.push(Problem { field, message });
@@ -197,6 +227,7 @@ mod tests {
     fn problems_name_typed_fields() {
         let declaration = Declaration::new("Acme", "", "https://acme.example/api")
             .config_vars(&["ACME_URL", "url"])
+            .plans(&["hobby"])
             .regions(&["us", "EU"])
             .sso_path("sso");
         let fields: Vec<Field> = declaration.problems().into_iter().map(|p| p.field).collect();
@@ -212,5 +243,22 @@ mod tests {
             ]
         );
         assert_eq!(Field::ConfigVar(1).to_string(), "api.config_vars[1]");
+    }
+
+    #[test]
+    fn plans_are_declared_checked_and_kept_out_of_the_manifest() {
+        let base = Declaration::new("acme", "Acme", "https://acme.example").config_vars(&["ACME_URL"]);
+        let fields = |d: Declaration<'_>| d.problems().into_iter().map(|p| p.field).collect::<Vec<_>>();
+        assert_eq!(fields(base), [Field::Plans], "no plans at all");
+        assert_eq!(
+            fields(base.plans(&["hobby", "Pro", "hobby", "a_b"])),
+            [Field::Plan(1), Field::Plan(3), Field::Plan(2)]
+        );
+        let good = base.plans(&["hobby", "pro-2"]);
+        assert!(good.problems().is_empty(), "{:?}", good.problems());
+        assert!(good.has_plan("pro-2") && !good.has_plan("test"));
+        let json = good.manifest("p", "s").to_json();
+        assert!(!json.contains("plans") && !json.contains("hobby"), "{json}");
+        assert_eq!(Field::Plan(1).to_string(), "plans[1]");
     }
 }

@@ -52,6 +52,11 @@ pub enum Field {
     BasePath,
     /// The declaration's `sso_path`.
     SsoPath,
+    /// The declaration's `plans` as a whole (none, or one listed twice). Not in the manifest:
+    /// Heroku keeps plans in its own dashboard.
+    Plans,
+    /// One of the declaration's `plans`, by index.
+    Plan(usize),
 }
 
 impl fmt::Display for Field {
@@ -74,6 +79,8 @@ impl fmt::Display for Field {
             Field::Production => "production",
             Field::BasePath => "base_path",
             Field::SsoPath => "sso_path",
+            Field::Plans => "plans",
+            Field::Plan(i) => return write!(f, "plans[{i}]"),
         };
         f.write_str(path)
     }

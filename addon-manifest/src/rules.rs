@@ -43,6 +43,40 @@ pub fn check_slug(id: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A declared plan's slug, as in `heroku addons:create acme-logs:hobby`: lower-case letters,
+/// digits and `-`, starting with a letter, at most 64 characters.
+pub fn check_plan_slug(plan: &str) -> Result<(), String> {
+    let Some(first) = plan.chars().next() else {
+        return Err("a plan slug is empty; use a slug such as `hobby`".into());
+    };
+    if !first.is_ascii_lowercase() {
+        return Err(format!("the plan `{plan}` must start with a lower-case letter (a-z), such as `hobby`"));
+    }
+    if let Some(bad) = plan.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')) {
+        return Err(format!(
+            "the plan `{plan}` contains `{bad}`; a plan slug may hold only lower-case letters, digits and `-`, \
+             such as `hobby` or `pro-2`"
+        ));
+    }
+    if plan.ends_with('-') || plan.contains("--") {
+        return Err(format!("the plan `{plan}` must not end with `-` or contain `--`"));
+    }
+    if plan.len() > 64 {
+        return Err(format!("the plan `{plan}` is longer than 64 characters"));
+    }
+    Ok(())
+}
+
+/// An add-on has at least one plan: Heroku provisions every resource on one.
+pub fn check_plans_present(count: usize) -> Result<(), String> {
+    if count == 0 {
+        return Err(
+            "no plans are declared; declare the plans' slugs, such as `plans = [\"hobby\", \"pro\"]`".into(),
+        );
+    }
+    Ok(())
+}
+
 /// The display name may be anything but empty.
 pub fn check_name(name: &str) -> Result<(), String> {
     if name.trim().is_empty() {

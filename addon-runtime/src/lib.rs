@@ -15,6 +15,7 @@
 //!     id = "acme-logs",
 //!     name = "Acme Logs",
 //!     config_vars = ["ACME_LOGS_URL"],
+//!     plans = ["hobby", "pro"],
 //!     production = "https://logs.acme.example",
 //! )]
 //! impl Logs {
@@ -73,7 +74,7 @@ pub use app::{init_logging, serve, App, Runtime};
 pub use base::answer::{AddonError, Error};
 pub use base::clock::{Clock, ManualClock, SystemClock};
 pub use base::protocol::{
-    Config, ConfigVar, DeprovisionRequest, Deprovisioned, OauthGrant, PlanChangeRequest, PlanChanged,
+    Config, ConfigVar, DeprovisionRequest, Deprovisioned, OauthGrant, Plan, PlanChangeRequest, PlanChanged,
     ProvisionRequest, Provisioned, SsoLogin, SsoRedirect, SsoUser, TokenKind,
 };
 pub use base::settings::{DbConnections, Mode, ServerLimits, Settings, UserScopedToken};

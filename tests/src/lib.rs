@@ -78,11 +78,16 @@ impl TestAddon {
 
 /// The plan names choose a behaviour: `panic`, `fail`, `teapot`, `io`, `slow`, `undeclared`,
 /// `bad-url`, `no-drain`, `custom-id`, `sticky` (cannot be deprovisioned), `later*` (a 202);
-/// anything else succeeds.
+/// any other declared plan succeeds.
 #[heroku_addon(
     id = "test-addon",
     name = "Test Add-on",
     config_vars = ["TEST_ADDON_URL", "TEST_ADDON_TOKEN"],
+    plans = [
+        "test", "basic", "pro", "small", "concurrent", "slow", "undeclared", "bad-url", "no-drain",
+        "custom-id", "sticky", "later", "later-slow", "later-drain", "later-bad-drain", "later-plan",
+        "panic", "fail", "teapot", "io",
+    ],
     regions = ["us", "eu"],
     requires = ["syslog_drain"],
     production = "https://test-addon.example",
@@ -333,8 +338,9 @@ pub mod hand_written {
     const URL: ConfigVar = ConfigVar::new("PLAIN_URL");
 
     impl Addon for Plain {
-        const SPEC: AddonSpec =
-            AddonSpec::new("plain", "Plain", "https://plain.example").config_vars(&["PLAIN_URL"]);
+        const SPEC: AddonSpec = AddonSpec::new("plain", "Plain", "https://plain.example")
+            .config_vars(&["PLAIN_URL"])
+            .plans(&["test", "basic", "pro"]);
 
         async fn provision(&self, request: ProvisionRequest) -> Result<Provisioned, AddonError> {
             Ok(Provisioned::new(Config::new().set(URL, format!("https://plain.example/{}", request.uuid))))

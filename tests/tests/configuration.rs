@@ -120,8 +120,9 @@ fn sign_in_policies_are_read_from_the_environment() {
 struct Broken;
 
 impl addon_runtime::Addon for Broken {
-    const SPEC: AddonSpec =
-        AddonSpec::new("Broken Addon", "", "http://broken.example/api").config_vars(&["url"]);
+    const SPEC: AddonSpec = AddonSpec::new("Broken Addon", "", "http://broken.example/api")
+        .config_vars(&["url"])
+        .plans(&["Gold"]);
 
     async fn provision(
         &self,
@@ -154,7 +155,7 @@ async fn a_hand_written_addon_that_breaks_the_manifest_rules_does_not_start() {
         panic!("a broken declaration must be refused");
     };
     let fields: Vec<String> = problems.iter().map(|p| p.field.to_string()).collect();
-    assert_eq!(fields, ["id", "name", "api.config_vars[0]", "production"]);
+    assert_eq!(fields, ["id", "name", "api.config_vars[0]", "production", "plans[0]"]);
     let shown = Error::Manifest(problems).to_string();
     assert!(shown.contains("must start with a lower-case letter"), "{shown}");
 }

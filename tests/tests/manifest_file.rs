@@ -47,7 +47,7 @@ impl Probe {
 
 pub struct Probe;
 
-#[heroku_addon(id = "manifest-probe", name = "{name}", config_vars = ["MANIFEST_PROBE_URL"], production = "https://probe.example", port = 5111)]
+#[heroku_addon(id = "manifest-probe", name = "{name}", config_vars = ["MANIFEST_PROBE_URL"], plans = ["basic"], production = "https://probe.example", port = 5111)]
 impl Probe {{
     #[provision]
     async fn provision(&self, _r: ProvisionRequest) -> Result<Provisioned, AddonError> {{

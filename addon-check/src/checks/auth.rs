@@ -19,9 +19,11 @@ pub(crate) async fn check(context: &Context) -> Vec<Outcome> {
         let url = format!("{}{}{path}", h.url, h.base_path());
         let request =
             |r: reqwest::RequestBuilder| r.header("Content-Type", "application/json").body(body.clone());
+        context.step(&format!("auth.missing.{name}"));
         let missing =
             Answer::read(context.timed(name, request(h.client.request(method.clone(), &url))).await).await;
         outcomes.push(unauthorized(&format!("auth.missing.{name}"), missing.as_ref(), "without credentials"));
+        context.step(&format!("auth.wrong.{name}"));
         let wrong = h.client.request(method, &url).basic_auth(&h.user, Some("not-the-password"));
         let wrong = Answer::read(context.timed(name, request(wrong)).await).await;
         outcomes.push(unauthorized(&format!("auth.wrong.{name}"), wrong.as_ref(), "with a wrong password"));

@@ -171,7 +171,7 @@ mod tests {
             }
         });
         let options = Options { manifest: manifest.to_string(), ..Options::default() };
-        let context = Context::new(options).await.unwrap();
+        let context = Context::new(options, Box::new(|_| {})).await.unwrap();
         for round in 0..rounds {
             let request = context
                 .heroku

@@ -23,6 +23,7 @@ pub(crate) async fn check(context: &Context) -> Vec<Outcome> {
     ];
     let mut outcomes = Vec::new();
     for (check, content_type, body) in cases {
+        context.step(check);
         let request = context.heroku.heroku(Method::POST, "").header("Content-Type", content_type).body(body);
         let answer = early_answer::send(context, check, request).await;
         let ok = answer.as_ref().is_some_and(Answer::is_json_refusal);

@@ -16,7 +16,44 @@ use crate::{Context, Outcome};
 /// How long an asynchronous provision may take to call the fake Platform API back.
 const ASYNC_PATIENCE: Duration = Duration::from_secs(30);
 
+/// The checks that need a resource, so a plan to provision it with, in the order they run.
+fn needing_a_plan(context: &Context) -> Vec<&'static str> {
+    let mut checks = vec!["provision.v3", "provision.config"];
+    if context.requires("syslog_drain") {
+        checks.push("provision.log_drain");
+    }
+    checks.extend([
+        "idempotency.replay",
+        "provision.legacy",
+        "provision.unknown_fields",
+        "idempotency.concurrent",
+        "sso.resource_token",
+        "sso.user_scoped_token",
+        "sso.legacy_token",
+        "sso.landing",
+        "sso.wrong_token",
+        "sso.stale",
+        "sso.future",
+        "sso.cross_resource",
+        "plan_change.change",
+        "plan_change.same_plan",
+        "plan_change.unknown",
+        "deprovision.ok",
+        "deprovision.again",
+        "idempotency.gone_after_deprovision",
+        "sso.deprovisioned",
+    ]);
+    checks
+}
+
 pub(crate) async fn check(context: &Context) -> Vec<Outcome> {
+    if context.plans.is_empty() {
+        let why = "no plan to provision with (see checker.plans): pass --plans";
+        let mut out: Vec<Outcome> =
+            needing_a_plan(context).into_iter().map(|c| Outcome::skip(c, why)).collect();
+        out.push(deprovision_unknown(context).await);
+        return out;
+    }
     let mut out = Vec::new();
     let main = new_uuid();
     let provisioned =
@@ -62,6 +99,7 @@ fn body(context: &Context, uuid: &str, mut body: Value) -> Value {
 /// Provisions and judges the answer: 200, or 202 finished through the Platform API.
 async fn provision(context: &Context, check: &str, body: &Value, out: &mut Vec<Outcome>) -> Option<Answer> {
     let uuid = body["uuid"].as_str().unwrap_or_default().to_owned();
+    context.step(check);
     let request = context
         .heroku
         .heroku(Method::POST, "")
@@ -165,6 +203,7 @@ fn config_outcomes(context: &Context, answer: &Answer) -> Vec<Outcome> {
 
 /// The same provision again: the same answer, not a second resource.
 async fn replay(context: &Context, uuid: &str, first: &Answer) -> Outcome {
+    context.step("idempotency.replay");
     let mut again = v3_body(uuid, context.plan());
     if let (Some(fake), Some(_)) = (&context.fake, again.get("oauth_grant")) {
         again["oauth_grant"] = json!({"code": fake.grant(uuid), "type": "authorization_code"});
@@ -190,6 +229,7 @@ async fn replay(context: &Context, uuid: &str, first: &Answer) -> Outcome {
 
 /// Twenty identical provisions at once: one resource, one answer.
 async fn concurrent_duplicates(context: &Context) -> Outcome {
+    context.step("idempotency.concurrent");
     let uuid = new_uuid();
     let body = body(context, &uuid, v3_body(&uuid, context.plan())).to_string();
     // Every request is in flight before any answer is read.
@@ -207,9 +247,21 @@ async fn concurrent_duplicates(context: &Context) -> Outcome {
     let all_same = answers.iter().all(|a| a.as_ref().map(|a| (a.status, a.json())) == first);
     let ok_status = matches!(first, Some((200 | 202, _)));
     let _ = context.heroku.deprovision(&uuid).await;
+    if all_same && !ok_status {
+        // Every duplicate was refused alike: that is the provision failing, not the duplicates.
+        let answer = answers.first().and_then(Option::as_ref);
+        return Outcome::fail(
+            "idempotency.concurrent",
+            format!("all 20 duplicates refused alike, so duplicates were not tested: {}", describe(answer)),
+            format!(
+                "the provision itself fails with plan `{}` (see provision.v3): fix that first",
+                context.plan()
+            ),
+        );
+    }
     Outcome::expect(
         "idempotency.concurrent",
-        all_same && ok_status,
+        all_same,
         if all_same {
             format!("20 duplicates, one answer ({})", first.map_or(0, |f| f.0))
         } else {
@@ -228,6 +280,7 @@ async fn sso(context: &Context, uuid: &str, other: &str) -> Vec<Outcome> {
         ("sso.user_scoped_token", TokenKind::UserScoped),
         ("sso.legacy_token", TokenKind::Legacy),
     ] {
+        context.step(check);
         let form = h.sso_form(kind, uuid, now());
         let response = context
             .timed(
@@ -260,6 +313,7 @@ async fn sso(context: &Context, uuid: &str, other: &str) -> Vec<Outcome> {
             cookie = session.zip(location);
         }
     }
+    context.step("sso.landing");
     out.push(match cookie {
         Some((cookie, location)) => match crate::guard::same_origin_location(&h.sso_url(), &location) {
             Ok(url) => {
@@ -297,6 +351,7 @@ async fn sso(context: &Context, uuid: &str, other: &str) -> Vec<Outcome> {
         ("sso.future", h.sso_form(TokenKind::Resource, uuid, now() + 10 * 60)),
         ("sso.cross_resource", cross),
     ] {
+        context.step(check);
         let answer = Answer::read(
             context
                 .timed(
@@ -320,6 +375,7 @@ async fn plan_changes(context: &Context, uuid: &str) -> Vec<Outcome> {
     let mut out = Vec::new();
     match context.plans.get(1) {
         Some(other) => {
+            context.step("plan_change.change");
             let answer =
                 Answer::read(context.timed("plan_change", plan_change(context, uuid, other)).await).await;
             out.push(Outcome::expect(
@@ -328,6 +384,7 @@ async fn plan_changes(context: &Context, uuid: &str) -> Vec<Outcome> {
                 describe(answer.as_ref()),
                 "answer a plan change with 200 and JSON ({\"config\"?, \"message\"?}), or 202",
             ));
+            context.step("plan_change.same_plan");
             let again =
                 Answer::read(context.timed("plan_change", plan_change(context, uuid, other)).await).await;
             out.push(Outcome::expect(
@@ -337,12 +394,13 @@ async fn plan_changes(context: &Context, uuid: &str) -> Vec<Outcome> {
                 "the current plan again is a no-op: answer 200",
             ));
         }
-        None => out.push(Outcome::warn(
-            "plan_change.change",
-            "only one plan given",
-            "pass --plans first,second to check plan changes",
-        )),
+        None => {
+            let why = "one plan only: a plan change needs a second (pass --plans first,second if the add-on has more)";
+            out.push(Outcome::skip("plan_change.change", why));
+            out.push(Outcome::skip("plan_change.same_plan", why));
+        }
     }
+    context.step("plan_change.unknown");
     let unknown =
         Answer::read(context.timed("plan_change", plan_change(context, &new_uuid(), context.plan())).await)
             .await;
@@ -366,6 +424,7 @@ fn plan_change(context: &Context, uuid: &str, plan: &str) -> reqwest::RequestBui
 async fn deprovision(context: &Context, uuid: &str) -> Vec<Outcome> {
     let h = &context.heroku;
     let mut out = Vec::new();
+    context.step("deprovision.ok");
     let first =
         Answer::read(context.timed("deprovision", h.heroku(Method::DELETE, &format!("/{uuid}"))).await).await;
     out.push(Outcome::expect(
@@ -374,6 +433,7 @@ async fn deprovision(context: &Context, uuid: &str) -> Vec<Outcome> {
         describe(first.as_ref()),
         "answer a deprovision with 204 (or 202 for asynchronous deprovisioning)",
     ));
+    context.step("deprovision.again");
     let again =
         Answer::read(context.timed("deprovision", h.heroku(Method::DELETE, &format!("/{uuid}"))).await).await;
     out.push(Outcome::expect(
@@ -382,16 +442,8 @@ async fn deprovision(context: &Context, uuid: &str) -> Vec<Outcome> {
         describe(again.as_ref()),
         "a repeated deprovision must not fail: answer 410 (or 204)",
     ));
-    let unknown = Answer::read(
-        context.timed("deprovision", h.heroku(Method::DELETE, &format!("/{}", new_uuid()))).await,
-    )
-    .await;
-    out.push(Outcome::expect(
-        "deprovision.unknown",
-        unknown.as_ref().is_some_and(|a| a.status == 404),
-        describe(unknown.as_ref()),
-        "answer 404 for a resource you do not know",
-    ));
+    out.push(deprovision_unknown(context).await);
+    context.step("idempotency.gone_after_deprovision");
     let reprovision = h
         .heroku(Method::POST, "")
         .header("Content-Type", "application/json")
@@ -403,6 +455,7 @@ async fn deprovision(context: &Context, uuid: &str) -> Vec<Outcome> {
         describe(gone.as_ref()),
         "a uuid that was deprovisioned must not be provisioned again: answer 410",
     ));
+    context.step("sso.deprovisioned");
     let form = h.sso_form(TokenKind::Resource, uuid, now());
     let signin = context
         .timed(
@@ -422,4 +475,20 @@ async fn deprovision(context: &Context, uuid: &str) -> Vec<Outcome> {
         "a deprovisioned resource has nothing to sign in to: refuse with 403, 404 or 410",
     ));
     out
+}
+
+/// A deprovision of a resource nobody provisioned: 404. Needs no plan.
+async fn deprovision_unknown(context: &Context) -> Outcome {
+    context.step("deprovision.unknown");
+    let h = &context.heroku;
+    let unknown = Answer::read(
+        context.timed("deprovision", h.heroku(Method::DELETE, &format!("/{}", new_uuid()))).await,
+    )
+    .await;
+    Outcome::expect(
+        "deprovision.unknown",
+        unknown.as_ref().is_some_and(|a| a.status == 404),
+        describe(unknown.as_ref()),
+        "answer 404 for a resource you do not know",
+    )
 }

@@ -5,6 +5,7 @@ pub(crate) mod early_answer;
 pub(crate) mod input;
 pub(crate) mod lifecycle;
 pub(crate) mod manifest;
+pub(crate) mod plans;
 
 /// An answer's status and body, read once.
 pub(crate) struct Answer {

@@ -24,6 +24,8 @@ pub struct AddonError {
     detail: Option<String>,
     /// When asking again makes sense: sent as `Retry-After` (whole seconds, rounded up).
     retry_after: Option<std::time::Duration>,
+    /// The declared plans, sent beside the message when a request named another.
+    plans: Option<&'static [&'static str]>,
 }
 
 impl AddonError {
@@ -34,6 +36,7 @@ impl AddonError {
             message: message.into(),
             detail: None,
             retry_after: None,
+            plans: None,
         }
     }
 
@@ -70,6 +73,7 @@ impl AddonError {
             message: Cow::Borrowed("The add-on could not complete this request. Please try again later."),
             detail: Some(detail.to_string()),
             retry_after: None,
+            plans: None,
         }
     }
 
@@ -100,6 +104,11 @@ impl AddonError {
         &self.message
     }
 
+    /// The declared plans, when this refuses a plan that is not one of them; sent as `plans`.
+    pub(crate) fn plans(&self) -> Option<&'static [&'static str]> {
+        self.plans
+    }
+
     /// The vendor's own error text, for the log; never sent.
     pub(crate) fn detail(&self) -> Option<&str> {
         self.detail.as_deref()
@@ -123,7 +132,7 @@ impl AddonError {
     }
 
     fn refusal(status: StatusCode, message: impl Into<Cow<'static, str>>) -> Self {
-        Self { status, message: message.into(), detail: None, retry_after: None }
+        Self { status, message: message.into(), detail: None, retry_after: None, plans: None }
     }
 }
 
@@ -183,6 +192,17 @@ impl AddonError {
     /// 422: a request whose fields parse but break a rule (a resource id, a plan slug).
     pub(crate) fn invalid_request(what: &str, problem: impl fmt::Display) -> Self {
         Self::new(format!("The {what} is not valid: {problem}."))
+    }
+
+    /// 422: a provision or plan change to a plan the add-on does not declare. The plans go with
+    /// the message as data, so a tool (such as `addon-check`) can learn them.
+    pub(crate) fn unknown_plan(plan: &str, plans: &'static [&'static str]) -> Self {
+        let listed = plans.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ");
+        let mut error = Self::new(format!(
+            "This add-on has no `{plan}` plan; its plans are {listed}. Choose one of them."
+        ));
+        error.plans = Some(plans);
+        error
     }
 
     /// 422: a provision whose log drain token another live resource already has.

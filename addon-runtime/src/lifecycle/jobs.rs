@@ -168,7 +168,7 @@ async fn execute<A: Addon>(core: &Arc<Core<A>>, job: &Job) -> Result<(), Failure
             core.platform.exchange_grant(&job.uuid).await?;
             let work = ProvisionJob {
                 uuid: record.uuid.clone(),
-                plan: record.plan.clone(),
+                plan: record.plan.clone().into(),
                 region: record.region.clone(),
                 options: record.options.clone(),
                 attempt,
@@ -200,8 +200,8 @@ async fn execute<A: Addon>(core: &Arc<Core<A>>, job: &Job) -> Result<(), Failure
         JobKind::PlanChange => {
             let work = PlanChangeJob {
                 uuid: record.uuid.clone(),
-                plan: record.plan.clone(),
-                previous_plan: job.payload["previous_plan"].as_str().unwrap_or_default().to_owned(),
+                plan: record.plan.clone().into(),
+                previous_plan: job.payload["previous_plan"].as_str().unwrap_or_default().into(),
                 attempt,
                 heroku: heroku.clone(),
             };
@@ -226,7 +226,7 @@ async fn execute<A: Addon>(core: &Arc<Core<A>>, job: &Job) -> Result<(), Failure
         JobKind::Deprovision => {
             let work = DeprovisionJob {
                 uuid: record.uuid.clone(),
-                plan: record.plan.clone(),
+                plan: record.plan.clone().into(),
                 attempt,
                 heroku: heroku.clone(),
             };

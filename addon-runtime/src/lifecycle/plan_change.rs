@@ -20,14 +20,18 @@ pub(crate) struct PlanChangeOutcome {
     pub(crate) accepted: bool,
 }
 
-/// Moves the resource `id` names to `plan`, detached from the caller. The current plan is a
-/// no-op that never reaches the vendor.
+/// Moves the resource `id` names to `plan`, detached from the caller. A plan the add-on does not
+/// declare is refused first, before the resource is looked up; the current plan is a no-op that
+/// never reaches the vendor.
 pub(crate) async fn change_plan<A: Addon>(
     core: &Arc<Core<A>>,
     id: String,
     plan: String,
 ) -> Result<PlanChangeOutcome, AddonError> {
     check_plan(&plan).map_err(|problem| AddonError::invalid_request("plan change request", problem))?;
+    if !A::SPEC.has_plan(&plan) {
+        return Err(AddonError::unknown_plan(&plan, A::SPEC.plans));
+    }
     let core = core.clone();
     vendor::detached(async move { change_once(&core, &id, plan).await }).await
 }

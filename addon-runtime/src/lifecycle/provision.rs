@@ -40,7 +40,8 @@ impl Recorded {
     }
 }
 
-/// Checks the request, then answers it exactly once per uuid, detached from the caller.
+/// Checks the request (a declared plan, before anything else), then answers it exactly once
+/// per uuid, detached from the caller.
 pub(crate) async fn provision<A: Addon>(
     core: &Arc<Core<A>>,
     request: ProvisionRequest,
@@ -48,6 +49,9 @@ pub(crate) async fn provision<A: Addon>(
     check_resource_id("uuid", &request.uuid)
         .and_then(|()| check_plan(&request.plan))
         .map_err(|problem| AddonError::invalid_request("provision request", problem))?;
+    if !A::SPEC.has_plan(&request.plan) {
+        return Err(AddonError::unknown_plan(&request.plan, A::SPEC.plans));
+    }
     let core = core.clone();
     vendor::detached(async move { provision_once(&core, request).await }).await
 }

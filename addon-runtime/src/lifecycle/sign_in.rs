@@ -51,7 +51,7 @@ pub(crate) async fn sign_in<A: Addon>(core: &Core<A>, login: VerifiedLogin) -> R
     let vouched = login.token == TokenKind::UserScoped;
     let vendor_login = SsoLogin {
         uuid: resource.uuid.clone(),
-        plan: resource.plan,
+        plan: resource.plan.into(),
         token: login.token,
         user: login.user,
         app: login.app,

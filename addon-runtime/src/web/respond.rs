@@ -11,7 +11,10 @@ use crate::base::answer::AddonError;
 impl IntoResponse for AddonError {
     fn into_response(self) -> Response {
         self.log();
-        let body = serde_json::json!({ "message": self.message() });
+        let mut body = serde_json::json!({ "message": self.message() });
+        if let Some(plans) = self.plans() {
+            body["plans"] = plans.into();
+        }
         let mut response = raw(self.status(), body.to_string().into_bytes());
         if let Some(after) = self.retry_after() {
             // Whole seconds, rounded up: a client that waits that long finds room.

@@ -50,6 +50,7 @@ impl Datastore {
     id = "acme-datastore",
     name = "Acme Datastore",
     config_vars = ["ACME_DATASTORE_URL"],
+    plans = ["test", "small", "large"],
     regions = ["us", "eu"],
     production = "https://datastore.acme.example",
     port = 5100,

@@ -5,7 +5,7 @@ struct Logs;
 #[heroku_addon(
     id = "acme-logs",
     name = "Acme Logs",
-    config_vars = ["acme_logs_url"],
+    config_vars = ["acme_logs_url"], plans = ["basic", "pro"],
     production = "https://logs.acme.example",
 )]
 impl Logs {

@@ -12,7 +12,7 @@ struct Logs;
 #[heroku_addon(
     id = "Acme Logs",
     name = "Acme Logs",
-    config_vars = ["ACME_LOGS_URL"],
+    config_vars = ["ACME_LOGS_URL"], plans = ["basic", "pro"],
     region = ["us"],
     production = "https://logs.acme.example",
 )]

@@ -5,7 +5,7 @@ struct Logs;
 #[heroku_addon(
     id = "acme-logs",
     name = "Acme Logs",
-    config_vars = ["ACME_LOGS_URL"],
+    config_vars = ["ACME_LOGS_URL"], plans = ["basic", "pro"],
     region = ["us", "eu"],
     production = "https://logs.acme.example",
 )]

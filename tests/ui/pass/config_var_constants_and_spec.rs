@@ -1,5 +1,5 @@
-// Each declared config var becomes an associated `ConfigVar` constant, and `Addon::SPEC` holds
-// the declared values.
+// Each declared config var becomes an associated `ConfigVar` constant, each plan a `Plan`
+// constant, and `Addon::SPEC` holds the declared values.
 use addon_runtime::prelude::*;
 
 struct Acme;
@@ -7,7 +7,7 @@ struct Acme;
 #[heroku_addon(
     id = "acme",
     name = "Acme",
-    config_vars = ["ACME_URL", "ACME_API_KEY"],
+    config_vars = ["ACME_URL", "ACME_API_KEY"], plans = ["basic", "pro-2"],
     regions = ["eu", "frankfurt"],
     production = "https://acme.example:8443",
 )]
@@ -24,7 +24,10 @@ impl Acme {
     }
 
     #[plan_change]
-    async fn plan_change(&self, _request: PlanChangeRequest) -> Result<PlanChanged, AddonError> {
+    async fn plan_change(&self, request: PlanChangeRequest) -> Result<PlanChanged, AddonError> {
+        if request.plan == Self::PRO_2 && request.previous_plan == Self::BASIC {
+            return Ok(PlanChanged::new().with_message(format!("Now on {}.", request.plan.as_str())));
+        }
         Ok(PlanChanged::new().with_config(Config::new().set(Self::ACME_API_KEY, "new-key")))
     }
 
@@ -46,6 +49,11 @@ fn main() {
     assert_eq!(spec.id, "acme");
     assert_eq!(spec.name, "Acme");
     assert_eq!(spec.config_vars, ["ACME_URL", "ACME_API_KEY"]);
+    assert_eq!(spec.plans, ["basic", "pro-2"]);
+    let plan: addon_runtime::Plan = Acme::PRO_2;
+    assert_eq!(plan, "pro-2");
+    assert_eq!(Acme::BASIC.as_str(), "basic");
+    assert!(ProvisionRequest::new("res-1", "pro-2").plan == Acme::PRO_2);
     assert_eq!(spec.regions, ["eu", "frankfurt"]);
     assert_eq!(spec.production, "https://acme.example:8443");
     assert_eq!(spec.port, 5000);

@@ -7,7 +7,7 @@ struct Logs;
 #[heroku_addon(
     id = "acme-logs",
     name = "Acme Logs",
-    config_vars = ["ACME_URL", "ACME_TOKEN"],
+    config_vars = ["ACME_URL", "ACME_TOKEN"], plans = ["basic", "pro"],
     config_vars_prefix = "ACME",
     regions = ["us", "eu"],
     requires = ["syslog_drain", "attachable"],

@@ -12,7 +12,7 @@ struct Store<T> {
 #[heroku_addon(
     id = "acme-store",
     name = "Acme Store",
-    config_vars = ["ACME_STORE_URL"],
+    config_vars = ["ACME_STORE_URL"], plans = ["basic", "pro"],
     production = "https://store.acme.example",
 )]
 impl<T: Send + Sync + 'static> Store<T> {

@@ -14,6 +14,7 @@ impl addon_runtime::Addon for Queue {
     const SPEC: AddonSpec =
         AddonSpec::new("acme-queue", "Acme Queue", "https://queue.acme.example")
             .config_vars(&["ACME_QUEUE_URL"])
+            .plans(&["basic"])
             .regions(&["us", "eu"])
             .port(5001);
 
@@ -41,6 +42,7 @@ async fn main() {
     let spec = <Queue as addon_runtime::Addon>::SPEC;
     assert_eq!(spec.id, "acme-queue");
     assert_eq!(spec.config_vars, ["ACME_QUEUE_URL"]);
+    assert_eq!(spec.plans, ["basic"]);
     assert_eq!(spec.regions, ["us", "eu"]);
     assert_eq!(spec.port, 5001);
     assert_eq!(spec.manifest_path, None);

@@ -8,7 +8,7 @@ struct Cache;
 #[heroku_addon(
     id = "acme-cache",
     name = "Acme Cache",
-    config_vars = ["ACME_CACHE_URL"],
+    config_vars = ["ACME_CACHE_URL"], plans = ["basic", "pro"],
     production = "https://cache.acme.example",
 )]
 impl Cache {

@@ -12,7 +12,7 @@ struct Renamed;
     crate = "renamed",
     id = "acme-renamed",
     name = "Acme Renamed",
-    config_vars = ["ACME_RENAMED_URL"],
+    config_vars = ["ACME_RENAMED_URL"], plans = ["basic", "pro"],
     production = "https://renamed.acme.example",
 )]
 impl Renamed {

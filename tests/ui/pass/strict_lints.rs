@@ -32,7 +32,7 @@ pub struct Strict {
 #[heroku_addon(
     id = "acme-strict",
     name = "Acme Strict",
-    config_vars = ["ACME_STRICT_URL", "ACME_STRICT_TOKEN"],
+    config_vars = ["ACME_STRICT_URL", "ACME_STRICT_TOKEN"], plans = ["basic", "pro"],
     config_vars_prefix = "ACME_STRICT",
     regions = ["us", "eu"],
     requires = ["syslog_drain", "log_input"],

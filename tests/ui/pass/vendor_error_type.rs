@@ -26,7 +26,7 @@ struct Store;
 #[heroku_addon(
     id = "acme-store",
     name = "Acme Store",
-    config_vars = ["ACME_STORE_URL"],
+    config_vars = ["ACME_STORE_URL"], plans = ["basic", "pro"],
     production = "https://store.acme.example",
 )]
 impl Store {

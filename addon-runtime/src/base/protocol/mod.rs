@@ -2,11 +2,13 @@
 //! SSO logins; and the v3 bodies the registry records. Lenient on input, strict on output.
 
 mod config;
+mod plan;
 pub(crate) mod request;
 pub(crate) mod response;
 mod sso;
 
 pub use config::{Config, ConfigVar};
+pub use plan::Plan;
 pub(crate) use request::{check_plan, check_resource_id, PlanChangeBody as PlanChangeInput};
 pub use request::{DeprovisionRequest, OauthGrant, PlanChangeRequest, ProvisionRequest};
 pub(crate) use response::{check_log_drain_url, PlanChangeBody, ProvisionBody};

@@ -3,6 +3,8 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer};
 
+use super::Plan;
+
 /// Heroku's request to create a resource (`POST {base_path}`).
 ///
 /// Every field Heroku may leave out is optional; fields this crate does not know are accepted
@@ -12,8 +14,8 @@ use serde::{Deserialize, Deserializer};
 pub struct ProvisionRequest {
     /// Heroku's unique id of the add-on resource: the key of everything.
     pub uuid: String,
-    /// The plan slug, such as `basic` (without the `addon:` prefix).
-    pub plan: String,
+    /// The plan, such as `basic` (without the `addon:` prefix): always one of the declared plans.
+    pub plan: Plan,
     /// Where the app runs, such as `amazon-web-services::us-east-1`.
     #[serde(default)]
     pub region: Option<String>,
@@ -45,7 +47,7 @@ pub struct ProvisionRequest {
 
 impl ProvisionRequest {
     /// A request with only the fields Heroku always sends; for tests.
-    pub fn new(uuid: impl Into<String>, plan: impl Into<String>) -> Self {
+    pub fn new(uuid: impl Into<String>, plan: impl Into<Plan>) -> Self {
         Self {
             uuid: uuid.into(),
             plan: plan.into(),
@@ -79,14 +81,14 @@ pub struct OauthGrant {
 #[non_exhaustive]
 pub struct PlanChangeRequest {
     pub uuid: String,
-    /// The plan to move to.
-    pub plan: String,
+    /// The plan to move to: always one of the declared plans.
+    pub plan: Plan,
     /// The plan the resource is on now.
-    pub previous_plan: String,
+    pub previous_plan: Plan,
 }
 
 impl PlanChangeRequest {
-    pub fn new(uuid: impl Into<String>, plan: impl Into<String>, previous_plan: impl Into<String>) -> Self {
+    pub fn new(uuid: impl Into<String>, plan: impl Into<Plan>, previous_plan: impl Into<Plan>) -> Self {
         Self { uuid: uuid.into(), plan: plan.into(), previous_plan: previous_plan.into() }
     }
 }
@@ -97,11 +99,11 @@ impl PlanChangeRequest {
 pub struct DeprovisionRequest {
     pub uuid: String,
     /// The plan the resource was on.
-    pub plan: String,
+    pub plan: Plan,
 }
 
 impl DeprovisionRequest {
-    pub fn new(uuid: impl Into<String>, plan: impl Into<String>) -> Self {
+    pub fn new(uuid: impl Into<String>, plan: impl Into<Plan>) -> Self {
         Self { uuid: uuid.into(), plan: plan.into() }
     }
 }

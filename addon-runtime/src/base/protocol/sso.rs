@@ -10,7 +10,7 @@ pub struct SsoLogin {
     /// Heroku's uuid of the resource the user signed in to.
     pub uuid: String,
     /// The resource's current plan.
-    pub plan: String,
+    pub plan: super::Plan,
     /// Which token Heroku signed the login with.
     pub token: TokenKind,
     /// The user, as Heroku named them. Covered by the token only when `token` is
@@ -24,7 +24,7 @@ pub struct SsoLogin {
 
 impl SsoLogin {
     /// A login with no user details; for tests.
-    pub fn new(uuid: impl Into<String>, plan: impl Into<String>, token: TokenKind) -> Self {
+    pub fn new(uuid: impl Into<String>, plan: impl Into<super::Plan>, token: TokenKind) -> Self {
         Self { uuid: uuid.into(), plan: plan.into(), token, user: None, app: None, owning_app: None }
     }
 

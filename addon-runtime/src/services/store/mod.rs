@@ -271,7 +271,7 @@ impl Store {
         let claim = |sql| {
             sqlx::query(sql)
                 .bind(&request.uuid)
-                .bind(&request.plan)
+                .bind(request.plan.as_str())
                 .bind(request.region.as_deref())
                 .bind(request.name.as_deref())
                 .bind(&options)

@@ -12,7 +12,7 @@ use crate::services::platform::HerokuApi;
 #[non_exhaustive]
 pub struct ProvisionJob {
     pub uuid: String,
-    pub plan: String,
+    pub plan: crate::base::protocol::Plan,
     pub region: Option<String>,
     pub options: BTreeMap<String, String>,
     /// Which attempt this is, from 1.
@@ -26,8 +26,8 @@ pub struct ProvisionJob {
 #[non_exhaustive]
 pub struct PlanChangeJob {
     pub uuid: String,
-    pub plan: String,
-    pub previous_plan: String,
+    pub plan: crate::base::protocol::Plan,
+    pub previous_plan: crate::base::protocol::Plan,
     pub attempt: u32,
     pub heroku: HerokuApi,
 }
@@ -37,7 +37,7 @@ pub struct PlanChangeJob {
 #[non_exhaustive]
 pub struct DeprovisionJob {
     pub uuid: String,
-    pub plan: String,
+    pub plan: crate::base::protocol::Plan,
     pub attempt: u32,
     pub heroku: HerokuApi,
 }
