@@ -77,5 +77,5 @@ async fn a_malformed_plan_is_a_422_without_the_list() {
 }
 
 fn legacy_body_for(uuid: &str, plan: &str) -> Value {
-    addon_testing::legacy_body(uuid, plan)
+    addon_runtime::testing::legacy_body(uuid, plan)
 }
