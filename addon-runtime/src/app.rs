@@ -148,6 +148,18 @@ impl<A: Addon> App<A> {
         if self.run_jobs {
             jobs::spawn(&self.core);
         }
+        // Resources recorded before the config index existed get their rows, so their API keys
+        // open them; a registry that cannot be read now is indexed at the next start.
+        let store = self.core.store.clone();
+        tokio::spawn(async move {
+            match store.index_unindexed().await {
+                Ok(0) => {}
+                Ok(count) => {
+                    tracing::info!(count, "indexed the config of resources recorded before the index")
+                }
+                Err(e) => tracing::warn!(error = %e, "could not index older resources' config"),
+            }
+        });
         let sessions = SessionContext {
             keys: self.core.sessions.clone(),
             store: self.core.store.clone(),

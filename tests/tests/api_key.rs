@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use addon_runtime::{
     random_secret, Addon, AddonError, AddonSpec, ApiKey, ApiKeyVar, App, Config, ConfigVar,
@@ -29,7 +30,8 @@ struct Keyed {
 
 impl Addon for Keyed {
     const SPEC: AddonSpec = AddonSpec::new("keyed", "Keyed", "https://keyed.example")
-        .config_vars(&["KEYED_URL", "KEYED_API_KEY"]);
+        .config_vars(&["KEYED_URL", "KEYED_API_KEY"])
+        .plans(&["basic", "rotate"]);
 
     async fn provision(&self, request: ProvisionRequest) -> Result<Provisioned, AddonError> {
         let config = Config::new()
@@ -74,7 +76,11 @@ struct Server {
 }
 
 async fn start() -> Server {
-    let database = TestDatabase::sqlite();
+    start_on(TestDatabase::sqlite()).await
+}
+
+/// A server on `database` (a second instance, or a restart, when another server used it).
+async fn start_on(database: TestDatabase) -> Server {
     let path = PathBuf::from(database.url().trim_start_matches("sqlite://"));
     let store = database.store().await;
     let addon = Arc::new(Keyed { store: store.clone() });
@@ -186,4 +192,22 @@ async fn a_key_replaced_by_a_plan_change_stops_working_and_the_new_one_works() {
     server.refused(Some(bearer(&old_key))).await;
     assert_eq!(server.call_ok(bearer(&new_key)).await, uuid);
     assert!(!holds(&server.path, &new_key) && !holds(&server.path, &old_key));
+}
+
+#[tokio::test]
+async fn resources_recorded_before_the_index_are_indexed_when_the_app_starts() {
+    let server = start().await;
+    let (uuid, key) = server.provision().await;
+    // As a registry written before the index existed: the resource, no index rows.
+    sqlx::query("DELETE FROM addon_config_index").execute(server._served.store.pool()).await.unwrap();
+    server.refused(Some(bearer(&key))).await;
+
+    let restarted = start_on(server._database.clone()).await;
+    let opened = eventually(Duration::from_secs(10), async || {
+        restarted.call(Some(bearer(&key))).await.status() == StatusCode::OK
+    })
+    .await;
+    assert!(opened, "the older resource's key opens it after a start");
+    assert_eq!(restarted.call_ok(bearer(&key)).await, uuid);
+    assert!(!holds(&restarted.path, &key), "indexed by digest, not by value");
 }

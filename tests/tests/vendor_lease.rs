@@ -72,7 +72,7 @@ async fn a_vendor_write_under_the_lease_and_a_plan_change_never_overlap() {
     let uuid = new_uuid();
     assert_eq!(pair.heroku.provision(&v3_body(&uuid, "basic")).await.status(), StatusCode::OK);
 
-    let plans = ["slow", "pro", "slow-2", "basic"];
+    let plans = ["slow", "pro", "small", "basic"];
     for (round, plan) in plans.iter().enumerate() {
         let (write, change) = if round % 2 == 0 {
             // The write first: the plan change is sent while it holds the lease.

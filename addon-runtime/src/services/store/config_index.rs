@@ -73,6 +73,32 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Indexes the live resources that have config but no index rows: those recorded before the
+    /// index existed. Run once as an app starts; the number indexed.
+    pub(crate) async fn index_unindexed(&self) -> Result<usize, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM addon_resources WHERE state IN ('provisioned', 'pending') AND config <> '{{}}' \
+             AND NOT EXISTS (SELECT 1 FROM addon_config_index i WHERE i.uuid = addon_resources.uuid)",
+            super::COLUMNS
+        );
+        let rows = sqlx::query(&sql).fetch_all(self.pool()).await?;
+        let mut indexed = 0;
+        for row in rows {
+            let record = super::record::from_row(self, &row)?;
+            let entries = self.index_entries(&record.config)?;
+            if entries.is_empty() {
+                continue;
+            }
+            let mut tx = self.pool().begin().await?;
+            replace(&mut tx, &record.uuid, &entries).await?;
+            tx.commit().await?;
+            indexed += 1;
+        }
+        Ok(indexed)
+    }
+}
+
 /// Replaces the resource's index rows with `entries` (on the caller's transaction).
 pub(super) async fn replace(
     conn: &mut AnyConnection,
