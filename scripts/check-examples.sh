@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Runs the conformance checker against both examples, as a vendor would against their add-on
+# Runs the conformance checker against the three examples, as a vendor would against their add-on
 # (no --plans: the checker learns each one's plans from the 422 that refuses an unknown plan):
 # each example is started on a free loopback port with a registry of its own, checked, stopped.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-cargo build --quiet -p acme-logs -p acme-datastore -p addon-check
-bin=target/debug
+cargo build --quiet -p acme-logs -p acme-datastore -p pingly -p addon-check
+bin=${CARGO_TARGET_DIR:-target}/debug
 work=$(mktemp -d /tmp/addon-check-examples.XXXXXX)
 pids=()
 cleanup() {
@@ -51,5 +51,12 @@ start acme-datastore "$datastore_port" \
 "$bin/addon-check" check --manifest examples/datastore/addon-manifest.json \
   --url "http://127.0.0.1:$datastore_port" \
   --heroku-port "$heroku_port" --oauth-secret "$secret" || status=1
+
+echo
+echo "== addon-check against pingly (its own tables and API beside Heroku's routes)"
+pingly_port=$(free_port)
+start pingly "$pingly_port"
+"$bin/addon-check" check --manifest examples/monitor/addon-manifest.json \
+  --url "http://127.0.0.1:$pingly_port" || status=1
 
 exit $status
