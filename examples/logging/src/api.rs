@@ -1,21 +1,25 @@
 //! The API at `ACME_LOGS_URL`: an app (or its developer) reads its own recent lines with the
-//! `ACME_LOGS_TOKEN` Heroku set beside it, as `Authorization: Bearer <token>`.
+//! `ACME_LOGS_TOKEN` Heroku set beside it, as `Authorization: Bearer <token>` (or as Basic
+//! auth's password).
 //!
+//! The runtime's [`ApiKey`] finds the tenant by the token (through a keyed digest of it, so the
+//! registry holds no plain copy) and only while it is live; the path's uuid must be that tenant's.
 //! Each tenant's calls are counted against the API's rate limit (429 past it), after its token
 //! is checked; a search (`q`) is at most [`MAX_QUERY_CHARS`] characters (400 past it).
 
 use addon_runtime::extract::{Json, Path, Query};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
-use addon_runtime::{AddonError, Limited, LimitedResource, RateLimiter, ResourceRecord, ResourceState};
+use addon_runtime::{
+    AddonError, ApiKey, ApiKeyVar, ConfigVar, Limited, LimitedResource, RateLimiter, ResourceRecord, Store,
+};
 
 use crate::plans::{self, PLANS};
-use crate::{logbook, Shared};
+use crate::{logbook, Logs, Shared};
 
 /// How many lines one answer holds at most.
 const MAX_LINES: u32 = 500;
@@ -43,17 +47,31 @@ struct Line {
     text: String,
 }
 
-/// The tenant a call is for: the path's uuid, proven by its bearer token.
+/// `ACME_LOGS_TOKEN` is the API's key.
+impl ApiKeyVar<Shared> for Logs {
+    const VAR: ConfigVar = Logs::ACME_LOGS_TOKEN;
+
+    fn store(logs: &Shared) -> &Store {
+        logs.store()
+    }
+}
+
+/// The tenant a call is for: the one its token opens, which the path must name. Limiting this
+/// (not `ApiKey` alone) means a token sent to another tenant's address spends no allowance.
 pub(crate) struct ApiTenant(ResourceRecord);
 
 impl FromRequestParts<Shared> for ApiTenant {
-    type Rejection = AddonError;
+    type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, logs: &Shared) -> Result<Self, AddonError> {
+    async fn from_request_parts(parts: &mut Parts, logs: &Shared) -> Result<Self, Response> {
         let Path(uuid) = Path::<String>::from_request_parts(parts, logs)
             .await
-            .map_err(|_| AddonError::not_found("This address names no Acme Logs tenant."))?;
-        authenticate(logs, &uuid, &parts.headers).await.map(ApiTenant)
+            .map_err(|_| AddonError::not_found("This address names no Acme Logs tenant.").into_response())?;
+        let tenant = ApiKey::<Logs>::from_request_parts(parts, logs).await?.into_resource();
+        if tenant.uuid != uuid {
+            return Err(another_tenants_address());
+        }
+        Ok(ApiTenant(tenant))
     }
 }
 
@@ -65,6 +83,19 @@ impl LimitedResource<Shared> for ApiTenant {
     fn resource_uuid(&self) -> &str {
         &self.0.uuid
     }
+}
+
+/// A live tenant's token at another tenant's address: refused as a wrong token is (401 with the
+/// same challenge), so the answer does not say whether that other tenant exists.
+fn another_tenants_address() -> Response {
+    let refusal = AddonError::new(
+        "This ACME_LOGS_TOKEN is not the one of the tenant this address names. Send it to the \
+         ACME_LOGS_URL Heroku set beside it.",
+    )
+    .with_status(StatusCode::UNAUTHORIZED);
+    let mut response = refusal.into_response();
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
 }
 
 /// `GET /api/tenants/{uuid}?q=..&limit=..`: the tenant's lines, newest first.
@@ -94,26 +125,4 @@ pub(crate) async fn lines(
         })
         .collect();
     Ok(Json(Lines { lines }))
-}
-
-/// The bearer token must be the tenant's `ACME_LOGS_TOKEN`, compared in constant time, and the
-/// tenant live. One answer for every failure, so the API does not tell which tenants exist.
-async fn authenticate(logs: &Shared, uuid: &str, headers: &HeaderMap) -> Result<ResourceRecord, AddonError> {
-    let refused = || {
-        AddonError::new("Send `Authorization: Bearer $ACME_LOGS_TOKEN`.")
-            .with_status(StatusCode::UNAUTHORIZED)
-    };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(refused)?;
-    let tenant = logs.store().resource(uuid).await?.filter(|r| r.state == ResourceState::Provisioned);
-    let expected = tenant.as_ref().and_then(|t| t.config_var("ACME_LOGS_TOKEN")).ok_or_else(refused)?;
-    let matches: bool =
-        Sha256::digest(given.trim().as_bytes()).ct_eq(&Sha256::digest(expected.as_bytes())).into();
-    match tenant {
-        Some(tenant) if matches => Ok(tenant),
-        _ => Err(refused()),
-    }
 }

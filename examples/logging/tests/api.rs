@@ -3,72 +3,73 @@
 
 mod support;
 
-use addon_testing::{client, new_uuid};
-use reqwest::StatusCode;
-use serde_json::Value;
+use addon_runtime::testing::reqwest::StatusCode;
+use addon_runtime::testing::serde_json::Value;
+use addon_runtime::testing::{client, TestDatabase};
 use support::*;
-
-async fn provision_tenant(origin: &str, uuid: &str, drain: &str) -> (String, String) {
-    let body = serde_json::json!({"uuid": uuid, "plan": "basic", "log_drain_token": drain, "options": {}});
-    let answer: Value = heroku_in_process(origin).provision(&body).await.json().await.unwrap();
-    let config = &answer["config"];
-    // The in-process service announces its default public origin; it listens on a free port.
-    let url = config["ACME_LOGS_URL"].as_str().unwrap().replace("http://127.0.0.1:5000", origin);
-    (url, config["ACME_LOGS_TOKEN"].as_str().unwrap().to_owned())
-}
-
-async fn drain(client: &reqwest::Client, origin: &str, token: &str, frame_id: &str, lines: &[&str]) {
-    let body: String = lines
-        .iter()
-        .map(|text| {
-            let message = format!("<190>1 2026-11-27T10:00:00.000000+00:00 host app web.1 - {text}");
-            format!("{} {message}", message.len())
-        })
-        .collect();
-    let response = client
-        .post(format!("{origin}/drain"))
-        .header("Content-Type", "application/logplex-1")
-        .header("Logplex-Drain-Token", token)
-        .header("Logplex-Frame-Id", frame_id)
-        .header("Logplex-Msg-Count", lines.len().to_string())
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
-}
 
 #[tokio::test]
 async fn an_app_reads_its_own_lines_with_its_token() {
-    let origin = serve_in_process(sqlite_store().await).await;
+    let app = serve_in_process(&TestDatabase::sqlite()).await;
     let client = client();
-    let (mine, other) = (new_uuid(), new_uuid());
-    let (url, token) = provision_tenant(&origin, &mine, "d.mine").await;
-    let (other_url, other_token) = provision_tenant(&origin, &other, "d.other").await;
-    assert!(url.ends_with(&format!("/api/tenants/{mine}")), "{url}");
-    drain(&client, &origin, "d.mine", "f1", &["checkout started", "checkout failed: timeout"]).await;
-    drain(&client, &origin, "d.other", "f1", &["someone else's line"]).await;
+    let (mine, other) = (tenant(&app, "basic").await, tenant(&app, "basic").await);
+    assert!(mine.url.ends_with(&format!("/api/tenants/{}", mine.uuid)), "{}", mine.url);
+    let at = "2026-11-27T10:00:00.000000+00:00";
+    let frame =
+        [app_line(at, "web.1", "checkout started"), app_line(at, "web.1", "checkout failed: timeout")];
+    let posted = post_frame(&client, &app.url, &mine.drain_token, Some("f1"), Some(2), frame.concat()).await;
+    assert_eq!(posted.status(), StatusCode::NO_CONTENT);
+    let theirs = app_line(at, "web.1", "someone else's line");
+    let posted = post_frame(&client, &app.url, &other.drain_token, Some("f1"), Some(1), theirs).await;
+    assert_eq!(posted.status(), StatusCode::NO_CONTENT);
 
-    let answer: Value = client.get(&url).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let answer: Value =
+        client.get(&mine.url).bearer_auth(&mine.token).send().await.unwrap().json().await.unwrap();
     let texts: Vec<&str> =
         answer["lines"].as_array().unwrap().iter().map(|l| l["text"].as_str().unwrap()).collect();
     assert_eq!(texts.len(), 2);
     assert!(texts.iter().all(|t| t.starts_with("checkout")), "{texts:?}");
     assert_eq!(answer["lines"][0]["source"], "app web.1");
 
+    let search = format!("{}?q=FAILED", mine.url);
     let found: Value =
-        client.get(format!("{url}?q=FAILED")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        client.get(&search).bearer_auth(&mine.token).send().await.unwrap().json().await.unwrap();
     assert_eq!(found["lines"].as_array().unwrap().len(), 1, "search ignores case");
 
-    for (target, credential) in [(&url, "wrong"), (&url, other_token.as_str()), (&other_url, token.as_str())]
-    {
+    // The token works as Basic auth's password too, as `ApiKey` reads it.
+    let basic = client.get(&mine.url).basic_auth("app", Some(&mine.token)).send().await.unwrap();
+    assert_eq!(basic.status(), StatusCode::OK);
+
+    for (target, credential) in [(&mine.url, "wrong"), (&mine.url, &other.token), (&other.url, &mine.token)] {
         let refused = client.get(target).bearer_auth(credential).send().await.unwrap();
         assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(refused.headers()["www-authenticate"], "Bearer");
+        assert!(message(refused).await.contains("ACME_LOGS_TOKEN"));
     }
-    assert_eq!(client.get(&url).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let unsent = client.get(&mine.url).send().await.unwrap();
+    assert_eq!(unsent.status(), StatusCode::UNAUTHORIZED);
+    assert!(message(unsent).await.contains("Authorization: Bearer <ACME_LOGS_TOKEN>"));
 
     // A removed tenant's token opens nothing.
-    let gone = heroku_in_process(&origin).deprovision(&mine).await;
-    assert_eq!(gone.status(), StatusCode::NO_CONTENT);
-    assert_eq!(client.get(&url).bearer_auth(&token).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.deprovision(&mine.uuid).await.status(), StatusCode::NO_CONTENT);
+    let gone = client.get(&mine.url).bearer_auth(&mine.token).send().await.unwrap();
+    assert_eq!(gone.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_database_holds_no_plain_copy_of_a_live_tenants_token() {
+    let database = TestDatabase::sqlite();
+    let app = serve_in_process(&database).await;
+    let tenant = tenant(&app, "basic").await;
+    let opened = client().get(&tenant.url).bearer_auth(&tenant.token).send().await.unwrap();
+    assert_eq!(opened.status(), StatusCode::OK, "the token is found");
+    // The registry, its write-ahead log and the log book's tables: all in this directory.
+    let file = database.url().strip_prefix("sqlite://").unwrap().to_owned();
+    let directory = std::path::Path::new(&file).parent().unwrap();
+    for entry in std::fs::read_dir(directory).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        let held = bytes.windows(tenant.token.len()).any(|window| window == tenant.token.as_bytes());
+        assert!(!held, "{} holds the token in the clear", path.display());
+    }
 }

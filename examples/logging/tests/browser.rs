@@ -20,13 +20,14 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use acme_logs::logplex::{frame, time};
-use addon_testing::{new_uuid, Simulator};
+use addon_runtime::testing::reqwest::{self, StatusCode};
+use addon_runtime::testing::serde_json::{self, json};
+use addon_runtime::testing::{Simulator, TestDatabase};
+use addon_runtime::Session;
 use axum::extract::{Path as UrlPath, State};
 use axum::response::Html;
 use fantoccini::cookies::Cookie;
 use fantoccini::{Client, ClientBuilder, Locator};
-use reqwest::StatusCode;
-use serde_json::json;
 use support::*;
 
 /// No single step of the test waits longer than this.
@@ -35,16 +36,13 @@ const STEP: Duration = Duration::from_secs(30);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_heroku_user_signs_in_and_sees_their_logs_in_chromium() {
     let driver = Chromedriver::start();
-    let manifest = manifest();
-    let api = &manifest["api"];
-    let salt = api["sso_salt"].as_str().unwrap().to_owned();
-    let example = start_example(&fresh_database());
-    let heroku = heroku_at(&example.origin);
-    let (a, b) = (new_uuid(), new_uuid());
-    provision(&heroku, &a, "pro", &format!("d.{a}")).await;
-    provision(&heroku, &b, "basic", &format!("d.{b}")).await;
+    let salt = manifest().api.sso_salt;
+    let example = start_example(&TestDatabase::sqlite());
+    let heroku = example.heroku.clone();
+    let (a, b) = (tenant(&heroku, "pro").await, tenant(&heroku, "basic").await);
     let expected = drain_logs(&heroku.client, &example.origin, &a, &b).await;
     let dashboard = SsoPages::serve(heroku, salt).await;
+    let (a, b) = (a.uuid, b.uuid);
 
     // A short path: Chromium keeps a socket in its profile, and socket paths are short.
     let profile = std::env::temp_dir().join(format!("acme-logs-chromium-{}", std::process::id()));
@@ -76,7 +74,7 @@ async fn walk_through(
     let lines = texts(&browser, "tr.line td.message").await;
     assert_eq!(lines, expected, "the drained lines, newest first, and only resource A's");
     assert_eq!(texts(&browser, ".plan").await, ["Pro"], "as shown, capitalised");
-    assert!(texts(&browser, ".who").await[0].contains("dev@shop.example"));
+    assert!(texts(&browser, ".who").await[0].contains(EMAIL));
     assert_eq!(texts(&browser, "#frames-rejected").await, ["1"]);
     save_screenshot(&browser, "dashboard.png").await;
 
@@ -101,7 +99,7 @@ async fn walk_through(
     assert_eq!(fetch_status(&browser, &format!("/dashboard/{b}"), "text/html").await, 403);
 
     // A tampered cookie is refused: the browser lands on the signed-out page, programs get 401.
-    let genuine = within("the session cookie", browser.get_named_cookie("addon_session")).await;
+    let genuine = within("the session cookie", browser.get_named_cookie(Session::COOKIE)).await;
     set_session_cookie(&browser, &tamper(genuine.value())).await;
     within("opening A's page", browser.goto(&page_a)).await;
     wait_for_url(&browser, &format!("{origin}/signed-out?reason=not-signed-in")).await;
@@ -123,7 +121,7 @@ async fn walk_through(
 
 /// Drains a morning of a shop's logs to A, and one line to B; returns A's messages as the
 /// dashboard should list them, newest first.
-async fn drain_logs(heroku: &reqwest::Client, origin: &str, a: &str, b: &str) -> Vec<String> {
+async fn drain_logs(heroku: &reqwest::Client, origin: &str, a: &Tenant, b: &Tenant) -> Vec<String> {
     let now = now_micros();
     let at = |seconds_ago: i64| rfc3339(now - seconds_ago * 1_000_000);
     let lines: Vec<(i64, &str, &str, &str)> = vec![
@@ -141,26 +139,19 @@ async fn drain_logs(heroku: &reqwest::Client, origin: &str, a: &str, b: &str) ->
         .iter()
         .map(|(ago, head, source, text)| frame(&format!("{head} {} host {source} - {text}\n", at(*ago))))
         .collect();
-    let post = |token: String, frame_id: &str, count: usize, body: String| {
-        heroku
-            .post(format!("{origin}/drain"))
-            .header("Content-Type", "application/logplex-1")
-            .header("Logplex-Drain-Token", token)
-            .header("Logplex-Frame-Id", frame_id.to_owned())
-            .header("Logplex-Msg-Count", count.to_string())
-            .body(body)
-            .send()
+    let post = async |token: &str, frame_id: &str, count: usize, body: String| {
+        post_frame(heroku, origin, token, Some(frame_id), Some(count), body).await
     };
-    let token = format!("d.{a}");
+    let token = &a.drain_token;
     // Out of order across frames, as dynos' lines arrive; one frame delivered twice; one malformed.
     for (frame_id, range) in [("f-2", 4..9), ("f-1", 0..4), ("f-1", 0..4)] {
-        let response = post(token.clone(), frame_id, range.len(), frames[range].concat()).await.unwrap();
+        let response = post(token, frame_id, range.len(), frames[range].concat()).await;
         assert_eq!(response.status(), StatusCode::NO_CONTENT);
     }
-    let response = post(token, "f-3", 1, "12 not syslog".into()).await.unwrap();
+    let response = post(token, "f-3", 1, "12 not syslog".into()).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let other = frame(&format!("<190>1 {} host app web.1 - resource B's line\n", at(1)));
-    assert_eq!(post(format!("d.{b}"), "f-1", 1, other).await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_eq!(post(&b.drain_token, "f-1", 1, other).await.status(), StatusCode::NO_CONTENT);
     lines.iter().rev().map(|(_, _, _, text)| (*text).to_owned()).collect()
 }
 
@@ -177,7 +168,7 @@ impl SsoPages {
             State((heroku, salt)): State<(Simulator, String)>,
             UrlPath(uuid): UrlPath<String>,
         ) -> Html<String> {
-            Html(heroku.auto_submit_page(&sso_fields(&uuid, &salt, "dev@shop.example")))
+            Html(heroku.auto_submit_page(&sso_form(&uuid, &salt)))
         }
         let router =
             axum::Router::new().route("/sso/{uuid}", axum::routing::get(page)).with_state((heroku, salt));
@@ -331,10 +322,10 @@ async fn fetch_status(browser: &Client, path: &str, accept: &str) -> u64 {
 
 /// Replaces the browser's session cookie, as someone editing it would.
 async fn set_session_cookie(browser: &Client, value: &str) {
-    within("deleting the cookie", browser.delete_cookie("addon_session")).await;
+    within("deleting the cookie", browser.delete_cookie(Session::COOKIE)).await;
     // As the add-on sets it; WebDriver wants the domain spelled out, and refuses SameSite=None
     // without Secure.
-    let cookie = format!("addon_session={value}; Domain=127.0.0.1; Path=/; SameSite=Lax; HttpOnly");
+    let cookie = format!("{}={value}; Domain=127.0.0.1; Path=/; SameSite=Lax; HttpOnly", Session::COOKIE);
     let cookie = Cookie::parse(cookie).expect("a well-formed cookie");
     within("setting the cookie", browser.add_cookie(cookie)).await;
 }

@@ -6,32 +6,36 @@ mod support;
 
 use acme_logs::logplex::frame;
 use acme_logs::{DrainStats, LogBook, LogLine};
-use addon_runtime::Store;
-use addon_testing::{client, cookie_pair, new_uuid, urlencode};
-use reqwest::StatusCode;
+use addon_runtime::testing::reqwest::{self, StatusCode};
+use addon_runtime::testing::{
+    client, cookie_pair, now, resource_token_form, set_cookie, TestApp, TestDatabase,
+};
+use addon_runtime::Session;
 use support::*;
 
-/// The example in-process on `store`, with Heroku's client and a reader of its log tables.
+/// The example in-process, with Heroku's client and a reader of its log tables.
 #[derive(Clone)]
 struct Drain {
-    origin: String,
+    app: std::sync::Arc<TestApp>,
     client: reqwest::Client,
     book: LogBook,
 }
 
 impl Drain {
-    async fn start(store: Store) -> Drain {
-        let origin = serve_in_process(store.clone()).await;
-        let book = LogBook::open(&store).await.unwrap();
-        Drain { origin, client: client(), book }
+    async fn start(database: TestDatabase) -> Drain {
+        let app = serve_in_process(&database).await;
+        let book = LogBook::open(&app.store).await.unwrap();
+        Drain { app: std::sync::Arc::new(app), client: client(), book }
+    }
+
+    fn origin(&self) -> &str {
+        &self.app.url
     }
 
     /// A provisioned resource and its drain token.
     async fn tenant(&self) -> (String, String) {
-        let uuid = new_uuid();
-        let token = format!("d.{uuid}");
-        provision(&heroku_in_process(&self.origin), &uuid, "basic", &token).await;
-        (uuid, token)
+        let tenant = tenant(&self.app, "basic").await;
+        (tenant.uuid, tenant.drain_token)
     }
 
     /// Posts a frame as Logplex does: its headers, then the body.
@@ -42,37 +46,7 @@ impl Drain {
         count: Option<usize>,
         body: &str,
     ) -> reqwest::Response {
-        self.post_raw(
-            token,
-            frame_id,
-            count.map(|c| c.to_string()),
-            "application/logplex-1",
-            body.as_bytes().to_vec(),
-        )
-        .await
-    }
-
-    async fn post_raw(
-        &self,
-        token: &str,
-        frame_id: Option<&str>,
-        count: Option<String>,
-        content_type: &str,
-        body: Vec<u8>,
-    ) -> reqwest::Response {
-        let mut request = self
-            .client
-            .post(format!("{}/drain", self.origin))
-            .header("Content-Type", content_type)
-            .header("User-Agent", "Logplex/v72")
-            .header("Logplex-Drain-Token", token);
-        if let Some(id) = frame_id {
-            request = request.header("Logplex-Frame-Id", id);
-        }
-        if let Some(count) = count {
-            request = request.header("Logplex-Msg-Count", count);
-        }
-        request.body(body).send().await.unwrap()
+        post_frame(&self.client, self.origin(), token, frame_id, count, body.to_owned()).await
     }
 
     async fn lines(&self, uuid: &str, search: Option<&str>) -> Vec<String> {
@@ -84,13 +58,7 @@ impl Drain {
 
 /// A Heroku-style app line at `time` (HH:MM:SS on a fixed day) from `process`.
 fn line(time: &str, process: &str, text: &str) -> String {
-    frame(&format!("<190>1 2024-05-01T{time}.000000+00:00 host app {process} - {text}\n"))
-}
-
-async fn message(response: reqwest::Response) -> String {
-    assert_eq!(response.headers()["content-type"], "application/json", "errors are JSON");
-    let body: serde_json::Value = response.json().await.unwrap();
-    body["message"].as_str().expect("a message").to_owned()
+    app_line(&format!("2024-05-01T{time}.000000+00:00"), process, text)
 }
 
 async fn valid_frames_are_stored_whole_and_listed_newest_first(drain: Drain) {
@@ -137,12 +105,13 @@ async fn valid_frames_are_stored_whole_and_listed_newest_first(drain: Drain) {
 
 #[tokio::test]
 async fn valid_frames_are_stored_whole_and_listed_newest_first_on_sqlite() {
-    valid_frames_are_stored_whole_and_listed_newest_first(Drain::start(sqlite_store().await).await).await;
+    valid_frames_are_stored_whole_and_listed_newest_first(Drain::start(TestDatabase::sqlite()).await).await;
 }
 
 #[tokio::test]
 async fn valid_frames_are_stored_whole_and_listed_newest_first_on_postgres() {
-    valid_frames_are_stored_whole_and_listed_newest_first(Drain::start(postgres_store().await).await).await;
+    valid_frames_are_stored_whole_and_listed_newest_first(Drain::start(TestDatabase::postgres().await).await)
+        .await;
 }
 
 async fn a_repeated_frame_is_stored_once(drain: Drain) {
@@ -183,17 +152,17 @@ async fn a_repeated_frame_is_stored_once(drain: Drain) {
 
 #[tokio::test]
 async fn a_repeated_frame_is_stored_once_on_sqlite() {
-    a_repeated_frame_is_stored_once(Drain::start(sqlite_store().await).await).await;
+    a_repeated_frame_is_stored_once(Drain::start(TestDatabase::sqlite()).await).await;
 }
 
 #[tokio::test]
 async fn a_repeated_frame_is_stored_once_on_postgres() {
-    a_repeated_frame_is_stored_once(Drain::start(postgres_store().await).await).await;
+    a_repeated_frame_is_stored_once(Drain::start(TestDatabase::postgres().await).await).await;
 }
 
 #[tokio::test]
 async fn unknown_missing_and_removed_drain_tokens_are_refused() {
-    let drain = Drain::start(sqlite_store().await).await;
+    let drain = Drain::start(TestDatabase::sqlite()).await;
     let body = line("12:00:00", "web.1", "hello");
     let response = drain.post("d.00000000-unknown", Some("f"), Some(1), &body).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
@@ -201,7 +170,7 @@ async fn unknown_missing_and_removed_drain_tokens_are_refused() {
 
     let response = drain
         .client
-        .post(format!("{}/drain", drain.origin))
+        .post(format!("{}/drain", drain.origin()))
         .header("Content-Type", "application/logplex-1")
         .body(body.clone())
         .send()
@@ -213,14 +182,7 @@ async fn unknown_missing_and_removed_drain_tokens_are_refused() {
     // Deprovisioning deletes the tenant's logs, and its drain token stops working.
     let (uuid, token) = drain.tenant().await;
     assert_eq!(drain.post(&token, Some("f"), Some(1), &body).await.status(), StatusCode::NO_CONTENT);
-    let response = drain
-        .client
-        .delete(format!("{}/heroku/resources/{uuid}", drain.origin))
-        .basic_auth("acme-logs", Some(PASSWORD))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(drain.app.deprovision(&uuid).await.status(), StatusCode::NO_CONTENT);
     assert!(drain.lines(&uuid, None).await.is_empty());
     assert_eq!(drain.book.stats(&uuid).await.unwrap(), DrainStats::default());
     assert_eq!(drain.post(&token, Some("g"), Some(1), &body).await.status(), StatusCode::NOT_FOUND);
@@ -251,7 +213,7 @@ fn bad(name: &'static str, count: &'static str, body: impl Into<Vec<u8>>, says: 
 
 #[tokio::test]
 async fn malformed_bodies_get_4xx_are_counted_and_store_nothing() {
-    let drain = Drain::start(sqlite_store().await).await;
+    let drain = Drain::start(TestDatabase::sqlite()).await;
     let (uuid, token) = drain.tenant().await;
     let good = line("13:00:00", "web.1", "fine");
     let cases = [
@@ -276,9 +238,14 @@ async fn malformed_bodies_get_4xx_are_counted_and_store_nothing() {
     ];
     let total = cases.len() as i64;
     for case in cases {
-        let response = drain
-            .post_raw(&token, Some("bad-frame"), Some(case.count.into()), case.content_type, case.body)
-            .await;
+        let response = to_drain(&drain.client, drain.origin(), &token)
+            .header("Content-Type", case.content_type)
+            .header("Logplex-Frame-Id", "bad-frame")
+            .header("Logplex-Msg-Count", case.count)
+            .body(case.body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), case.status, "{}", case.name);
         let text = message(response).await;
         assert!(text.contains(case.says), "{}: {text}", case.name);
@@ -296,7 +263,7 @@ async fn malformed_bodies_get_4xx_are_counted_and_store_nothing() {
 
 #[tokio::test]
 async fn search_matches_words_in_any_case_and_wildcards_literally() {
-    let drain = Drain::start(sqlite_store().await).await;
+    let drain = Drain::start(TestDatabase::sqlite()).await;
     let (uuid, token) = drain.tenant().await;
     let body = [
         line("14:00:01", "web.1", "GET /Checkout 200"),
@@ -317,27 +284,23 @@ async fn search_matches_words_in_any_case_and_wildcards_literally() {
 
 #[tokio::test]
 async fn an_email_heroku_did_not_vouch_for_is_marked_on_the_dashboard() {
-    let drain = Drain::start(sqlite_store().await).await;
+    let drain = Drain::start(TestDatabase::sqlite()).await;
     let (uuid, _) = drain.tenant().await;
-    let form = urlencode(&resource_token_fields(&uuid, SALT, "mallory@example.com"));
-    let response = drain
-        .client
-        .post(format!("{}/sso/login", drain.origin))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(form)
-        .send()
-        .await
-        .unwrap();
+    // The sha1 `resource_token` alone does not cover the email: it is only what the form says.
+    let mut form = resource_token_form(&uuid, SALT, now());
+    form.retain(|(name, _)| *name != "email");
+    form.push(("email", "mallory@example.com".to_owned()));
+    let response = drain.app.sso_post(&form).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let cookie = cookie_pair(response.headers()["set-cookie"].to_str().unwrap());
-    let page = drain.client.get(format!("{}/dashboard/{uuid}", drain.origin)).header("Cookie", cookie);
+    let cookie = cookie_pair(set_cookie(&response, Session::COOKIE).expect("a session cookie"));
+    let page = drain.client.get(format!("{}/dashboard/{uuid}", drain.origin())).header("Cookie", cookie);
     let html = page.send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Signed in as mallory@example.com (not confirmed by Heroku)"), "{html}");
 }
 
 #[tokio::test]
 async fn the_dashboard_shows_the_plan_and_lines_to_its_own_tenant_only() {
-    let drain = Drain::start(sqlite_store().await).await;
+    let drain = Drain::start(TestDatabase::sqlite()).await;
     let (uuid, token) = drain.tenant().await;
     let (other, _) = drain.tenant().await;
     let body = [
@@ -348,9 +311,9 @@ async fn the_dashboard_shows_the_plan_and_lines_to_its_own_tenant_only() {
     .concat();
     assert_eq!(drain.post(&token, Some("d"), Some(3), &body).await.status(), StatusCode::NO_CONTENT);
     assert_eq!(drain.post(&token, None, None, "garbage").await.status(), StatusCode::BAD_REQUEST);
-    let cookie = sign_in(&drain.client, &drain.origin, SALT, &uuid).await;
+    let cookie = sign_in(&drain.app, SALT, &uuid).await;
     let open = |path: String, cookie: Option<String>| {
-        let mut request = drain.client.get(format!("{}{path}", drain.origin)).header("Accept", "text/html");
+        let mut request = drain.client.get(format!("{}{path}", drain.origin())).header("Accept", "text/html");
         if let Some(cookie) = cookie {
             request = request.header("Cookie", cookie);
         }
@@ -368,7 +331,7 @@ async fn the_dashboard_shows_the_plan_and_lines_to_its_own_tenant_only() {
     );
     assert!(third < second && second < first, "newest first");
     assert!(!html.contains("<script>alert"), "log lines are escaped");
-    assert!(html.contains("class=\"plan\">basic<") && html.contains("dev@shop.example"));
+    assert!(html.contains("class=\"plan\">basic<") && html.contains(EMAIL));
     assert!(!html.contains("not confirmed"), "Heroku vouched for this user");
     assert!(html.contains("id=\"frames-rejected\">1<") && html.contains("id=\"lines-stored\">3<"));
     assert!(html.contains("action=\"/sso/logout\""), "a sign-out button");

@@ -3,28 +3,29 @@
 
 mod support;
 
-use addon_testing::{
-    client, cookie_pair, legacy_form, now, resource_token_form, sha1_hex, urlencode, user_scoped_form,
+use addon_runtime::testing::reqwest::{Method, StatusCode};
+use addon_runtime::testing::serde_json::{json, Value};
+use addon_runtime::testing::{
+    client, cookie_pair, legacy_form, now, resource_token_form, set_cookie, sha1_hex, urlencode,
+    user_scoped_form, TestDatabase, TokenKind,
 };
-use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use addon_runtime::Session;
 use support::*;
 
 #[tokio::test]
 async fn heroku_from_the_manifest_against_the_running_example() {
     let manifest = manifest();
-    let (id, api) = (manifest["id"].as_str().unwrap().to_owned(), &manifest["api"]);
-    let (password, salt) =
-        (api["password"].as_str().unwrap().to_owned(), api["sso_salt"].as_str().unwrap().to_owned());
+    let (id, api) = (manifest.id.clone(), &manifest.api);
+    let (password, salt) = (api.password.clone(), api.sso_salt.clone());
     assert_eq!(password.len(), 32);
-    assert_eq!(api["version"], "3");
-    assert_eq!(api["requires"], json!(["syslog_drain"]));
-    let parsed = addon_runtime::Manifest::from_json(&manifest.to_string()).unwrap();
-    assert!(parsed.problems().is_empty(), "{:?}", parsed.problems());
+    assert_eq!(api.version, "3");
+    assert_eq!(api.requires, ["syslog_drain"]);
+    assert!(manifest.problems().is_empty(), "{:?}", manifest.problems());
 
-    let example = start_example(&fresh_database());
-    let base = at(&example, &api["test"]["base_url"]);
-    let sso_url = at(&example, &api["test"]["sso_url"]);
+    let example = start_example(&TestDatabase::sqlite());
+    // The manifest's test URLs, moved to the port this run listens on.
+    let base = format!("{}{}", example.origin, example.heroku.base_path());
+    let sso_url = example.heroku.sso_url();
     let client = client();
     let heroku = |method: Method, url: String| {
         client
@@ -63,8 +64,7 @@ async fn heroku_from_the_manifest_against_the_running_example() {
     assert_eq!(response.status(), StatusCode::OK);
     let provisioned: Value = response.json().await.unwrap();
     assert_eq!(provisioned["id"], uuid);
-    let declared: Vec<&str> =
-        api["config_vars"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let declared: Vec<&str> = api.config_vars.iter().map(String::as_str).collect();
     let config = provisioned["config"].as_object().unwrap();
     assert_eq!(config.len(), declared.len());
     for (name, value) in config {
@@ -103,8 +103,7 @@ async fn heroku_from_the_manifest_against_the_running_example() {
             .unwrap();
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{:?}", pairs[1].0);
         let location = response.headers()["location"].to_str().unwrap().to_owned();
-        let cookie = cookie_pair(response.headers()["set-cookie"].to_str().unwrap());
-        assert!(cookie.starts_with("addon_session="));
+        let cookie = cookie_pair(set_cookie(&response, Session::COOKIE).expect("the session cookie"));
         let page = client
             .get(format!("{}{location}", example.origin))
             .header("Cookie", cookie)
@@ -153,35 +152,26 @@ async fn heroku_from_the_manifest_against_the_running_example() {
 
 #[tokio::test]
 async fn tenants_survive_a_restart() {
-    let salt = manifest()["api"]["sso_salt"].as_str().unwrap().to_owned();
-    let database = fresh_database();
+    let database = TestDatabase::sqlite();
     let client = client();
     let uuid = "7c0e2b1a-5d4f-4e3a-9b8c-1d2e3f4a5b6c";
     let body = json!({"uuid": uuid, "plan": "basic", "log_drain_token": "d.restart", "region": "amazon-web-services::eu-west-1"});
-    let provision = async |example: &Example| heroku_at(&example.origin).provision(&body).await;
 
     let first = start_example(&database);
-    let recorded = provision(&first).await;
+    let recorded = first.heroku.provision(&body).await;
     assert_eq!(recorded.status(), StatusCode::OK);
     let recorded: Value = recorded.json().await.unwrap();
-    drop(first); // killed
+    drop(first); // killed; the registry stays while `database` is held
 
     let second = start_example(&database);
-    let replay = provision(&second).await;
+    let replay = second.heroku.provision(&body).await;
     assert_eq!(replay.status(), StatusCode::OK);
     let replayed: Value = replay.json().await.unwrap();
     assert_eq!(replayed, recorded, "the same answer, token included, after the restart");
 
-    let pairs = resource_token_form(uuid, &salt, now());
-    let response = client
-        .post(format!("{}/sso/login", second.origin))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(urlencode(&pairs))
-        .send()
-        .await
-        .unwrap();
+    let response = second.heroku.sso_post(&second.heroku.sso_form(TokenKind::Resource, uuid, now())).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let cookie = cookie_pair(response.headers()["set-cookie"].to_str().unwrap());
+    let cookie = cookie_pair(set_cookie(&response, Session::COOKIE).expect("the session cookie"));
     let page = client
         .get(format!("{}/dashboard/{uuid}", second.origin))
         .header("Cookie", cookie)

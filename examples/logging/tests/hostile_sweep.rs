@@ -11,12 +11,12 @@ mod support;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use addon_testing::{new_uuid, now, sha1_hex, sha256_hex, urlencode, Captured, Process};
+use addon_runtime::testing::serde_json::{self, json, Value};
+use addon_runtime::testing::{new_uuid, now, sha1_hex, sha256_hex, urlencode, Process, TestDatabase};
+use addon_runtime::Session;
 use base64::Engine;
-use serde_json::{json, Value};
 
 /// How long one answer may take; the example answers in milliseconds.
 const ANSWER_WITHIN: Duration = Duration::from_secs(10);
@@ -626,32 +626,32 @@ fn sessions(t: &Target, cases: &mut Vec<Case>) {
     let (signed, mac) = real.rsplit_once('.').unwrap();
     let forged_payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(format!(r#"{{"r":"{}","s":"x","x":99999999999}}"#, new_uuid()));
-    for (name, cookie) in [
-        ("garbage", "addon_session=garbage".to_owned()),
-        ("empty", "addon_session=".to_owned()),
-        ("version only", "addon_session=v1.".to_owned()),
-        ("three dots", "addon_session=v1...".to_owned()),
-        ("one byte flipped", format!("addon_session={flipped}")),
-        ("MAC cut short", format!("addon_session={}", &real[..real.len() - 3])),
-        ("MAC of another payload", format!("addon_session=v1.{forged_payload}.{mac}")),
-        ("v2", format!("addon_session=v2{}", &signed[2..])),
-        ("10 KB", format!("addon_session={}", "A".repeat(10_000))),
-        ("not UTF-8", "addon_session=\u{e9}\u{e9}".to_owned()),
-        ("twice, forged first", format!("addon_session=garbage; {}", t.cookie)),
+    let name = Session::COOKIE;
+    for (case_name, cookie) in [
+        ("garbage", format!("{name}=garbage")),
+        ("empty", format!("{name}=")),
+        ("version only", format!("{name}=v1.")),
+        ("three dots", format!("{name}=v1...")),
+        ("one byte flipped", format!("{name}={flipped}")),
+        ("MAC cut short", format!("{name}={}", &real[..real.len() - 3])),
+        ("MAC of another payload", format!("{name}=v1.{forged_payload}.{mac}")),
+        ("v2", format!("{name}=v2{}", &signed[2..])),
+        ("10 KB", format!("{name}={}", "A".repeat(10_000))),
+        ("not UTF-8", format!("{name}=\u{e9}\u{e9}")),
+        ("twice, forged first", format!("{name}=garbage; {}", t.cookie)),
         ("a thousand cookies", (0..1000).map(|i| format!("c{i}=v")).collect::<Vec<_>>().join("; ")),
     ] {
         cases.push(case(
-            format!("session cookie: {name}, dashboard"),
+            format!("session cookie: {case_name}, dashboard"),
             get(&format!("/dashboard/{u}"), &format!("Cookie: {cookie}\r\n")),
             "",
         ));
     }
-    for (name, cookie) in [
-        ("garbage", "addon_session=garbage".to_owned()),
-        ("one byte flipped", format!("addon_session={flipped}")),
-    ] {
+    for (case_name, cookie) in
+        [("garbage", format!("{name}=garbage")), ("one byte flipped", format!("{name}={flipped}"))]
+    {
         cases.push(case(
-            format!("session cookie: {name}, own dashboard"),
+            format!("session cookie: {case_name}, own dashboard"),
             get("/dashboard", &format!("Cookie: {cookie}\r\n")),
             "",
         ));
@@ -661,7 +661,7 @@ fn sessions(t: &Target, cases: &mut Vec<Case>) {
             &format!("Cookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\n"),
             b"",
         );
-        c.name = format!("sign-out with a forged cookie: {name}");
+        c.name = format!("sign-out with a forged cookie: {case_name}");
         cases.push(c);
     }
     let mut c = with_body(
@@ -857,45 +857,24 @@ fn broken_http(t: &Target) -> Vec<Case> {
     cases
 }
 
-fn start() -> (Process, String, Captured) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_acme-logs"));
-    command
-        .env_clear()
-        .env("PORT", port.to_string())
-        .env("DATABASE_URL", support::fresh_database())
-        .env("RUST_LOG", "info")
-        .env("RUST_BACKTRACE", "0");
-    let (process, _, log) = Process::start_captured(&mut command, "listening on", Duration::from_secs(20));
-    (process, format!("127.0.0.1:{port}"), log)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_requests_get_4xx_json_and_the_server_lives() {
-    let (_process, address, log) = start();
-    let origin = format!("http://{address}");
+    let database = TestDatabase::sqlite();
+    let (mut command, origin) = support::example_command(&database);
+    // The log is kept, to be searched for panics and forged lines at the end.
+    let (_process, _, log) = Process::start_captured(&mut command, "listening on", support::READY_WITHIN);
+    let address = origin.trim_start_matches("http://").to_owned();
     let manifest = support::manifest();
-    let heroku = support::heroku_at(&origin);
-    let uuid = new_uuid();
-    let drain_token = format!("d.{}", new_uuid());
-    support::provision(&heroku, &uuid, "test", &drain_token).await;
-    let replay =
-        heroku.provision(&json!({"uuid": uuid, "plan": "test", "log_drain_token": drain_token})).await;
-    let answer: Value = replay.json().await.unwrap();
-    let api_token = answer["config"]["ACME_LOGS_TOKEN"].as_str().expect("the API token").to_owned();
-    let secrets = manifest["api"].clone();
-    let salt = secrets["sso_salt"].as_str().unwrap().to_owned();
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let cookie = support::sign_in(&client, &origin, &salt, &uuid).await;
+    let heroku = addon_runtime::testing::Simulator::from_manifest(&manifest).unwrap().at(&origin);
+    let tenant = support::tenant(&heroku, "test").await;
+    let (uuid, salt) = (tenant.uuid.clone(), manifest.api.sso_salt.clone());
+    let cookie = support::sign_in(&heroku, &salt, &uuid).await;
     let target = Target {
-        auth: format!(
-            "Basic {}",
-            b64(format!("{}:{}", manifest["id"].as_str().unwrap(), secrets["password"].as_str().unwrap()))
-        ),
+        auth: format!("Basic {}", b64(format!("{}:{}", manifest.id, manifest.api.password))),
         salt,
         uuid: uuid.clone(),
-        drain_token,
-        api_token,
+        drain_token: tenant.drain_token,
+        api_token: tenant.token,
         cookie,
     };
 

@@ -8,73 +8,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use acme_logs::{Limits, MAX_QUERY_CHARS};
-use addon_runtime::{ManualClock, RateLimiter, Settings, Store, SystemClock};
-use addon_testing::{client, new_uuid, Simulator};
-use reqwest::StatusCode;
-use serde_json::Value;
+use addon_runtime::testing::reqwest::{self, StatusCode};
+use addon_runtime::testing::serde_json::{self, Value};
+use addon_runtime::testing::{client, new_uuid, TestDatabase};
+use addon_runtime::{ManualClock, RateLimiter, SystemClock};
 use support::*;
 
-/// The example in-process on `store` with these limits and this clock; its origin.
-async fn serve(store: Store, limits: Limits, clock: Arc<dyn addon_runtime::Clock>) -> String {
-    let settings = Settings::development(PASSWORD, SALT);
-    let app = acme_logs::app_with(settings, store, limits, clock).await.expect("the app");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let origin = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(app.serve_on(listener));
-    origin
-}
-
-/// A tenant on `plan`: its drain token, API URL and API token.
-struct Tenant {
-    drain_token: String,
-    url: String,
-    token: String,
-}
-
-async fn tenant(heroku: &Simulator, origin: &str, plan: &str) -> Tenant {
-    let uuid = new_uuid();
-    let drain_token = format!("d.{uuid}");
-    let body = serde_json::json!({"uuid": uuid, "plan": plan, "log_drain_token": drain_token, "options": {}});
-    let response = heroku.provision(&body).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let answer: Value = response.json().await.unwrap();
-    let url = answer["config"]["ACME_LOGS_URL"].as_str().unwrap().replace("http://127.0.0.1:5000", origin);
-    Tenant { drain_token, url, token: answer["config"]["ACME_LOGS_TOKEN"].as_str().unwrap().to_owned() }
-}
-
-/// A Logplex body of `count` lines of about `width` bytes each.
-fn frame(count: usize, width: usize) -> String {
-    (0..count)
-        .map(|i| {
-            let text = format!("line {i} {}", "x".repeat(width));
-            let message = format!("<190>1 2026-11-27T10:00:00.000000+00:00 host app web.1 - {text}");
-            format!("{} {message}", message.len())
-        })
-        .collect()
-}
-
-async fn post_frame(client: &reqwest::Client, origin: &str, token: &str, body: String) -> reqwest::Response {
-    client
-        .post(format!("{origin}/drain"))
-        .header("Content-Type", "application/logplex-1")
-        .header("Logplex-Drain-Token", token)
-        .header("Logplex-Frame-Id", new_uuid())
-        .body(body)
-        .send()
-        .await
-        .unwrap()
+/// A frame with a fresh id, so none is taken for a copy of another.
+async fn post(client: &reqwest::Client, origin: &str, token: &str, body: String) -> reqwest::Response {
+    post_frame(client, origin, token, Some(&new_uuid()), None, body).await
 }
 
 async fn search(client: &reqwest::Client, tenant: &Tenant, q: &str) -> reqwest::Response {
     client.get(&tenant.url).query(&[("q", q)]).bearer_auth(&tenant.token).send().await.unwrap()
-}
-
-/// A refusal's JSON message, checked to be one.
-async fn message(response: reqwest::Response) -> String {
-    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
-    assert_eq!(content_type, "application/json");
-    let body: Value = response.json().await.unwrap();
-    body["message"].as_str().expect("a message").to_owned()
 }
 
 /// Statuses seen by one side of the flood.
@@ -107,18 +53,18 @@ impl Seen {
     }
 }
 
-async fn flood_while_provisioning(store: Store) {
+async fn flood_while_provisioning(database: TestDatabase) {
     let _ = tracing_subscriber::fmt().with_env_filter("error").try_init();
-    let origin = serve(store, Limits::default(), Arc::new(SystemClock)).await;
-    let heroku = heroku_in_process(&origin);
-    let flooder = Arc::new(tenant(&heroku, &origin, "pro").await);
+    let app = serve_in_process(&database).await;
+    let (origin, heroku) = (app.url.clone(), app.heroku.clone());
+    let flooder = Arc::new(tenant(&heroku, "pro").await);
     // Half a megabyte a frame (the body limit is 1 MB): 2,500 lines of 200 bytes.
-    let big = frame(2_500, 170);
+    let big = lines(2_500, 170);
     assert!(big.len() > 500_000 && big.len() < 1_000_000, "{}", big.len());
     // Something to scan: the flooder's first frames are stored before the flood starts.
     for _ in 0..2 {
         let posted = Instant::now();
-        assert_eq!(post_frame(&client(), &origin, &flooder.drain_token, big.clone()).await.status(), 204);
+        assert_eq!(post(&client(), &origin, &flooder.drain_token, big.clone()).await.status(), 204);
         eprintln!("a frame of 2,500 lines stored in {:?}", posted.elapsed());
     }
 
@@ -136,7 +82,7 @@ async fn flood_while_provisioning(store: Store) {
                     break;
                 }
                 let response = if worker % 3 != 0 {
-                    post_frame(&client, &origin, &flooder.drain_token, big.clone()).await
+                    post(&client, &origin, &flooder.drain_token, big.clone()).await
                 } else if i % 2 == 0 {
                     // The longest search allowed, a full scan of the tenant's lines.
                     search(&client, &flooder, &"y".repeat(MAX_QUERY_CHARS)).await
@@ -209,13 +155,13 @@ async fn flood_while_provisioning(store: Store) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_tenants_flood_leaves_provisioning_of_others_answering_200_on_sqlite() {
-    flood_while_provisioning(sqlite_store().await).await;
+    flood_while_provisioning(TestDatabase::sqlite()).await;
 }
 
 #[tokio::test]
 async fn searches_longer_than_the_bound_are_refused_with_a_message() {
-    let origin = serve_in_process(sqlite_store().await).await;
-    let tenant = tenant(&heroku_in_process(&origin), &origin, "basic").await;
+    let app = serve_in_process(&TestDatabase::sqlite()).await;
+    let tenant = tenant(&app, "basic").await;
     let client = client();
     let at_bound = search(&client, &tenant, &"é".repeat(MAX_QUERY_CHARS)).await;
     assert_eq!(at_bound.status(), StatusCode::OK, "{MAX_QUERY_CHARS} characters (not bytes) are fine");
@@ -232,20 +178,20 @@ async fn the_rate_limiter_refuses_a_tenant_past_its_allowance_and_no_other() {
         lines: RateLimiter::new(1_000, Duration::from_secs(1)),
         api: RateLimiter::new(3, Duration::from_secs(3600)),
     };
-    let origin = serve(sqlite_store().await, limits, Arc::new(SystemClock)).await;
-    let heroku = heroku_in_process(&origin);
-    let (busy, quiet) = (tenant(&heroku, &origin, "basic").await, tenant(&heroku, &origin, "basic").await);
+    let app = serve_with(&TestDatabase::sqlite(), limits, Arc::new(SystemClock)).await;
+    let origin = &app.url;
+    let (busy, quiet) = (tenant(&app, "basic").await, tenant(&app, "basic").await);
     let client = client();
 
     for _ in 0..2 {
-        assert_eq!(post_frame(&client, &origin, &busy.drain_token, frame(1, 10)).await.status(), 204);
+        assert_eq!(post(&client, origin, &busy.drain_token, lines(1, 10)).await.status(), 204);
     }
-    let refused = post_frame(&client, &origin, &busy.drain_token, frame(1, 10)).await;
+    let refused = post(&client, origin, &busy.drain_token, lines(1, 10)).await;
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     let retry_after: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1700..=1800).contains(&retry_after), "one frame more in half an hour: {retry_after}");
     assert!(message(refused).await.contains("Too many requests"));
-    assert_eq!(post_frame(&client, &origin, &quiet.drain_token, frame(1, 10)).await.status(), 204);
+    assert_eq!(post(&client, origin, &quiet.drain_token, lines(1, 10)).await.status(), 204);
 
     for _ in 0..3 {
         assert_eq!(search(&client, &busy, "line").await.status(), StatusCode::OK);
@@ -263,15 +209,15 @@ async fn the_rate_limiter_refuses_a_tenant_past_its_allowance_and_no_other() {
 #[tokio::test]
 async fn a_plan_stores_its_lines_per_day_then_refuses_until_midnight_utc() {
     let clock = ManualClock::default();
-    let origin = serve(sqlite_store().await, Limits::default(), Arc::new(clock.clone())).await;
-    let heroku = heroku_in_process(&origin);
-    let tenant = tenant(&heroku, &origin, "test").await;
+    let app = serve_with(&TestDatabase::sqlite(), Limits::default(), Arc::new(clock.clone())).await;
+    let origin = &app.url;
+    let tenant = tenant(&app, "test").await;
     let client = client();
 
     // The test plan stores 1,000 lines a day.
-    assert_eq!(post_frame(&client, &origin, &tenant.drain_token, frame(600, 10)).await.status(), 204);
-    assert_eq!(post_frame(&client, &origin, &tenant.drain_token, frame(400, 10)).await.status(), 204);
-    let over = post_frame(&client, &origin, &tenant.drain_token, frame(1, 10)).await;
+    assert_eq!(post(&client, origin, &tenant.drain_token, lines(600, 10)).await.status(), 204);
+    assert_eq!(post(&client, origin, &tenant.drain_token, lines(400, 10)).await.status(), 204);
+    let over = post(&client, origin, &tenant.drain_token, lines(1, 10)).await;
     assert_eq!(over.status(), StatusCode::TOO_MANY_REQUESTS);
     let retry_after: u64 = over.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=86_400).contains(&retry_after), "{retry_after}");
@@ -287,21 +233,20 @@ async fn a_plan_stores_its_lines_per_day_then_refuses_until_midnight_utc() {
 
     // The next UTC day, the count starts again.
     clock.advance(Duration::from_secs(retry_after));
-    assert_eq!(post_frame(&client, &origin, &tenant.drain_token, frame(10, 10)).await.status(), 204);
+    assert_eq!(post(&client, origin, &tenant.drain_token, lines(10, 10)).await.status(), 204);
 }
 
 #[tokio::test]
 async fn lines_past_the_plans_retention_are_not_found_and_are_pruned() {
     let clock = ManualClock::default();
-    let store = sqlite_store().await;
-    let origin = serve(store.clone(), Limits::default(), Arc::new(clock.clone())).await;
-    let book = acme_logs::LogBook::open(&store).await.unwrap();
-    let heroku = heroku_in_process(&origin);
+    let app = serve_with(&TestDatabase::sqlite(), Limits::default(), Arc::new(clock.clone())).await;
+    let origin = &app.url;
+    let book = acme_logs::LogBook::open(&app.store).await.unwrap();
     // The test plan keeps lines for a day, the basic plan for a week.
-    let (short, long) = (tenant(&heroku, &origin, "test").await, tenant(&heroku, &origin, "basic").await);
+    let (short, long) = (tenant(&app, "test").await, tenant(&app, "basic").await);
     let client = client();
     for tenant in [&short, &long] {
-        assert_eq!(post_frame(&client, &origin, &tenant.drain_token, frame(5, 10)).await.status(), 204);
+        assert_eq!(post(&client, origin, &tenant.drain_token, lines(5, 10)).await.status(), 204);
     }
     let found = |tenant: &Tenant| {
         let (client, url, token) = (client.clone(), tenant.url.clone(), tenant.token.clone());
@@ -316,11 +261,10 @@ async fn lines_past_the_plans_retention_are_not_found_and_are_pruned() {
     clock.advance(Duration::from_secs(25 * 60 * 60));
     assert_eq!(found(&short).await, 0, "a day and an hour later, the test plan's lines are past retention");
     assert_eq!(found(&long).await, 5, "the basic plan keeps them a week");
-    let short_uuid = short.url.rsplit('/').next().unwrap().to_owned();
-    assert_eq!(book.kept(&short_uuid).await.unwrap(), 5, "not yet pruned: no frame since");
+    assert_eq!(book.kept(&short.uuid).await.unwrap(), 5, "not yet pruned: no frame since");
 
     // The next frame prunes what expired; the new lines are found.
-    assert_eq!(post_frame(&client, &origin, &short.drain_token, frame(2, 10)).await.status(), 204);
-    assert_eq!(book.kept(&short_uuid).await.unwrap(), 2);
+    assert_eq!(post(&client, origin, &short.drain_token, lines(2, 10)).await.status(), 204);
+    assert_eq!(book.kept(&short.uuid).await.unwrap(), 2);
     assert_eq!(found(&short).await, 2);
 }

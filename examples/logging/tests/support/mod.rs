@@ -1,139 +1,167 @@
-//! What the example's tests share: the built binary started as its own process, the same
-//! service in-process on any database, and Heroku's side of the conversation.
+//! What acme-logs' tests share beyond the runtime's kit: the example served (in this process,
+//! or its binary on a test database), its tenants, and Logplex's side of the drain.
 
 // Each test binary uses some of these helpers, none uses all.
 #![allow(dead_code)]
 
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
-use addon_runtime::{Settings, Store};
-use addon_testing::{cookie_pair, new_uuid, now, sha1_hex, sha256_hex, urlencode, Process, Simulator};
-use serde_json::Value;
+use acme_logs::Limits;
+use addon_runtime::testing::reqwest::{self, RequestBuilder, Response, StatusCode};
+use addon_runtime::testing::serde_json::{json, Value};
+use addon_runtime::testing::{
+    cookie_pair, now, set_cookie, user_scoped_form, Process, Simulator, TestApp, TestDatabase,
+};
+use addon_runtime::{Clock, Manifest, Session, Settings, SystemClock};
 
-/// The example's process, killed when the test ends, however it ends.
+/// The in-process service's secrets, fixed so tests can sign SSO forms of their own (the
+/// binary reads the manifest's).
+pub const PASSWORD: &str = "acme-test-password-0123456789abc";
+pub const SALT: &str = "acme-test-sso-salt-0123456789abcd";
+
+/// The example served in this process on `database`, exactly as `main` assembles it.
+pub async fn serve_in_process(database: &TestDatabase) -> TestApp {
+    serve_with(database, Limits::default(), Arc::new(SystemClock)).await
+}
+
+/// [`serve_in_process`] with other rate limits, reading time from `clock`.
+pub async fn serve_with(database: &TestDatabase, limits: Limits, clock: Arc<dyn Clock>) -> TestApp {
+    let settings = Settings::development(PASSWORD, SALT);
+    TestApp::build_on(database, async |store| acme_logs::app_with(settings, store, limits, clock).await).await
+}
+
+/// The example's binary, killed when the test ends, then its registry removed.
 pub struct Example {
-    _process: Process,
     pub origin: String,
+    /// Heroku as the manifest the build wrote describes it, calling this process.
+    pub heroku: Simulator,
+    // Before `_database`: fields drop in order, so the process is gone before its registry is.
+    _process: Process,
+    _database: TestDatabase,
 }
 
-/// A registry file of this test's own, under the workspace's `target/`.
-pub fn fresh_database() -> String {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/test-databases");
-    std::fs::create_dir_all(dir).unwrap();
-    format!("sqlite://{dir}/acme-logs-{}.db", new_uuid())
+/// How long the binary may take to say it listens.
+pub const READY_WITHIN: Duration = Duration::from_secs(20);
+
+/// The binary, its log shown with the test's, once it says it listens on `database`.
+pub fn start_example(database: &TestDatabase) -> Example {
+    let (mut command, origin) = example_command(database);
+    let (process, _) = Process::start(command.stderr(Stdio::inherit()), "listening on", READY_WITHIN);
+    let heroku = Simulator::from_manifest(&manifest()).expect("the manifest has test URLs").at(&origin);
+    Example { origin, heroku, _process: process, _database: database.clone() }
 }
 
-/// Starts the binary with no configuration but a free port and its registry, and waits for its
-/// "listening" line.
-pub fn start_example(database_url: &str) -> Example {
+/// The binary's command, with no configuration but a free port and `database`'s URL; the
+/// origin it will listen on.
+pub fn example_command(database: &TestDatabase) -> (Command, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut command = Command::new(env!("CARGO_BIN_EXE_acme-logs"));
     command
         .env_clear()
         .env("PORT", port.to_string())
-        .env("DATABASE_URL", database_url)
+        .env("DATABASE_URL", database.url())
         .env("RUST_LOG", "info")
-        .stderr(Stdio::inherit());
-    let (process, _) = Process::start(&mut command, "listening on", Duration::from_secs(20));
-    Example { _process: process, origin: format!("http://127.0.0.1:{port}") }
+        .env("RUST_BACKTRACE", "0");
+    (command, format!("http://127.0.0.1:{port}"))
 }
 
-pub fn manifest() -> Value {
+/// The manifest `cargo build` wrote, with the secrets the binary runs with.
+pub fn manifest() -> Manifest {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/addon-manifest.json");
-    serde_json::from_str(&std::fs::read_to_string(path).expect("cargo build wrote the manifest")).unwrap()
+    Manifest::from_json(&std::fs::read_to_string(path).expect("cargo build wrote the manifest")).unwrap()
 }
 
-/// Heroku as the manifest the build wrote describes it, calling the example at `origin`.
-pub fn heroku_at(origin: &str) -> Simulator {
-    let manifest = addon_runtime::Manifest::from_json(&manifest().to_string()).expect("a manifest");
-    Simulator::from_manifest(&manifest).expect("the manifest has test URLs").at(origin)
+/// A provisioned tenant: what Heroku set on its app, and its drain token.
+#[derive(Clone, Debug)]
+pub struct Tenant {
+    pub uuid: String,
+    pub drain_token: String,
+    /// `ACME_LOGS_URL`, moved to the port the example listens on.
+    pub url: String,
+    /// `ACME_LOGS_TOKEN`.
+    pub token: String,
 }
 
-/// The manifest's test URL, moved to the port this run listens on.
-pub fn at(example: &Example, test_url: &Value) -> String {
-    let url = test_url.as_str().unwrap();
-    let path = url.strip_prefix("http://127.0.0.1:5000").expect("test URLs point at the default port");
-    format!("{}{path}", example.origin)
-}
-
-/// The secrets of the in-process service (the binary reads the manifest's).
-pub const PASSWORD: &str = "acme-test-password-0123456789abc";
-pub const SALT: &str = "acme-test-sso-salt-0123456789abcd";
-
-/// The example served in this process on `store`, exactly as `main` assembles it; its origin.
-pub async fn serve_in_process(store: Store) -> String {
-    let app = acme_logs::app(Settings::development(PASSWORD, SALT), store).await.expect("the app");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let origin = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(app.serve_on(listener));
-    origin
-}
-
-/// A SQLite registry of this test's own.
-pub async fn sqlite_store() -> Store {
-    Store::open(&fresh_database()).await.expect("a SQLite registry")
-}
-
-/// The PostgreSQL database `scripts/test.sh` started. Tests that need it fail, rather than skip,
-/// without it.
-pub async fn postgres_store() -> Store {
-    let url = std::env::var("TEST_DATABASE_URL").expect(
-        "TEST_DATABASE_URL is not set: run the tests with `bash scripts/test.sh`, which starts PostgreSQL",
-    );
-    Store::open(&url).await.expect("a PostgreSQL registry at TEST_DATABASE_URL")
-}
-
-/// Heroku calling the in-process service at `origin`, with its secrets.
-pub fn heroku_in_process(origin: &str) -> Simulator {
-    Simulator::new(origin, "acme-logs", PASSWORD, SALT)
-}
-
-/// Provisions `uuid` on `plan` with a drain token, as Heroku would; panics unless it succeeds.
-pub async fn provision(heroku: &Simulator, uuid: &str, plan: &str, token: &str) {
-    let body = serde_json::json!({
+/// Provisions a tenant on `plan` as Heroku would, with the drain token `d.<uuid>`; panics unless
+/// it succeeds.
+pub async fn tenant(heroku: &Simulator, plan: &str) -> Tenant {
+    let uuid = addon_runtime::testing::new_uuid();
+    let drain_token = format!("d.{uuid}");
+    let body = json!({
         "uuid": uuid, "plan": plan, "region": "amazon-web-services::us-east-1",
-        "name": format!("acme-logs-{}", &uuid[..8]), "log_drain_token": token,
+        "name": format!("acme-logs-{}", &uuid[..8]), "log_drain_token": drain_token,
         "callback_url": format!("https://api.heroku.com/addons/{uuid}"), "options": {}
     });
     let response = heroku.provision(&body).await;
-    assert_eq!(response.status(), reqwest::StatusCode::OK, "provisioning {uuid}");
+    assert_eq!(response.status(), StatusCode::OK, "provisioning {uuid}");
+    let answer: Value = response.json().await.unwrap();
+    let config = &answer["config"];
+    // In this process the service announces its default public origin, not its port.
+    let url = config["ACME_LOGS_URL"].as_str().unwrap().replace("http://127.0.0.1:5000", &heroku.url);
+    let token = config["ACME_LOGS_TOKEN"].as_str().unwrap().to_owned();
+    Tenant { uuid, drain_token, url, token }
 }
 
-/// The fields of the SSO form Heroku's dashboard posts for `uuid`: both v3 tokens, the
-/// user-scoped one vouching for the user.
-pub fn sso_fields(uuid: &str, salt: &str, email: &str) -> Vec<(&'static str, String)> {
-    let mut fields = resource_token_fields(uuid, salt, email);
-    let ts = &fields[2].1;
-    let user_scoped = sha256_hex(&format!("{uuid}:{salt}:{ts}:{USER_ID}:{email}"));
-    fields.push(("user_scoped_resource_token", user_scoped));
-    fields
+/// A request to `origin`'s drain as Logplex sends one for the drain `token`; the caller adds
+/// the content type, the frame's headers and its body.
+pub fn to_drain(client: &reqwest::Client, origin: &str, token: &str) -> RequestBuilder {
+    client
+        .post(format!("{origin}/drain"))
+        .header("User-Agent", "Logplex/v72")
+        .header("Logplex-Drain-Token", token)
 }
 
-/// The same form with the sha1 `resource_token` alone: the email is then only what it says.
-pub fn resource_token_fields(uuid: &str, salt: &str, email: &str) -> Vec<(&'static str, String)> {
-    let ts = now().to_string();
-    vec![
-        ("resource_id", uuid.to_owned()),
-        ("resource_token", sha1_hex(&format!("{uuid}:{salt}:{ts}"))),
-        ("timestamp", ts),
-        ("email", email.to_owned()),
-        ("user_id", USER_ID.to_owned()),
-        ("app", "shop-production".to_owned()),
-    ]
+/// Posts a frame as Logplex does, with its id and message count when given.
+pub async fn post_frame(
+    client: &reqwest::Client,
+    origin: &str,
+    token: &str,
+    frame_id: Option<&str>,
+    count: Option<usize>,
+    body: impl Into<reqwest::Body>,
+) -> Response {
+    let mut request = to_drain(client, origin, token).header("Content-Type", "application/logplex-1");
+    if let Some(id) = frame_id {
+        request = request.header("Logplex-Frame-Id", id);
+    }
+    if let Some(count) = count {
+        request = request.header("Logplex-Msg-Count", count.to_string());
+    }
+    request.body(body).send().await.unwrap()
 }
 
-const USER_ID: &str = "4f2c9a1e-user";
+/// One framed syslog line from the app's `process` at `at` (RFC 3339).
+pub fn app_line(at: &str, process: &str, text: &str) -> String {
+    acme_logs::logplex::frame(&format!("<190>1 {at} host app {process} - {text}\n"))
+}
 
-/// Signs in through SSO; the `Cookie` header value a browser would then send.
-pub async fn sign_in(client: &reqwest::Client, origin: &str, salt: &str, uuid: &str) -> String {
-    let response = client
-        .post(format!("{origin}/sso/login"))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(urlencode(&sso_fields(uuid, salt, "dev@shop.example")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
-    cookie_pair(response.headers()["set-cookie"].to_str().unwrap())
+/// A frame of `count` lines of about `width` bytes each, logged 2026-11-27 at 10:00 UTC.
+pub fn lines(count: usize, width: usize) -> String {
+    let at = "2026-11-27T10:00:00.000000+00:00";
+    (0..count).map(|i| app_line(at, "web.1", &format!("line {i} {}", "x".repeat(width)))).collect()
+}
+
+/// A refusal's JSON message, checked to be one.
+pub async fn message(response: Response) -> String {
+    assert_eq!(response.headers()["content-type"], "application/json", "refusals are JSON");
+    let body: Value = response.json().await.unwrap();
+    body["message"].as_str().expect("a message").to_owned()
+}
+
+/// The user Heroku's dashboard signs in, and vouches for with the user-scoped token.
+pub const EMAIL: &str = "dev@shop.example";
+
+/// The SSO form Heroku's dashboard posts for `uuid` now, signed with `salt`: both v3 tokens.
+pub fn sso_form(uuid: &str, salt: &str) -> Vec<(&'static str, String)> {
+    user_scoped_form(uuid, salt, now(), "4f2c9a1e-user", EMAIL)
+}
+
+/// Signs in to `uuid`'s dashboard through SSO; the `Cookie` header value a browser would then
+/// send.
+pub async fn sign_in(heroku: &Simulator, salt: &str, uuid: &str) -> String {
+    let response = heroku.sso_post(&sso_form(uuid, salt)).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    cookie_pair(set_cookie(&response, Session::COOKIE).expect("a session cookie"))
 }
