@@ -114,7 +114,7 @@ pub enum Stored {
 }
 
 impl LogBook {
-    /// Brings the tables up to date ([`migrations`], through the runtime's migration lock), on
+    /// Brings the tables up to date (its `migrations()`, through the runtime's migration lock), on
     /// the registry's database.
     pub async fn open(store: &Store) -> Result<Self, addon_runtime::Error> {
         store.migrate(&migrations()).await?;
