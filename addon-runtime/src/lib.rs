@@ -90,7 +90,7 @@ pub use services::vendor::jobs::{DeprovisionJob, PlanChangeJob, ProvisionJob};
 pub use web::api_key::{ApiKey, ApiKeyLimit, ApiKeyVar};
 pub use web::extract;
 pub use web::rate_limit::{Limited, LimitedResource};
-pub use web::signed_out::SignedOut;
+pub use web::signed_out::{escape_html, SignedOut};
 
 /// Marks the method that finishes a deprovision answered with `Deprovisioned::later`.
 pub use addon_macros::complete_deprovision;

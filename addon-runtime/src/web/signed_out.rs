@@ -171,7 +171,7 @@ fn no_store(response: &mut Response) {
 
 /// The built-in page: the add-on's name, what happened and where to go. No script, no assets.
 fn page(product: &str, heading: &str, message: &str) -> String {
-    let (product, heading, message) = (escape(product), escape(heading), escape(message));
+    let (product, heading, message) = (escape_html(product), escape_html(heading), escape_html(message));
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -188,8 +188,13 @@ box-shadow:0 4px 24px rgba(31,35,48,.06)}h1{font-size:1.35rem;margin:.25rem 0 1r
 .product{margin:0;color:#6b7085;font-size:.85rem;text-transform:uppercase;letter-spacing:.08em}\
 p{line-height:1.5}";
 
-/// Text into HTML: the five characters that could open markup.
-fn escape(text: &str) -> String {
+/// Text into HTML, for pages written without a template engine: the five characters that could
+/// open markup or close an attribute value become entities.
+///
+/// ```
+/// assert_eq!(addon_runtime::escape_html("<b title='x'>&</b>"), "&lt;b title=&#39;x&#39;&gt;&amp;&lt;/b&gt;");
+/// ```
+pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

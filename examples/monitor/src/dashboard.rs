@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use addon_runtime::{AddonError, Session};
+use addon_runtime::{escape_html, AddonError, Session};
 use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
@@ -41,13 +41,13 @@ async fn dashboard(State(pingly): State<Arc<Pingly>>, session: Session) -> Resul
         let _ = write!(
             history,
             "<li>{} → {}: {}</li>",
-            escape(&change.from_plan),
-            escape(&change.to_plan),
+            escape_html(&change.from_plan),
+            escape_html(&change.to_plan),
             if change.accepted { "accepted" } else { "refused (too many monitors)" }
         );
     }
     let email =
-        session.email().map(|e| format!("<span class=\"who\">{}</span>", escape(e))).unwrap_or_default();
+        session.email().map(|e| format!("<span class=\"who\">{}</span>", escape_html(e))).unwrap_or_default();
     Ok(Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Pingly</title>\
          <style>body{{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;color:#1d2330}}\
@@ -60,8 +60,8 @@ async fn dashboard(State(pingly): State<Arc<Pingly>>, session: Session) -> Resul
          <table><thead><tr><th>URL</th><th>Status</th><th>Latency</th><th>Checked</th></tr></thead><tbody>{rows}</tbody></table>\
          {history}</body></html>",
         logout = Session::LOGOUT_PATH,
-        uuid = escape(&record.uuid),
-        plan = escape(&record.plan),
+        uuid = escape_html(&record.uuid),
+        plan = escape_html(&record.plan),
         count = monitors.len(),
         limit = plans::monitors(limit_of(&record.plan).into()),
         history = if history.is_empty() { String::new() } else { format!("<h2>Plan changes</h2><ul>{history}</ul>") },
@@ -82,7 +82,7 @@ fn row(monitor: &Monitor) -> String {
     };
     format!(
         "<tr class=\"monitor\"><td><code>{}</code></td><td>{status}</td><td>{latency}</td><td>{checked}</td></tr>",
-        escape(&monitor.url)
+        escape_html(&monitor.url)
     )
 }
 
@@ -90,28 +90,4 @@ fn row(monitor: &Monitor) -> String {
 fn seconds_ago(micros: i64) -> String {
     let seconds = (monitors::now_micros() - micros).max(0) / 1_000_000;
     format!("{seconds} s ago")
-}
-
-/// Text as HTML: the five characters that could open markup or close an attribute.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn markup_is_escaped() {
-        assert_eq!(super::escape("<a href='x'>&\"</a>"), "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;");
-    }
 }
