@@ -10,6 +10,11 @@
 //! deprovisions take the resource's lease with a conditional update. Whoever holds the lease
 //! calls the vendor; everyone else waits for it to end. A lease left by a crashed process
 //! expires, so the work can be taken over.
+//!
+//! On SQLite, where every commit is an fsync under the file's one write lock, provisions' claims
+//! and answers are committed many to a transaction by one writer task (`group.rs`); each caller
+//! is answered after the commit that holds its write. PostgreSQL commits them alone on the pool:
+//! measured, its concurrent commits beat one serial writer.
 
 mod config_index;
 mod group;
