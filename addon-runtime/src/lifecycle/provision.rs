@@ -63,17 +63,28 @@ async fn provision_once<A: Addon>(
     let _local = core.locks.lock(&request.uuid).await;
     let deadline = Instant::now() + core.patience();
     loop {
-        match core.store.claim_provision(&request, core.lease()).await? {
-            Claim::Owned => break,
-            Claim::Existing(record) => match record.state {
-                ResourceState::Provisioned | ResourceState::Pending | ResourceState::Failed => {
-                    return Recorded::from_record(*record)
-                }
-                ResourceState::Deprovisioned => return Err(AddonError::gone(&record.uuid)),
-                // Another instance is provisioning this uuid right now: wait for its answer.
-                ResourceState::Provisioning if Instant::now() < deadline => tokio::time::sleep(POLL).await,
-                ResourceState::Provisioning => return Err(AddonError::in_progress()),
+        // A replay reads the committed row and writes nothing; only a uuid with no row, or a
+        // claim whose lease expired, goes on to claim (which decides any race).
+        let known = core.store.provision_record(&request.uuid).await?;
+        let claimable = match &known {
+            None => true,
+            Some(record) => record.state == ResourceState::Provisioning && lease_expired(core, record),
+        };
+        let record = match known {
+            Some(record) if !claimable => record,
+            _ => match core.store.claim_provision(&request, core.lease()).await? {
+                Claim::Owned => break,
+                Claim::Existing(record) => *record,
             },
+        };
+        match record.state {
+            ResourceState::Provisioned | ResourceState::Pending | ResourceState::Failed => {
+                return Recorded::from_record(record)
+            }
+            ResourceState::Deprovisioned => return Err(AddonError::gone(&record.uuid)),
+            // Another instance is provisioning this uuid right now: wait for its answer.
+            ResourceState::Provisioning if Instant::now() < deadline => tokio::time::sleep(POLL).await,
+            ResourceState::Provisioning => return Err(AddonError::in_progress()),
         }
     }
     let uuid = request.uuid.clone();
@@ -88,6 +99,11 @@ async fn provision_once<A: Addon>(
         core.store.abandon_provision(&uuid).await?;
     }
     result
+}
+
+/// Whether a claim's lease has run out (its process died), so a claim may take it over.
+fn lease_expired<A: Addon>(core: &Core<A>, record: &ResourceRecord) -> bool {
+    record.lease_until.is_none_or(|until| until < core.store.now_ms())
 }
 
 /// Calls the vendor, checks the answer and records it. Nothing is recorded unless all succeed.

@@ -68,6 +68,8 @@ pub struct ResourceRecord {
     pub(crate) response: Option<String>,
     /// Its status: 200, or 202 for an asynchronous provision.
     pub(crate) response_status: Option<i64>,
+    /// Until when (Unix milliseconds) the operation under way holds the resource, if one does.
+    pub(crate) lease_until: Option<i64>,
     /// Why a sealed column did not open (a key no longer configured, say); its value is then
     /// left empty in this record.
     pub(crate) unopened: Option<String>,
@@ -126,6 +128,7 @@ pub(super) fn from_row(store: &super::Store, row: &AnyRow) -> Result<ResourceRec
         updated_at: row.try_get("updated_at")?,
         response,
         response_status: row.try_get("response_status")?,
+        lease_until: row.try_get("lease_until")?,
         unopened,
     })
 }

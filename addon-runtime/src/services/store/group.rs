@@ -1,0 +1,255 @@
+//! Group commit: one writer per store commits the provisions' claims and answers that are
+//! waiting, many in one transaction, so concurrent provisions share one commit (on SQLite, one
+//! fsync) instead of queueing for the file's lock one commit each.
+//!
+//! A caller hands its write to the writer's task and waits for the reply, which is sent only
+//! after the commit that holds the write: nothing is answered before it is durable. The writer
+//! takes whatever is waiting when it is free and never waits for more, so an idle registry adds
+//! no latency. Each write runs the same statements, with the same conditions, as it would alone;
+//! if a batch fails as a whole, each of its writes is retried in a transaction of its own, so
+//! one write's failure is only its own.
+
+use std::sync::Mutex;
+
+use sqlx::{AnyConnection, AnyPool};
+use tokio::sync::{mpsc, oneshot};
+
+use super::config_index::{self, Entry};
+use super::jobs::{self, FollowUp};
+use super::StoreError;
+
+/// The most writes committed together: bounds a transaction's length (and its lock's).
+const MOST_PER_BATCH: usize = 128;
+
+/// A provision's claim: the row a new uuid gets, or the takeover of an expired one.
+pub(super) struct ClaimWrite {
+    pub(super) uuid: String,
+    pub(super) plan: String,
+    pub(super) region: Option<String>,
+    pub(super) name: Option<String>,
+    pub(super) options: String,
+    pub(super) callback_url: Option<String>,
+    pub(super) log_drain_token: Option<String>,
+    pub(super) lease_until: i64,
+    pub(super) now: i64,
+}
+
+/// A provision's answer, already sealed and digested by the caller.
+pub(super) struct AnswerWrite {
+    pub(super) uuid: String,
+    pub(super) id: String,
+    pub(super) state: &'static str,
+    pub(super) status: i64,
+    pub(super) sealed_response: String,
+    pub(super) sealed_config: String,
+    pub(super) entries: Vec<Entry>,
+    pub(super) follow_up: Option<FollowUp>,
+    pub(super) now: i64,
+}
+
+/// What a claim did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Claimed {
+    Inserted,
+    TakenOver,
+    /// The uuid has a row this claim may not take: the caller reads it.
+    Known,
+}
+
+pub(super) enum Write {
+    Claim(ClaimWrite),
+    Answer(AnswerWrite),
+}
+
+/// The outcome of one write, sent once its transaction committed (or failed).
+type Outcome = Result<Option<Claimed>, StoreError>;
+
+struct Pending {
+    write: Write,
+    reply: oneshot::Sender<Outcome>,
+}
+
+/// The handle every clone of a store shares: the channel to its writer task, started on first
+/// use in the runtime of the caller (and again if that runtime has ended since).
+#[derive(Default)]
+pub(super) struct GroupWriter {
+    sender: Mutex<Option<mpsc::UnboundedSender<Pending>>>,
+}
+
+impl GroupWriter {
+    /// Commits `write` with whatever else is waiting; returns once that commit is durable.
+    pub(super) async fn submit(&self, pool: &AnyPool, write: Write) -> Outcome {
+        let (reply, answer) = oneshot::channel();
+        let mut pending = Pending { write, reply };
+        // At most twice: a writer whose runtime ended has dropped its receiver.
+        for _ in 0..2 {
+            let sender = self.sender(pool);
+            match sender.send(pending) {
+                Ok(()) => {
+                    return answer.await.unwrap_or_else(|_| {
+                        Err(StoreError(sqlx::Error::Protocol(
+                            "the registry's writer stopped before its commit answered".into(),
+                        )))
+                    })
+                }
+                Err(mpsc::error::SendError(returned)) => {
+                    pending = returned;
+                    self.sender.lock().unwrap_or_else(|p| p.into_inner()).take();
+                }
+            }
+        }
+        // No writer could be started: commit it alone.
+        let mut conn = pool.acquire().await?;
+        let outcome = alone(&mut conn, &pending.write).await;
+        outcome.map_err(StoreError)
+    }
+
+    fn sender(&self, pool: &AnyPool) -> mpsc::UnboundedSender<Pending> {
+        let mut slot = self.sender.lock().unwrap_or_else(|p| p.into_inner());
+        match slot.as_ref() {
+            Some(sender) if !sender.is_closed() => sender.clone(),
+            _ => {
+                let (sender, receiver) = mpsc::unbounded_channel();
+                tokio::spawn(run(pool.clone(), receiver));
+                *slot = Some(sender.clone());
+                sender
+            }
+        }
+    }
+}
+
+/// The writer: takes what is waiting, commits it in one transaction, answers each write.
+async fn run(pool: AnyPool, mut receiver: mpsc::UnboundedReceiver<Pending>) {
+    let mut batch = Vec::with_capacity(MOST_PER_BATCH);
+    while receiver.recv_many(&mut batch, MOST_PER_BATCH).await > 0 {
+        let batch = std::mem::take(&mut batch);
+        match commit_together(&pool, &batch).await {
+            Ok(outcomes) => {
+                for (pending, outcome) in batch.into_iter().zip(outcomes) {
+                    let _ = pending.reply.send(Ok(outcome));
+                }
+            }
+            // Whether a commit that failed took effect is unknown: retrying could add a follow-up
+            // job twice, so every write of it fails, as one write alone would (a 503 to retry).
+            Err(Failed { error, at_commit }) if at_commit || batch.len() == 1 => {
+                let message = error.to_string();
+                let mut batch = batch.into_iter();
+                let last = batch.next_back();
+                for pending in batch {
+                    let _ = pending.reply.send(Err(StoreError(sqlx::Error::Protocol(message.clone()))));
+                }
+                if let Some(pending) = last {
+                    let _ = pending.reply.send(Err(StoreError(error)));
+                }
+            }
+            // A statement failed and the transaction was rolled back: each write alone, so one
+            // write's failure is its own.
+            Err(Failed { error, .. }) => {
+                tracing::debug!("a batch of registry writes failed ({error}); committing each alone");
+                for pending in batch {
+                    let outcome = match pool.acquire().await {
+                        Ok(mut conn) => alone(&mut conn, &pending.write).await,
+                        Err(error) => Err(error),
+                    };
+                    let _ = pending.reply.send(outcome.map_err(StoreError));
+                }
+            }
+        }
+    }
+}
+
+/// A batch that did not commit, and whether it was its commit that failed.
+struct Failed {
+    error: sqlx::Error,
+    at_commit: bool,
+}
+
+/// Every write of `batch` in one transaction; their outcomes once it committed.
+async fn commit_together(pool: &AnyPool, batch: &[Pending]) -> Result<Vec<Option<Claimed>>, Failed> {
+    let before = |error| Failed { error, at_commit: false };
+    let mut tx = pool.begin().await.map_err(before)?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for pending in batch {
+        outcomes.push(apply(&mut tx, &pending.write).await.map_err(before)?);
+    }
+    tx.commit().await.map_err(|error| Failed { error, at_commit: true })?;
+    Ok(outcomes)
+}
+
+/// One write in a transaction of its own.
+pub(super) async fn alone(conn: &mut AnyConnection, write: &Write) -> Result<Option<Claimed>, sqlx::Error> {
+    let mut tx = sqlx::Connection::begin(conn).await?;
+    let outcome = apply(&mut tx, write).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+async fn apply(conn: &mut AnyConnection, write: &Write) -> Result<Option<Claimed>, sqlx::Error> {
+    match write {
+        Write::Claim(claim) => Ok(Some(apply_claim(conn, claim).await?)),
+        Write::Answer(answer) => {
+            apply_answer(conn, answer).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// `INSERT .. ON CONFLICT DO NOTHING` of a `provisioning` row; else the takeover of a claim
+/// whose lease expired; else the row is someone else's.
+async fn apply_claim(conn: &mut AnyConnection, claim: &ClaimWrite) -> Result<Claimed, sqlx::Error> {
+    // Both statements take the request's fields as $1..$7, the lease as $8 and now as $9.
+    macro_rules! bound {
+        ($sql:expr) => {
+            sqlx::query($sql)
+                .bind(&claim.uuid)
+                .bind(&claim.plan)
+                .bind(claim.region.as_deref())
+                .bind(claim.name.as_deref())
+                .bind(&claim.options)
+                .bind(claim.callback_url.as_deref())
+                .bind(claim.log_drain_token.as_deref())
+                .bind(claim.lease_until)
+                .bind(claim.now)
+        };
+    }
+    let inserted = bound!(
+        "INSERT INTO addon_resources (uuid, plan, region, name, options, callback_url, log_drain_token, \
+         state, config, lease_until, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'provisioning', '{}', $8, $9, $9) ON CONFLICT DO NOTHING"
+    )
+    .execute(&mut *conn)
+    .await?;
+    if inserted.rows_affected() == 1 {
+        return Ok(Claimed::Inserted);
+    }
+    let taken_over = bound!(
+        "UPDATE addon_resources SET plan = $2, region = $3, name = $4, options = $5, callback_url = $6, \
+         log_drain_token = $7, lease_until = $8, updated_at = $9 \
+         WHERE uuid = $1 AND state = 'provisioning' AND lease_until < $9"
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(if taken_over.rows_affected() == 1 { Claimed::TakenOver } else { Claimed::Known })
+}
+
+/// The answer and config recorded, the resource live (or pending), its follow-up job added.
+async fn apply_answer(conn: &mut AnyConnection, answer: &AnswerWrite) -> Result<(), sqlx::Error> {
+    if let Some(follow_up) = &answer.follow_up {
+        jobs::add(&mut *conn, &answer.uuid, follow_up).await?;
+    }
+    config_index::replace(&mut *conn, &answer.uuid, &answer.entries).await?;
+    sqlx::query(
+        "UPDATE addon_resources SET state = $6, id = $2, response = $3, response_status = $7, config = $4, \
+         lease_until = NULL, updated_at = $5 WHERE uuid = $1 AND state = 'provisioning'",
+    )
+    .bind(&answer.uuid)
+    .bind(&answer.id)
+    .bind(&answer.sealed_response)
+    .bind(&answer.sealed_config)
+    .bind(answer.now)
+    .bind(answer.state)
+    .bind(answer.status)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
