@@ -26,15 +26,19 @@ impl BasicAuth {
     pub(crate) fn new(user: &str, password: &str) -> Self {
         let challenge = HeaderValue::from_str(&format!("Basic realm=\"{user}\""))
             .unwrap_or_else(|_| HeaderValue::from_static("Basic"));
-        Self { expected: digest(user, password), challenge }
+        Self { expected: digest(user.as_bytes(), password.as_bytes()), challenge }
     }
 
     /// Whether an `Authorization` header value carries the right id and password.
     pub(crate) fn accepts(&self, header: Option<&HeaderValue>) -> bool {
-        let Some((user, password)) = header.and_then(decode) else {
+        let Some(decoded) = header.and_then(decode) else {
             return false;
         };
-        bool::from(digest(&user, &password).ct_eq(&self.expected))
+        let Some(colon) = decoded.iter().position(|&b| b == b':') else {
+            return false;
+        };
+        let (user, password) = (&decoded[..colon], &decoded[colon + 1..]);
+        bool::from(digest(user, password).ct_eq(&self.expected))
     }
 
     fn refuse(&self) -> Response {
@@ -44,25 +48,22 @@ impl BasicAuth {
     }
 }
 
-fn digest(user: &str, password: &str) -> [u8; 32] {
+fn digest(user: &[u8], password: &[u8]) -> [u8; 32] {
     let mut hasher = Sha256::new();
-    hasher.update(user.as_bytes());
+    hasher.update(user);
     hasher.update([0]);
-    hasher.update(password.as_bytes());
+    hasher.update(password);
     hasher.finalize().into()
 }
 
-/// `Basic <base64(user:password)>`, with the scheme in any case.
-fn decode(value: &HeaderValue) -> Option<(String, String)> {
+/// The decoded `user:password` of `Basic <base64(user:password)>`, with the scheme in any case.
+fn decode(value: &HeaderValue) -> Option<Vec<u8>> {
     let value = value.to_str().ok()?.trim();
     let (scheme, encoded) = value.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
-    let decoded = String::from_utf8(decoded).ok()?;
-    let (user, password) = decoded.split_once(':')?;
-    Some((user.to_owned(), password.to_owned()))
+    base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()
 }
 
 /// Middleware for the resource routes.

@@ -8,10 +8,36 @@ use super::Core;
 use crate::base::answer::AddonError;
 use crate::base::protocol::check_resource_id;
 use crate::services::locks::KeyGuard;
-use crate::services::store::{ResourceRecord, ResourceState};
+use crate::services::store::{ResourceRecord, ResourceState, StoreError};
 
 /// How often a request waiting for another one's claim or lease looks again.
 pub(super) const POLL: Duration = Duration::from_millis(20);
+
+/// The plan of the live resource behind a path id if no operation holds its lease right now
+/// (on any instance), else `None`.
+///
+/// One read, so an answer drawn from it is exact at that moment: a plan change in flight
+/// holds the lease and sends the caller the long way, where it waits its turn.
+pub(super) async fn unleased_plan<A>(core: &Core<A>, id: &str) -> Result<Option<String>, AddonError> {
+    if check_resource_id("id", id).is_err() {
+        return Ok(None);
+    }
+    // The same row `Store::resource` finds for this id; its state and lease are checked here.
+    let row: Option<(String, String, Option<i64>)> = sqlx::query_as(
+        "SELECT plan, state, lease_until FROM addon_resources WHERE uuid = $1 OR id = $1 \
+         ORDER BY CASE WHEN uuid = $1 THEN 0 ELSE 1 END LIMIT 1",
+    )
+    .bind(id)
+    .fetch_optional(core.store.pool())
+    .await
+    .map_err(StoreError::from)?;
+    let now = core.store.now_ms();
+    Ok(row
+        .filter(|(_, state, lease)| {
+            state == ResourceState::Provisioned.as_str() && lease.is_none_or(|until| until < now)
+        })
+        .map(|(plan, _, _)| plan))
+}
 
 /// The resource behind a path id in one of `states`, with its lease held: 404 if unknown, 410 if
 /// removed, 503 if another operation on it does not finish in time.

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::leases::leased;
+use super::leases::{leased, unleased_plan};
 use super::{jobs, Core};
 use crate::base::answer::AddonError;
 use crate::base::protocol::{check_plan, Config, PlanChangeRequest};
@@ -32,8 +32,18 @@ pub(crate) async fn change_plan<A: Addon>(
     if !A::SPEC.has_plan(&plan) {
         return Err(AddonError::unknown_plan(&plan, A::SPEC.plans));
     }
+    // A re-delivered plan change to the plan the resource is on, with nothing else holding it:
+    // the answer is known from one read, with no lease to take and release (two commits).
+    if unleased_plan(core, &id).await?.as_deref() == Some(plan.as_str()) {
+        return Ok(already_on(&plan));
+    }
     let core = core.clone();
     vendor::detached(async move { change_once(&core, &id, plan).await }).await
+}
+
+fn already_on(plan: &str) -> PlanChangeOutcome {
+    let message = format!("The add-on is already on the {plan} plan.");
+    PlanChangeOutcome { config: None, message: Some(message), accepted: false }
 }
 
 async fn change_once<A: Addon>(
@@ -45,8 +55,7 @@ async fn change_once<A: Addon>(
     if record.plan == plan {
         core.store.release(&record.uuid).await?;
         tracing::info!(uuid = %record.uuid, %plan, "plan change to the current plan: nothing to do");
-        let message = format!("The add-on is already on the {plan} plan.");
-        return Ok(PlanChangeOutcome { config: None, message: Some(message), accepted: false });
+        return Ok(already_on(&plan));
     }
     let request = PlanChangeRequest::new(record.uuid.clone(), plan.clone(), record.plan.clone());
     let addon = core.addon.clone();

@@ -42,20 +42,30 @@ enum Read {
 }
 
 async fn read(mut body: Body, limit: usize) -> Read {
+    // Most bodies arrive in one frame: it is handed on as it is, and only a body in several
+    // frames is copied into one buffer.
+    let mut first: Option<Bytes> = None;
     let mut whole = Vec::new();
     while let Some(frame) = body.frame().await {
         let frame = match frame {
             Ok(frame) => frame,
             Err(error) => return limits::timed_out(&error).map_or(Read::Broken, Read::TimedOut),
         };
-        if let Ok(data) = frame.into_data() {
-            if whole.len() + data.len() > limit {
-                return Read::TooLarge(body);
+        let Ok(data) = frame.into_data() else { continue };
+        let so_far = first.as_ref().map_or(0, Bytes::len) + whole.len();
+        if so_far + data.len() > limit {
+            return Read::TooLarge(body);
+        }
+        match first.take() {
+            None if whole.is_empty() => first = Some(data),
+            None => whole.extend_from_slice(&data),
+            Some(earlier) => {
+                whole.extend_from_slice(&earlier);
+                whole.extend_from_slice(&data);
             }
-            whole.extend_from_slice(&data);
         }
     }
-    Read::Whole(whole.into())
+    Read::Whole(first.unwrap_or_else(|| whole.into()))
 }
 
 /// Middleware for Heroku's routes: the body within `limit` bytes is read whole and handed on;

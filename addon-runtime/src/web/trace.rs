@@ -45,7 +45,13 @@ fn new_id() -> String {
     if getrandom::fill(&mut bytes).is_err() {
         return "unknown".to_owned();
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut id = String::with_capacity(16);
+    for b in bytes {
+        id.push(char::from(DIGITS[usize::from(b >> 4)]));
+        id.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    id
 }
 
 /// The log's field formatter: tracing's default, with every control character escaped, so no
