@@ -4,7 +4,9 @@
 //! - `addon-bench` compares the servers: it starts each on core 1 and loads it from its own core;
 //!   `BENCH_SECONDS` (10), `BENCH_WARM_UP` (2), `BENCH_ROUNDS` (5), `BENCH_CONNECTIONS` (32),
 //!   `BENCH_ENDPOINTS`, `BENCH_DATABASES` (`sqlite postgres`) and `BENCH_SERVERS`
-//!   (`baseline acme-logs acme-logs-warn`; the first is the reference) change it;
+//!   (`baseline acme-logs acme-logs-warn`; the first is the reference) change it, and
+//!   `BENCH_RSS_EVERY` (seconds) prints each server's RSS that often while it is measured (the
+//!   no-growth check: `BENCH_SECONDS=60 BENCH_RSS_EVERY=10`);
 //! - `addon-bench baseline` is the hand-written server (configured by the environment).
 
 mod baseline;
@@ -36,6 +38,7 @@ fn main() {
         endpoints: list("BENCH_ENDPOINTS", &run::ENDPOINTS),
         databases: list("BENCH_DATABASES", &["sqlite", "postgres"]),
         servers: list("BENCH_SERVERS", &["baseline", "acme-logs", "acme-logs-warn"]),
+        rss_every: Some(number("BENCH_RSS_EVERY", 0)).filter(|&s| s > 0).map(std::time::Duration::from_secs),
     };
     // One thread: the load stays on the core it was given (`taskset -c 0`).
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");

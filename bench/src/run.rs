@@ -28,6 +28,8 @@ pub struct Options {
     pub endpoints: Vec<String>,
     pub databases: Vec<String>,
     pub servers: Vec<String>,
+    /// Print each server's RSS this often while it is measured (`BENCH_RSS_EVERY`, seconds).
+    pub rss_every: Option<Duration>,
 }
 
 /// One server as started: its process, port and the resource the fixed requests name.
@@ -203,11 +205,31 @@ async fn measure(server: &Running, endpoint: &str, options: &Options, tick: f64)
     let warm = Duration::from_secs(options.warm_up);
     load::run(port, c, Duration::ZERO, warm, expect, make.clone()).await;
     let pid = server.child.id();
+    let sampler = options.rss_every.map(|every| tokio::spawn(trace_rss(pid, every)));
     let before = cpu_ticks(pid);
     let measured =
         load::run(port, c, Duration::ZERO, Duration::from_secs(options.seconds), expect, make).await;
     let cpu_us = (cpu_ticks(pid) - before) as f64 / tick * 1e6;
+    if let Some(sampler) = sampler {
+        sampler.abort();
+    }
     Sample { cpu_us_per_request: cpu_us / measured.requests.max(1) as f64, measured }
+}
+
+/// Prints the server's resident memory every `every` during a measurement (`BENCH_RSS_EVERY`),
+/// so a long run shows whether it grows.
+async fn trace_rss(pid: u32, every: Duration) {
+    let started = Instant::now();
+    loop {
+        tokio::time::sleep(every).await;
+        let (rss, peak) = memory(pid);
+        eprintln!(
+            "  rss at {:>4.0} s: {:.1} MiB (peak {:.1} MiB)",
+            started.elapsed().as_secs_f64(),
+            rss as f64 / 1024.0,
+            peak as f64 / 1024.0
+        );
+    }
 }
 
 fn fixed(bytes: Vec<u8>, expect: u16) -> (load::MakeRequest, u16) {

@@ -8,7 +8,7 @@ use super::Core;
 use crate::base::answer::AddonError;
 use crate::base::protocol::check_resource_id;
 use crate::services::locks::KeyGuard;
-use crate::services::store::{ResourceRecord, ResourceState, StoreError};
+use crate::services::store::{ResourceRecord, ResourceState};
 
 /// How often a request waiting for another one's claim or lease looks again.
 pub(super) const POLL: Duration = Duration::from_millis(20);
@@ -22,21 +22,13 @@ pub(super) async fn unleased_plan<A>(core: &Core<A>, id: &str) -> Result<Option<
     if check_resource_id("id", id).is_err() {
         return Ok(None);
     }
-    // The same row `Store::resource` finds for this id; its state and lease are checked here.
-    let row: Option<(String, String, Option<i64>)> = sqlx::query_as(
-        "SELECT plan, state, lease_until FROM addon_resources WHERE uuid = $1 OR id = $1 \
-         ORDER BY CASE WHEN uuid = $1 THEN 0 ELSE 1 END LIMIT 1",
-    )
-    .bind(id)
-    .fetch_optional(core.store.pool())
-    .await
-    .map_err(StoreError::from)?;
+    let summary = core.store.summary(id).await?;
     let now = core.store.now_ms();
-    Ok(row
-        .filter(|(_, state, lease)| {
-            state == ResourceState::Provisioned.as_str() && lease.is_none_or(|until| until < now)
+    Ok(summary
+        .filter(|summary| {
+            summary.state == ResourceState::Provisioned && summary.lease_until.is_none_or(|until| until < now)
         })
-        .map(|(plan, _, _)| plan))
+        .map(|summary| summary.plan))
 }
 
 /// The resource behind a path id in one of `states`, with its lease held: 404 if unknown, 410 if
@@ -50,7 +42,7 @@ pub(super) async fn leased<A>(
     if check_resource_id("id", id).is_err() {
         return Err(unknown());
     }
-    let uuid = core.store.resource(id).await?.ok_or_else(unknown)?.uuid;
+    let uuid = core.store.summary(id).await?.ok_or_else(unknown)?.uuid;
     let local = core.locks.lock(&uuid).await;
     let deadline = Instant::now() + core.patience();
     loop {

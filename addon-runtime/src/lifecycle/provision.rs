@@ -13,7 +13,7 @@ use crate::base::protocol::{
     check_log_drain_url, check_plan, check_resource_id, ProvisionBody, ProvisionRequest, Provisioned,
 };
 use crate::base::settings::Mode;
-use crate::services::store::{Claim, FollowUp, JobKind, ResourceRecord, ResourceState};
+use crate::services::store::{Claim, FollowUp, JobKind, ProvisionAnswer, ResourceState};
 use crate::services::vendor::{self, addon::Addon};
 use addon_manifest::Requirement;
 
@@ -28,14 +28,19 @@ pub(crate) struct Recorded {
 }
 
 impl Recorded {
-    /// The recorded answer; a refusal if it is sealed with a key no longer configured.
-    fn from_record(record: ResourceRecord) -> Result<Self, AddonError> {
-        match (record.response, record.unopened) {
-            (None, Some(why)) => Err(AddonError::answer_sealed_away(why)),
-            (response, _) => Ok(Recorded {
-                accepted: record.response_status == Some(202),
-                body: response.unwrap_or_default().into_bytes(),
-            }),
+    /// The answer a settled row gives every replay: its recorded answer (a refusal if that is
+    /// sealed with a key no longer configured), or 410 once deprovisioned. `None` while the uuid
+    /// is being provisioned.
+    fn settled(uuid: &str, answer: ProvisionAnswer) -> Option<Result<Self, AddonError>> {
+        match answer.state {
+            ResourceState::Provisioned | ResourceState::Pending | ResourceState::Failed => {
+                Some(answer.body.map_err(AddonError::answer_sealed_away).map(|body| Recorded {
+                    accepted: answer.status == Some(202),
+                    body: body.unwrap_or_default().into_bytes(),
+                }))
+            }
+            ResourceState::Deprovisioned => Some(Err(AddonError::gone(uuid))),
+            ResourceState::Provisioning => None,
         }
     }
 }
@@ -52,39 +57,51 @@ pub(crate) async fn provision<A: Addon>(
     if !A::SPEC.has_plan(&request.plan) {
         return Err(AddonError::unknown_plan(&request.plan, A::SPEC.plans));
     }
+    // A replay of a settled uuid is one read: no task, no lock, no write. Its row changes only
+    // by a deprovision, which a replay read a moment earlier would not have seen either.
+    let known = core.store.provision_answer(&request.uuid).await?;
+    let unknown = known.is_none();
+    if let Some(settled) = known.and_then(|answer| Recorded::settled(&request.uuid, answer)) {
+        return settled;
+    }
     let core = core.clone();
-    vendor::detached(async move { provision_once(&core, request).await }).await
+    vendor::detached(async move { provision_once(&core, request, unknown).await }).await
 }
 
 async fn provision_once<A: Addon>(
     core: &Arc<Core<A>>,
     request: ProvisionRequest,
+    mut unknown: bool,
 ) -> Result<Recorded, AddonError> {
     let _local = core.locks.lock(&request.uuid).await;
     let deadline = Instant::now() + core.patience();
     loop {
-        // A replay reads the committed row and writes nothing; only a uuid with no row, or a
-        // claim whose lease expired, goes on to claim (which decides any race).
-        let known = core.store.provision_record(&request.uuid).await?;
+        // Only a uuid with no row, or a claim whose lease expired, goes on to claim (which
+        // decides any race); a settled row is answered as it is. A uuid just read as unknown
+        // goes straight to its claim, which is what a second read would lead to anyway.
+        let known = if std::mem::take(&mut unknown) {
+            None
+        } else {
+            core.store.provision_answer(&request.uuid).await?
+        };
         let claimable = match &known {
             None => true,
-            Some(record) => record.state == ResourceState::Provisioning && lease_expired(core, record),
+            Some(known) => {
+                known.state == ResourceState::Provisioning && lease_expired(core, known.lease_until)
+            }
         };
-        let record = match known {
-            Some(record) if !claimable => record,
+        let answer = match known {
+            Some(known) if !claimable => known,
             _ => match core.store.claim_provision(&request, core.lease()).await? {
                 Claim::Owned => break,
-                Claim::Existing(record) => *record,
+                Claim::Existing(answer) => answer,
             },
         };
-        match record.state {
-            ResourceState::Provisioned | ResourceState::Pending | ResourceState::Failed => {
-                return Recorded::from_record(record)
-            }
-            ResourceState::Deprovisioned => return Err(AddonError::gone(&record.uuid)),
+        match Recorded::settled(&request.uuid, answer) {
+            Some(settled) => return settled,
             // Another instance is provisioning this uuid right now: wait for its answer.
-            ResourceState::Provisioning if Instant::now() < deadline => tokio::time::sleep(POLL).await,
-            ResourceState::Provisioning => return Err(AddonError::in_progress()),
+            None if Instant::now() < deadline => tokio::time::sleep(POLL).await,
+            None => return Err(AddonError::in_progress()),
         }
     }
     let uuid = request.uuid.clone();
@@ -102,8 +119,8 @@ async fn provision_once<A: Addon>(
 }
 
 /// Whether a claim's lease has run out (its process died), so a claim may take it over.
-fn lease_expired<A: Addon>(core: &Core<A>, record: &ResourceRecord) -> bool {
-    record.lease_until.is_none_or(|until| until < core.store.now_ms())
+fn lease_expired<A: Addon>(core: &Core<A>, lease_until: Option<i64>) -> bool {
+    lease_until.is_none_or(|until| until < core.store.now_ms())
 }
 
 /// Calls the vendor, checks the answer and records it. Nothing is recorded unless all succeed.

@@ -36,8 +36,8 @@ pub(crate) struct SignedIn {
 
 /// Checks the resource, lets the vendor choose the landing page, and starts a session.
 pub(crate) async fn sign_in<A: Addon>(core: &Core<A>, login: VerifiedLogin) -> Result<SignedIn, AddonError> {
-    let resource =
-        core.store.resource(&login.resource).await?.ok_or_else(AddonError::sso_unknown_resource)?;
+    // Its uuid, plan and state are all sign-in needs: no sealed value is opened.
+    let resource = core.store.summary(&login.resource).await?.ok_or_else(AddonError::sso_unknown_resource)?;
     match resource.state {
         ResourceState::Provisioned => {}
         ResourceState::Provisioning | ResourceState::Pending => return Err(AddonError::sso_not_ready()),

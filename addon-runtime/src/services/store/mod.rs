@@ -17,6 +17,7 @@
 //! measured, its concurrent commits beat one serial writer.
 
 mod config_index;
+mod glance;
 mod group;
 mod jobs;
 mod lease;
@@ -37,6 +38,7 @@ use std::time::Duration;
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
+pub(crate) use glance::ProvisionAnswer;
 pub use lease::Lease;
 pub use migrations::Migrations;
 pub use record::{ResourceRecord, ResourceState};
@@ -107,12 +109,11 @@ pub(crate) enum Claim {
     /// This request holds the claim: it calls the vendor, then completes or abandons it.
     Owned,
     /// The uuid is already known: replay, refuse or wait, depending on its state.
-    Existing(Box<ResourceRecord>),
+    Existing(ProvisionAnswer),
 }
 
 const COLUMNS: &str =
-    "uuid, id, plan, region, name, options, callback_url, log_drain_token, state, response, \
-                       config, created_at, updated_at, response_status, lease_until";
+    "uuid, id, plan, region, name, options, callback_url, log_drain_token, state, config, created_at, updated_at";
 
 impl Store {
     /// Connects to `url` (`sqlite://path.db` or `postgres://...`), creating a SQLite file if
@@ -296,17 +297,11 @@ impl Store {
             }
             _ => {}
         }
-        match self.resource_by_uuid(&request.uuid).await? {
-            Some(record) => Ok(Claim::Existing(Box::new(record))),
+        match self.provision_answer(&request.uuid).await? {
+            Some(answer) => Ok(Claim::Existing(answer)),
             // The claim was abandoned between the two statements: claim again.
             None => Box::pin(self.claim_provision(request, lease)).await,
         }
-    }
-
-    /// The resource with this uuid as committed (a provision reads it before claiming, so a
-    /// replay writes nothing).
-    pub(crate) async fn provision_record(&self, uuid: &str) -> Result<Option<ResourceRecord>, StoreError> {
-        self.resource_by_uuid(uuid).await
     }
 
     /// Commits a provision's write: through the group writer where there is one, else alone on

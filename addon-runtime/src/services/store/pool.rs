@@ -25,6 +25,10 @@ const POSTGRES_CONNECTIONS: u32 = 10;
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long a SQLite writer waits for the file's lock before failing with "database is locked".
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+/// Each SQLite connection's page cache, in KiB (SQLite's default is 2 MiB per connection, up to
+/// 16 MiB across both pools): the registry's hot rows are a few pages, and the file's pages stay
+/// in the kernel's cache anyway.
+const SQLITE_CACHE_KIB: u32 = 512;
 
 /// Which pool: named in the error when it cannot be opened.
 #[derive(Clone, Copy, Debug)]
@@ -57,6 +61,8 @@ pub(super) async fn connect(
                 if backend == Backend::Sqlite {
                     // Writers queue for the file lock instead of failing at once.
                     let pragma = format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}");
+                    sqlx::query(&pragma).execute(&mut *conn).await?;
+                    let pragma = format!("PRAGMA cache_size = -{SQLITE_CACHE_KIB}");
                     sqlx::query(&pragma).execute(&mut *conn).await?;
                     if matches!(purpose, Purpose::Vendor) {
                         // In WAL mode, NORMAL skips the fsync inside each commit (the file

@@ -31,7 +31,7 @@ impl ResourceState {
         }
     }
 
-    fn parse(text: &str) -> Result<Self, sqlx::Error> {
+    pub(super) fn parse(text: &str) -> Result<Self, sqlx::Error> {
         match text {
             "provisioning" => Ok(Self::Provisioning),
             "pending" => Ok(Self::Pending),
@@ -64,15 +64,6 @@ pub struct ResourceRecord {
     /// Unix milliseconds.
     pub created_at: i64,
     pub updated_at: i64,
-    /// The provision answer's body, replayed to Heroku's re-deliveries.
-    pub(crate) response: Option<String>,
-    /// Its status: 200, or 202 for an asynchronous provision.
-    pub(crate) response_status: Option<i64>,
-    /// Until when (Unix milliseconds) the operation under way holds the resource, if one does.
-    pub(crate) lease_until: Option<i64>,
-    /// Why a sealed column did not open (a key no longer configured, say); its value is then
-    /// left empty in this record.
-    pub(crate) unopened: Option<String>,
 }
 
 impl ResourceRecord {
@@ -100,17 +91,14 @@ impl fmt::Debug for ResourceRecord {
 
 pub(super) fn from_row(store: &super::Store, row: &AnyRow) -> Result<ResourceRecord, sqlx::Error> {
     let uuid: String = row.try_get("uuid")?;
-    let mut unopened = None;
-    let mut open = |field: &'static str, stored: Option<String>| {
-        let opened = stored.map(|text| store.open_sealed(&uuid, field, text)).transpose();
-        opened.unwrap_or_else(|why| {
-            tracing::warn!(uuid = %uuid, field, "a sealed value in the registry did not open: {why}");
-            unopened = Some(format!("the registry's {field} of this resource cannot be opened: {why}"));
-            None
-        })
-    };
-    let config = open(field::CONFIG, row.try_get("config")?);
-    let response = open(field::RESPONSE, row.try_get("response")?);
+    // A config sealed with a key no longer configured reads as empty (and is logged); the
+    // recorded answer is not read here: a replay reads it alone (`glance.rs`).
+    let stored: Option<String> = row.try_get("config")?;
+    let config = stored.map(|text| store.open_sealed(&uuid, field::CONFIG, text)).transpose();
+    let config = config.unwrap_or_else(|why| {
+        tracing::warn!(uuid = %uuid, field = field::CONFIG, "a sealed value in the registry did not open: {why}");
+        None
+    });
     let id: Option<String> = row.try_get("id")?;
     let state: String = row.try_get("state")?;
     Ok(ResourceRecord {
@@ -126,9 +114,5 @@ pub(super) fn from_row(store: &super::Store, row: &AnyRow) -> Result<ResourceRec
         config: config.and_then(|json: String| serde_json::from_str(&json).ok()).unwrap_or_default(),
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
-        response,
-        response_status: row.try_get("response_status")?,
-        lease_until: row.try_get("lease_until")?,
-        unopened,
     })
 }

@@ -1,0 +1,79 @@
+//! Reads of one resource row that select only what an answer needs: no config to open, no
+//! options to parse. The hot paths (a replayed provision, SSO, a plan change to the current plan)
+//! answer from these; anything that changes a resource still reads the whole record.
+
+use sqlx::Row;
+
+use super::record::ResourceState;
+use super::{Store, StoreError};
+use crate::base::cipher::field;
+
+/// Finds the row `Store::resource` finds: by uuid, else by the id the vendor chose.
+const BY_UUID_OR_ID: &str =
+    "WHERE uuid = $1 OR id = $1 ORDER BY CASE WHEN uuid = $1 THEN 0 ELSE 1 END LIMIT 1";
+
+/// A resource's identity and standing.
+#[derive(Debug)]
+pub(crate) struct Summary {
+    pub(crate) uuid: String,
+    pub(crate) plan: String,
+    pub(crate) state: ResourceState,
+    /// Until when (Unix milliseconds) an operation holds the resource, if one does.
+    pub(crate) lease_until: Option<i64>,
+}
+
+/// What a provision's replay needs of its uuid's row.
+#[derive(Debug)]
+pub(crate) struct ProvisionAnswer {
+    pub(crate) state: ResourceState,
+    pub(crate) lease_until: Option<i64>,
+    /// The recorded status (200 or 202), once there is an answer.
+    pub(crate) status: Option<i64>,
+    /// The recorded body, opened; `Err` says why its seal did not open.
+    pub(crate) body: Result<Option<String>, String>,
+}
+
+impl Store {
+    /// The uuid, plan, state and lease of the resource with this uuid, or with this id if the
+    /// vendor chose its own.
+    pub(crate) async fn summary(&self, uuid_or_id: &str) -> Result<Option<Summary>, StoreError> {
+        let sql = format!("SELECT uuid, plan, state, lease_until FROM addon_resources {BY_UUID_OR_ID}");
+        let row = sqlx::query(&sql).bind(uuid_or_id).fetch_optional(&self.pool).await?;
+        let summary = row.map(|row| -> Result<Summary, sqlx::Error> {
+            let state: String = row.try_get("state")?;
+            Ok(Summary {
+                uuid: row.try_get("uuid")?,
+                plan: row.try_get("plan")?,
+                state: ResourceState::parse(&state)?,
+                lease_until: row.try_get("lease_until")?,
+            })
+        });
+        Ok(summary.transpose()?)
+    }
+
+    /// The state of `uuid`'s row and its recorded answer (opened), if it has one: a replay is
+    /// this one read and one open.
+    pub(crate) async fn provision_answer(&self, uuid: &str) -> Result<Option<ProvisionAnswer>, StoreError> {
+        let row = sqlx::query(
+            "SELECT state, lease_until, response_status, response FROM addon_resources WHERE uuid = $1",
+        )
+        .bind(uuid)
+        .fetch_optional(&self.pool)
+        .await?;
+        let answer = row.map(|row| -> Result<ProvisionAnswer, sqlx::Error> {
+            let state: String = row.try_get("state")?;
+            let response: Option<String> = row.try_get("response")?;
+            let body = response.map(|text| self.open_sealed(uuid, field::RESPONSE, text)).transpose();
+            if let Err(why) = &body {
+                tracing::warn!(uuid = %uuid, field = field::RESPONSE, "a sealed value in the registry did not open: {why}");
+            }
+            Ok(ProvisionAnswer {
+                state: ResourceState::parse(&state)?,
+                lease_until: row.try_get("lease_until")?,
+                status: row.try_get("response_status")?,
+                body,
+            })
+        });
+        Ok(answer.transpose()?)
+    }
+}
