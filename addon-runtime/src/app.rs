@@ -201,7 +201,8 @@ impl<A: Addon> App<A> {
         // server gracefully, not kill the process.
         let shutdown = shutdown();
         tracing::info!(id = A::SPEC.id, mode = ?self.core.settings.mode, "listening on http://{address}");
-        web::serve::serve(listener, self.into_router(), &limits, shutdown).await?;
+        let serving = web::serve::serve(listener, self.into_router(), &limits, shutdown);
+        web::log_sink::gathering(serving).await?;
         tracing::info!("stopped");
         Ok(())
     }
@@ -332,6 +333,7 @@ pub fn init_logging() {
         .with_env_filter(filter)
         .with_ansi(ansi)
         .fmt_fields(web::trace::EscapedFields)
+        .with_writer(web::log_sink::GatheredStdout)
         .try_init();
 }
 

@@ -8,6 +8,7 @@ pub(crate) mod body;
 pub mod extract;
 pub(crate) mod json;
 pub(crate) mod limits;
+pub(crate) mod log_sink;
 mod logout;
 pub(crate) mod pages;
 pub(crate) mod rate_limit;
