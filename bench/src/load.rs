@@ -41,9 +41,10 @@ pub async fn once(port: u16, request: &[u8]) -> Answer {
 }
 
 /// `connections` clients for `warm_up` (not counted), then for `duration`; every answer must have
-/// status `expect`, or the benchmark stops: a rate of errors is no rate.
+/// status `expect`, or the benchmark stops: a rate of errors is no rate. Client `i` talks to
+/// `ports[i % ports.len()]` (several instances of one server share the load evenly).
 pub async fn run(
-    port: u16,
+    ports: &[u16],
     connections: usize,
     warm_up: Duration,
     duration: Duration,
@@ -55,8 +56,9 @@ pub async fn run(
     let counting = started + warm_up;
     let end = counting + duration;
     let workers: Vec<_> = (0..connections)
-        .map(|_| {
+        .map(|i| {
             let (next, make) = (next.clone(), make.clone());
+            let port = ports[i % ports.len()];
             tokio::spawn(async move {
                 let mut stream = TcpStream::connect(("127.0.0.1", port)).await.expect("the server");
                 stream.set_nodelay(true).expect("nodelay");

@@ -4,7 +4,8 @@
 //! - `addon-bench` compares the servers: it starts each on core 1 and loads it from its own core;
 //!   `BENCH_SECONDS` (10), `BENCH_WARM_UP` (2), `BENCH_ROUNDS` (5), `BENCH_CONNECTIONS` (32),
 //!   `BENCH_ENDPOINTS`, `BENCH_DATABASES` (`sqlite postgres`) and `BENCH_SERVERS`
-//!   (`baseline acme-logs acme-logs-warn`; the first is the reference) change it, and
+//!   (`baseline acme-logs acme-logs-warn acme-logs-pair`; the first is the reference; `-pair` is
+//!   two acme-logs processes on one database sharing the connections) change it, and
 //!   `BENCH_RSS_EVERY` (seconds) prints each server's RSS that often while it is measured (the
 //!   no-growth check: `BENCH_SECONDS=60 BENCH_RSS_EVERY=10`);
 //! - `addon-bench baseline` is the hand-written server (configured by the environment).
@@ -37,7 +38,7 @@ fn main() {
         connections: number("BENCH_CONNECTIONS", 32) as usize,
         endpoints: list("BENCH_ENDPOINTS", &run::ENDPOINTS),
         databases: list("BENCH_DATABASES", &["sqlite", "postgres"]),
-        servers: list("BENCH_SERVERS", &["baseline", "acme-logs", "acme-logs-warn"]),
+        servers: list("BENCH_SERVERS", &["baseline", "acme-logs", "acme-logs-warn", "acme-logs-pair"]),
         rss_every: Some(number("BENCH_RSS_EVERY", 0)).filter(|&s| s > 0).map(std::time::Duration::from_secs),
     };
     // One thread: the load stays on the core it was given (`taskset -c 0`).

@@ -32,18 +32,27 @@ pub struct Options {
     pub rss_every: Option<Duration>,
 }
 
-/// One server as started: its process, port and the resource the fixed requests name.
+/// One server as started (one process, or two on one database for `-pair`): its processes,
+/// their ports, and the resource the fixed requests name.
 struct Running {
-    child: Child,
-    port: u16,
+    children: Vec<Child>,
+    ports: Vec<u16>,
     uuid: String,
     cookie: String,
 }
 
+impl Running {
+    fn pids(&self) -> Vec<u32> {
+        self.children.iter().map(Child::id).collect()
+    }
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -88,7 +97,9 @@ pub async fn compare(options: &Options) {
                 }
             }
             for (name, server) in &servers {
-                rss.entry(name.clone()).or_default().push(memory(server.child.id()));
+                // A pair's figure is its larger instance's.
+                let each = server.pids().into_iter().map(memory);
+                rss.entry(name.clone()).or_default().push(each.max().unwrap_or_default());
             }
         }
         report(database, options, &samples, &rss);
@@ -136,15 +147,48 @@ fn database_url(database: &str, scratch: &Path, name: &str) -> String {
     }
 }
 
-/// Starts a server pinned to core 1, waits until it answers, provisions the resource the fixed
-/// requests name and signs in once for the session page.
+/// Starts a server pinned to core 1 (`acme-logs-pair`: two acme-logs processes on one
+/// database), waits until it answers, provisions the resource the fixed requests name and signs
+/// in once for the session page.
 async fn start(bin: &Path, name: &str, database: &str, scratch: &Path) -> Running {
-    let port = free_port();
+    let instances = if name.ends_with("-pair") { 2 } else { 1 };
+    let mut children = Vec::new();
+    let mut ports = Vec::new();
+    for instance in 0..instances {
+        let port = free_port();
+        children.push(spawn(bin, name, instance, port, database, scratch));
+        let started = Instant::now();
+        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+            assert!(started.elapsed() < Duration::from_secs(60), "{name} did not start; see its log");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        ports.push(port);
+    }
+    let port = ports[0];
+    let uuid = uuid(rand32(), 0);
+    let answer = load::once(port, &provision_request(port, &uuid, 0)).await;
+    assert_eq!(answer.status, 200, "{name}: the first provision:\n{}", answer.head);
+    let answer = load::once(port, &sso_request(port, &uuid)).await;
+    assert_eq!(answer.status, 303, "{name}: the first sign-in:\n{}", answer.head);
+    let cookie = answer
+        .head
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
+        .map(|(_, v)| v.trim().split(';').next().unwrap_or_default().to_owned())
+        .find(|c| !c.starts_with("heroku-nav-data"))
+        .expect("a session cookie");
+    Running { children, ports, uuid, cookie }
+}
+
+/// One server process on core 1, its output to `<name>[-<instance>].log` in `scratch`; every
+/// instance of a name shares its database.
+fn spawn(bin: &Path, name: &str, instance: usize, port: u16, database: &str, scratch: &Path) -> Child {
     let (program, args): (PathBuf, Vec<&str>) = match name {
         "baseline" => (bin.join("addon-bench"), vec!["baseline"]),
         _ => (bin.join("acme-logs"), vec![]),
     };
-    let log = std::fs::File::create(scratch.join(format!("{name}.log"))).expect("a log file");
+    let log = std::fs::File::create(scratch.join(format!("{name}-{instance}.log"))).expect("a log file");
     let mut command = Command::new("taskset");
     command
         .arg("-c")
@@ -166,30 +210,12 @@ async fn start(bin: &Path, name: &str, database: &str, scratch: &Path) -> Runnin
         .stderr(log);
     // `acme-logs` logs as users run it (one line per request); `acme-logs-warn` only warnings.
     command.env("RUST_LOG", if name == "acme-logs-warn" { "warn" } else { "info" });
-    let child = command.spawn().unwrap_or_else(|e| panic!("starting {}: {e}", program.display()));
-    let started = Instant::now();
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        assert!(started.elapsed() < Duration::from_secs(60), "{name} did not start; see its log");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let uuid = uuid(rand32(), 0);
-    let answer = load::once(port, &provision_request(port, &uuid, 0)).await;
-    assert_eq!(answer.status, 200, "{name}: the first provision:\n{}", answer.head);
-    let answer = load::once(port, &sso_request(port, &uuid)).await;
-    assert_eq!(answer.status, 303, "{name}: the first sign-in:\n{}", answer.head);
-    let cookie = answer
-        .head
-        .lines()
-        .filter_map(|l| l.split_once(':'))
-        .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
-        .map(|(_, v)| v.trim().split(';').next().unwrap_or_default().to_owned())
-        .find(|c| !c.starts_with("heroku-nav-data"))
-        .expect("a session cookie");
-    Running { child, port, uuid, cookie }
+    command.spawn().unwrap_or_else(|e| panic!("starting {}: {e}", program.display()))
 }
 
 async fn measure(server: &Running, endpoint: &str, options: &Options, tick: f64) -> Sample {
-    let port = server.port;
+    // The Host header names the first instance; no server routes on it.
+    let port = server.ports[0];
     let (make, expect): (load::MakeRequest, u16) = match endpoint {
         "provision-new" => {
             let prefix = rand32();
@@ -203,13 +229,15 @@ async fn measure(server: &Running, endpoint: &str, options: &Options, tick: f64)
     };
     let c = options.connections;
     let warm = Duration::from_secs(options.warm_up);
-    load::run(port, c, Duration::ZERO, warm, expect, make.clone()).await;
-    let pid = server.child.id();
-    let sampler = options.rss_every.map(|every| tokio::spawn(trace_rss(pid, every)));
-    let before = cpu_ticks(pid);
+    let ports = &server.ports;
+    load::run(ports, c, Duration::ZERO, warm, expect, make.clone()).await;
+    let pids = server.pids();
+    let sampler = options.rss_every.map(|every| tokio::spawn(trace_rss(pids[0], every)));
+    let cpu = || pids.iter().map(|&pid| cpu_ticks(pid)).sum::<u64>();
+    let before = cpu();
     let measured =
-        load::run(port, c, Duration::ZERO, Duration::from_secs(options.seconds), expect, make).await;
-    let cpu_us = (cpu_ticks(pid) - before) as f64 / tick * 1e6;
+        load::run(ports, c, Duration::ZERO, Duration::from_secs(options.seconds), expect, make).await;
+    let cpu_us = (cpu() - before) as f64 / tick * 1e6;
     if let Some(sampler) = sampler {
         sampler.abort();
     }
