@@ -106,16 +106,29 @@ pub(super) async fn replace(
     entries: &[Entry],
 ) -> Result<(), sqlx::Error> {
     remove(&mut *conn, uuid).await?;
-    for (var, digest) in entries {
-        sqlx::query(
-            "INSERT INTO addon_config_index (var, digest, uuid) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        )
-        .bind(var)
-        .bind(digest)
-        .bind(uuid)
-        .execute(&mut *conn)
-        .await?;
+    insert(conn, uuid, entries).await
+}
+
+/// Adds the resource's index rows in one statement (on the caller's transaction).
+pub(super) async fn insert(
+    conn: &mut AnyConnection,
+    uuid: &str,
+    entries: &[Entry],
+) -> Result<(), sqlx::Error> {
+    if entries.is_empty() {
+        return Ok(());
     }
+    let rows: Vec<String> =
+        (0..entries.len()).map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3)).collect();
+    let sql = format!(
+        "INSERT INTO addon_config_index (var, digest, uuid) VALUES {} ON CONFLICT DO NOTHING",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for (var, digest) in entries {
+        query = query.bind(var).bind(digest).bind(uuid);
+    }
+    query.execute(conn).await?;
     Ok(())
 }
 

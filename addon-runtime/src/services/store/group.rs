@@ -179,6 +179,11 @@ async fn commit_together(pool: &AnyPool, batch: &[Pending]) -> Result<Vec<Option
 
 /// One write in a transaction of its own.
 pub(super) async fn alone(conn: &mut AnyConnection, write: &Write) -> Result<Option<Claimed>, sqlx::Error> {
+    // A claim is one statement (or, if its insert finds a row, one conditional update), each
+    // atomic on its own: no transaction around them, which saves two round trips.
+    if let Write::Claim(claim) = write {
+        return Ok(Some(apply_claim(conn, claim).await?));
+    }
     let mut tx = sqlx::Connection::begin(conn).await?;
     let outcome = apply(&mut tx, write).await?;
     tx.commit().await?;
@@ -236,12 +241,11 @@ async fn apply_claim(conn: &mut AnyConnection, claim: &ClaimWrite) -> Result<Cla
 }
 
 /// The answer and config recorded, the resource live (or pending), its follow-up job added.
+/// Only the claim's owner gets here, while the row is `provisioning`; should the row have been
+/// answered already (a claim taken over from a process that was slow, not dead), nothing of
+/// this answer is written, so the first answer's config index stays whole.
 async fn apply_answer(conn: &mut AnyConnection, answer: &AnswerWrite) -> Result<(), sqlx::Error> {
-    if let Some(follow_up) = &answer.follow_up {
-        jobs::add(&mut *conn, &answer.uuid, follow_up).await?;
-    }
-    config_index::replace(&mut *conn, &answer.uuid, &answer.entries).await?;
-    sqlx::query(
+    let updated = sqlx::query(
         "UPDATE addon_resources SET state = $6, id = $2, response = $3, response_status = $7, config = $4, \
          lease_until = NULL, updated_at = $5 WHERE uuid = $1 AND state = 'provisioning'",
     )
@@ -254,5 +258,13 @@ async fn apply_answer(conn: &mut AnyConnection, answer: &AnswerWrite) -> Result<
     .bind(answer.status)
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    if updated.rows_affected() == 0 {
+        tracing::warn!(uuid = %answer.uuid, "a provision's answer came after the resource was answered; it was not recorded");
+        return Ok(());
+    }
+    if let Some(follow_up) = &answer.follow_up {
+        jobs::add(&mut *conn, &answer.uuid, follow_up).await?;
+    }
+    // A provisioning row has no index rows yet: they are only written here, with its answer.
+    config_index::insert(&mut *conn, &answer.uuid, &answer.entries).await
 }
