@@ -79,6 +79,17 @@ async fn open(url: &str) -> AnyPool {
     let sqlite = url.starts_with("sqlite:");
     let pool = AnyPoolOptions::new()
         .max_connections(if sqlite { 4 } else { 10 })
+        // The framework's pool policy, so neither side pays a ping the other skips: a
+        // connection is pinged only after a second idle, and never on SQLite.
+        .test_before_acquire(false)
+        .before_acquire(move |conn, meta| {
+            Box::pin(async move {
+                if !sqlite && meta.idle_for >= std::time::Duration::from_secs(1) {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
         .after_connect(move |conn, _| {
             Box::pin(async move {
                 if sqlite {

@@ -30,6 +30,9 @@ const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 /// in the kernel's cache anyway.
 const SQLITE_CACHE_KIB: u32 = 512;
 
+/// How long a PostgreSQL connection may sit idle before it is pinged on its way out of the pool.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
 /// Which pool: named in the error when it cannot be opened.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Purpose {
@@ -56,6 +59,20 @@ pub(super) async fn connect(
         .max_connections(size.unwrap_or(default).max(1))
         // A database that does not answer turns into a quick 503, not a hung request.
         .acquire_timeout(ACQUIRE_TIMEOUT)
+        // sqlx pings every connection it hands out, a round trip per query (on SQLite, a
+        // hand-off to the connection's thread and back). A connection used a moment ago is
+        // alive; one that sat idle may have been cut (a database restart, a proxy's idle
+        // timeout): only that one is pinged, and replaced if the ping fails. SQLite's
+        // connections are in-process and cannot be cut.
+        .test_before_acquire(false)
+        .before_acquire(move |conn, meta| {
+            Box::pin(async move {
+                if backend == Backend::Postgres && meta.idle_for >= PING_AFTER_IDLE {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {
