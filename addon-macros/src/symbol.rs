@@ -18,6 +18,7 @@ pub(crate) enum Key {
     Port,
     Manifest,
     Crate,
+    DigitalOcean,
 }
 
 /// What a key takes.
@@ -26,10 +27,12 @@ pub(crate) enum Shape {
     Str,
     List,
     Port,
+    /// `key` alone, or `key(name = "value", ...)`.
+    Group,
 }
 
 impl Key {
-    pub(crate) const ALL: [Key; 13] = [
+    pub(crate) const ALL: [Key; 14] = [
         Key::Id,
         Key::Name,
         Key::ConfigVars,
@@ -43,6 +46,7 @@ impl Key {
         Key::Port,
         Key::Manifest,
         Key::Crate,
+        Key::DigitalOcean,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -60,6 +64,7 @@ impl Key {
             Key::Port => "port",
             Key::Manifest => "manifest",
             Key::Crate => "crate",
+            Key::DigitalOcean => "digitalocean",
         }
     }
 
@@ -67,6 +72,7 @@ impl Key {
         match self {
             Key::ConfigVars | Key::Plans | Key::Regions | Key::Requires => Shape::List,
             Key::Port => Shape::Port,
+            Key::DigitalOcean => Shape::Group,
             _ => Shape::Str,
         }
     }
@@ -91,6 +97,9 @@ impl Key {
         Key::ALL.iter().map(|k| k.name()).collect()
     }
 }
+
+/// The keys inside `digitalocean(...)`: each a setter of `addon_manifest::DigitalOceanListing`.
+pub(crate) const DIGITALOCEAN_KEYS: [&str; 2] = ["base_path", "slug"];
 
 /// The method markers, in the order Heroku's lifecycle runs them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

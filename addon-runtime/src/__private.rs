@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 pub use crate::{Addon, AddonSpec, ConfigVar, Plan, Requirement};
+pub use addon_manifest::DigitalOceanListing;
 pub use crate::{
     AddonError, Config, DeprovisionJob, DeprovisionRequest, Deprovisioned, PlanChangeJob, PlanChangeRequest,
     PlanChanged, ProvisionJob, ProvisionRequest, Provisioned, SsoLogin, SsoRedirect,

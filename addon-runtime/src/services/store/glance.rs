@@ -20,6 +20,8 @@ pub(crate) struct Summary {
     pub(crate) state: ResourceState,
     /// Until when (Unix milliseconds) an operation holds the resource, if one does.
     pub(crate) lease_until: Option<i64>,
+    /// Whether the resource is suspended (its sign-in is refused).
+    pub(crate) suspended: bool,
 }
 
 /// What a provision's replay needs of its uuid's row.
@@ -37,7 +39,7 @@ impl Store {
     /// The uuid, plan, state and lease of the resource with this uuid, or with this id if the
     /// vendor chose its own.
     pub(crate) async fn summary(&self, uuid_or_id: &str) -> Result<Option<Summary>, StoreError> {
-        let sql = format!("SELECT uuid, plan, state, lease_until FROM addon_resources {BY_UUID_OR_ID}");
+        let sql = format!("SELECT uuid, plan, state, lease_until, suspended_at FROM addon_resources {BY_UUID_OR_ID}");
         let row = sqlx::query(&sql).bind(uuid_or_id).fetch_optional(&self.pool).await?;
         let summary = row.map(|row| -> Result<Summary, sqlx::Error> {
             let state: String = row.try_get("state")?;
@@ -46,6 +48,7 @@ impl Store {
                 plan: row.try_get("plan")?,
                 state: ResourceState::parse(&state)?,
                 lease_until: row.try_get("lease_until")?,
+                suspended: row.try_get::<Option<i64>, _>("suspended_at")?.is_some(),
             })
         });
         Ok(summary.transpose()?)

@@ -64,6 +64,9 @@ pub struct ResourceRecord {
     /// Unix milliseconds.
     pub created_at: i64,
     pub updated_at: i64,
+    /// Since when (Unix milliseconds) the resource is suspended: its data is kept, its sign-in,
+    /// sessions and API key are refused.
+    pub suspended_at: Option<i64>,
 }
 
 impl ResourceRecord {
@@ -84,6 +87,7 @@ impl fmt::Debug for ResourceRecord {
             .field("region", &self.region)
             .field("name", &self.name)
             .field("config", &self.config.keys().collect::<Vec<_>>())
+            .field("suspended_at", &self.suspended_at)
             .field("log_drain_token", &self.log_drain_token.as_ref().map(|_| "<redacted>"))
             .finish_non_exhaustive()
     }
@@ -114,5 +118,6 @@ pub(super) fn from_row(store: &super::Store, row: &AnyRow) -> Result<ResourceRec
         config: config.and_then(|json: String| serde_json::from_str(&json).ok()).unwrap_or_default(),
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        suspended_at: row.try_get("suspended_at")?,
     })
 }

@@ -95,6 +95,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
     );
     CREATE INDEX IF NOT EXISTS addon_config_index_uuid ON addon_config_index (uuid)",
     ),
+    // Suspension beside the state machine (a suspended resource keeps its state and data), and a
+    // marketplace's report that its own deprovision failed (Unix milliseconds).
+    (
+        9,
+        "ALTER TABLE addon_resources ADD COLUMN suspended_at BIGINT;
+    ALTER TABLE addon_resources ADD COLUMN deprovision_failed_at BIGINT",
+    ),
 ];
 
 /// An arbitrary constant that names this crate's migration lock on PostgreSQL.
