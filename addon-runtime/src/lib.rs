@@ -74,8 +74,8 @@ pub use app::{init_logging, serve, App, Runtime};
 pub use base::answer::{AddonError, Error};
 pub use base::clock::{Clock, ManualClock, SystemClock};
 pub use base::protocol::{
-    Config, ConfigVar, DeprovisionRequest, Deprovisioned, OauthGrant, Plan, PlanChangeRequest, PlanChanged,
-    ProvisionRequest, Provisioned, SsoLogin, SsoRedirect, SsoUser, TokenKind,
+    Config, ConfigVar, DeprovisionRequest, Deprovisioned, Marketplace, OauthGrant, Plan, PlanChangeRequest,
+    PlanChanged, ProvisionRequest, Provisioned, SsoLogin, SsoRedirect, SsoUser, TokenKind,
 };
 pub use base::settings::{DbConnections, Mode, ServerLimits, Settings, UserScopedToken};
 pub use base::spec::AddonSpec;

@@ -213,6 +213,18 @@ impl AddonError {
         )
     }
 
+    /// 409: a provision whose uuid already names a resource another marketplace sold. Its
+    /// answer is not that resource's business, and a uuid names one resource.
+    pub(crate) fn owned_elsewhere(uuid: &str) -> Self {
+        Self::refusal(
+            StatusCode::CONFLICT,
+            format!(
+                "The id `{uuid}` already names an add-on resource sold through another marketplace; \
+                 provision with an id of its own."
+            ),
+        )
+    }
+
     /// 404: no resource has this uuid or id.
     pub(crate) fn unknown_resource(id: &str) -> Self {
         Self::not_found(format!("No add-on resource `{id}` exists here."))

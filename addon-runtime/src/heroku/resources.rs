@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::base::answer::AddonError;
-use crate::base::protocol::{PlanChangeBody, PlanChangeInput, ProvisionRequest};
+use crate::base::protocol::{Marketplace, PlanChangeBody, PlanChangeInput, ProvisionRequest};
 use crate::lifecycle::{deprovision, plan_change, provision, Core};
 use crate::services::vendor::addon::Addon;
 // `Path` refuses an id that is not UTF-8 (`%ff`) in JSON, like every other refusal.
@@ -44,7 +44,7 @@ pub(crate) async fn plan_change<A: Addon>(
     answer(async {
         let input: PlanChangeInput =
             json::parse("plan change request", core.settings.body_limit, &headers, body)?;
-        let outcome = plan_change::change_plan(&core, id, input.plan).await?;
+        let outcome = plan_change::change_plan(&core, Marketplace::Heroku, id, input.plan).await?;
         let body = PlanChangeBody { config: outcome.config.as_ref(), message: outcome.message.as_deref() };
         let status = if outcome.accepted { StatusCode::ACCEPTED } else { StatusCode::OK };
         Ok(respond::json(status, &body))
@@ -58,7 +58,7 @@ pub(crate) async fn deprovision<A: Addon>(
     Path(id): Path<String>,
 ) -> Response {
     answer(async {
-        Ok(match deprovision::deprovision(&core, id).await?.later {
+        Ok(match deprovision::deprovision(&core, Marketplace::Heroku, id).await?.later {
             Some(message) => respond::json(StatusCode::ACCEPTED, &serde_json::json!({ "message": message })),
             None => StatusCode::NO_CONTENT.into_response(),
         })

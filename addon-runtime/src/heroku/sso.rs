@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::sso_token::{self, Refusal, Rules, SsoParams};
 use crate::base::answer::AddonError;
+use crate::base::protocol::Marketplace;
 use crate::lifecycle::sign_in::{sign_in, VerifiedLogin};
 use crate::lifecycle::Core;
 use crate::services::sessions::cookie_header;
@@ -82,6 +83,7 @@ async fn login<A: Addon>(core: &Core<A>, params: SsoParams, redirect: StatusCode
         }
     };
     let login = VerifiedLogin {
+        marketplace: Marketplace::Heroku,
         resource: verified.resource,
         token: verified.kind,
         user: verified.user,

@@ -6,24 +6,30 @@ use std::sync::Arc;
 use super::leases::leased;
 use super::{jobs, Core};
 use crate::base::answer::AddonError;
-use crate::base::protocol::{DeprovisionRequest, Deprovisioned};
+use crate::base::protocol::{DeprovisionRequest, Deprovisioned, Marketplace};
 use crate::services::store::{JobKind, ResourceState};
 use crate::services::vendor::{self, addon::Addon};
 
-/// Removes the resource `id` names, detached from the caller.
+/// Removes the resource of `marketplace` that `id` names, detached from the caller.
 pub(crate) async fn deprovision<A: Addon>(
     core: &Arc<Core<A>>,
+    marketplace: Marketplace,
     id: String,
 ) -> Result<Deprovisioned, AddonError> {
     let core = core.clone();
-    vendor::detached(async move { deprovision_once(&core, &id).await }).await
+    vendor::detached(async move { deprovision_once(&core, marketplace, &id).await }).await
 }
 
-async fn deprovision_once<A: Addon>(core: &Arc<Core<A>>, id: &str) -> Result<Deprovisioned, AddonError> {
+async fn deprovision_once<A: Addon>(
+    core: &Arc<Core<A>>,
+    marketplace: Marketplace,
+    id: &str,
+) -> Result<Deprovisioned, AddonError> {
     // A resource still being provisioned (or whose provisioning failed) can be removed too.
     let states = [ResourceState::Provisioned, ResourceState::Pending, ResourceState::Failed];
-    let (record, _local) = leased(core, id, &states).await?;
-    let request = DeprovisionRequest::new(record.uuid.clone(), record.plan.clone());
+    let (record, _local) = leased(core, marketplace, id, &states).await?;
+    let request =
+        DeprovisionRequest::new(record.uuid.clone(), record.plan.clone()).with_marketplace(marketplace);
     let addon = core.addon.clone();
     let called = vendor::call(core.settings.handler_timeout, "deprovision", async move {
         addon.deprovision(request).await

@@ -6,19 +6,23 @@ use std::time::{Duration, Instant};
 
 use super::Core;
 use crate::base::answer::AddonError;
-use crate::base::protocol::check_resource_id;
+use crate::base::protocol::{check_resource_id, Marketplace};
 use crate::services::locks::KeyGuard;
 use crate::services::store::{ResourceRecord, ResourceState};
 
 /// How often a request waiting for another one's claim or lease looks again.
 pub(super) const POLL: Duration = Duration::from_millis(20);
 
-/// The plan of the live resource behind a path id if no operation holds its lease right now
-/// (on any instance), else `None`.
+/// The plan of the live resource of `marketplace` behind a path id if no operation holds its
+/// lease right now (on any instance), else `None`.
 ///
 /// One read, so an answer drawn from it is exact at that moment: a plan change in flight
 /// holds the lease and sends the caller the long way, where it waits its turn.
-pub(super) async fn unleased_plan<A>(core: &Core<A>, id: &str) -> Result<Option<String>, AddonError> {
+pub(super) async fn unleased_plan<A>(
+    core: &Core<A>,
+    marketplace: Marketplace,
+    id: &str,
+) -> Result<Option<String>, AddonError> {
     if check_resource_id("id", id).is_err() {
         return Ok(None);
     }
@@ -26,15 +30,19 @@ pub(super) async fn unleased_plan<A>(core: &Core<A>, id: &str) -> Result<Option<
     let now = core.store.now_ms();
     Ok(summary
         .filter(|summary| {
-            summary.state == ResourceState::Provisioned && summary.lease_until.is_none_or(|until| until < now)
+            summary.marketplace == marketplace
+                && summary.state == ResourceState::Provisioned
+                && summary.lease_until.is_none_or(|until| until < now)
         })
         .map(|summary| summary.plan))
 }
 
-/// The resource behind a path id in one of `states`, with its lease held: 404 if unknown, 410 if
-/// removed, 503 if another operation on it does not finish in time.
+/// The resource of `marketplace` behind a path id in one of `states`, with its lease held: 404
+/// if unknown (or another marketplace's), 410 if removed, 503 if another operation on it does
+/// not finish in time.
 pub(super) async fn leased<A>(
     core: &Core<A>,
+    marketplace: Marketplace,
     id: &str,
     states: &[ResourceState],
 ) -> Result<(ResourceRecord, KeyGuard), AddonError> {
@@ -42,7 +50,8 @@ pub(super) async fn leased<A>(
     if check_resource_id("id", id).is_err() {
         return Err(unknown());
     }
-    let uuid = core.store.summary(id).await?.ok_or_else(unknown)?.uuid;
+    let summary = core.store.summary(id).await?.filter(|summary| summary.marketplace == marketplace);
+    let uuid = summary.ok_or_else(unknown)?.uuid;
     let local = core.locks.lock(&uuid).await;
     let deadline = Instant::now() + core.patience();
     loop {

@@ -15,6 +15,9 @@ pub(crate) mod plan_change;
 pub(crate) mod provision;
 pub(crate) mod sign_in;
 
+#[cfg(test)]
+mod marketplace_tests;
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::leases::{leased, unleased_plan};
 use super::{jobs, Core};
 use crate::base::answer::AddonError;
-use crate::base::protocol::{check_plan, Config, PlanChangeRequest};
+use crate::base::protocol::{check_plan, Config, Marketplace, PlanChangeRequest};
 use crate::services::store::{FollowUp, JobKind, ResourceState};
 use crate::services::vendor::{self, addon::Addon};
 
@@ -20,11 +20,12 @@ pub(crate) struct PlanChangeOutcome {
     pub(crate) accepted: bool,
 }
 
-/// Moves the resource `id` names to `plan`, detached from the caller. A plan the add-on does not
+/// Moves the resource of `marketplace` that `id` names to `plan`, detached from the caller. A plan the add-on does not
 /// declare is refused first, before the resource is looked up; the current plan is a no-op that
 /// never reaches the vendor.
 pub(crate) async fn change_plan<A: Addon>(
     core: &Arc<Core<A>>,
+    marketplace: Marketplace,
     id: String,
     plan: String,
 ) -> Result<PlanChangeOutcome, AddonError> {
@@ -34,11 +35,11 @@ pub(crate) async fn change_plan<A: Addon>(
     }
     // A re-delivered plan change to the plan the resource is on, with nothing else holding it:
     // the answer is known from one read, with no lease to take and release (two commits).
-    if unleased_plan(core, &id).await?.as_deref() == Some(plan.as_str()) {
+    if unleased_plan(core, marketplace, &id).await?.as_deref() == Some(plan.as_str()) {
         return Ok(already_on(&plan));
     }
     let core = core.clone();
-    vendor::detached(async move { change_once(&core, &id, plan).await }).await
+    vendor::detached(async move { change_once(&core, marketplace, &id, plan).await }).await
 }
 
 fn already_on(plan: &str) -> PlanChangeOutcome {
@@ -48,16 +49,18 @@ fn already_on(plan: &str) -> PlanChangeOutcome {
 
 async fn change_once<A: Addon>(
     core: &Arc<Core<A>>,
+    marketplace: Marketplace,
     id: &str,
     plan: String,
 ) -> Result<PlanChangeOutcome, AddonError> {
-    let (record, _local) = leased(core, id, &[ResourceState::Provisioned]).await?;
+    let (record, _local) = leased(core, marketplace, id, &[ResourceState::Provisioned]).await?;
     if record.plan == plan {
         core.store.release(&record.uuid).await?;
         tracing::info!(uuid = %record.uuid, %plan, "plan change to the current plan: nothing to do");
         return Ok(already_on(&plan));
     }
-    let request = PlanChangeRequest::new(record.uuid.clone(), plan.clone(), record.plan.clone());
+    let request = PlanChangeRequest::new(record.uuid.clone(), plan.clone(), record.plan.clone())
+        .with_marketplace(marketplace);
     let addon = core.addon.clone();
     let called = vendor::call(core.settings.handler_timeout, "plan_change", async move {
         addon.plan_change(request).await

@@ -60,6 +60,7 @@ pub(crate) async fn provision<A: Addon>(
     // A replay of a settled uuid is one read: no task, no lock, no write. Its row changes only
     // by a deprovision, which a replay read a moment earlier would not have seen either.
     let known = core.store.provision_answer(&request.uuid).await?;
+    let known = known.map(|answer| ours(&request, answer)).transpose()?;
     let unknown = known.is_none();
     if let Some(settled) = known.and_then(|answer| Recorded::settled(&request.uuid, answer)) {
         return settled;
@@ -97,6 +98,7 @@ async fn provision_once<A: Addon>(
                 Claim::Existing(answer) => answer,
             },
         };
+        let answer = ours(&request, answer)?;
         match Recorded::settled(&request.uuid, answer) {
             Some(settled) => return settled,
             // Another instance is provisioning this uuid right now: wait for its answer.
@@ -116,6 +118,18 @@ async fn provision_once<A: Addon>(
         core.store.abandon_provision(&uuid).await?;
     }
     result
+}
+
+/// The row's answer if the row is the requesting marketplace's; a uuid another marketplace's
+/// resource holds is refused (409), whatever its state.
+fn ours(request: &ProvisionRequest, answer: ProvisionAnswer) -> Result<ProvisionAnswer, AddonError> {
+    if answer.marketplace == request.marketplace {
+        Ok(answer)
+    } else {
+        tracing::warn!(uuid = %request.uuid, owner = answer.marketplace.as_str(), from = request.marketplace.as_str(),
+            "refused a provision whose uuid is another marketplace's resource");
+        Err(AddonError::owned_elsewhere(&request.uuid))
+    }
 }
 
 /// Whether a claim's lease has run out (its process died), so a claim may take it over.

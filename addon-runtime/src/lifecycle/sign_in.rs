@@ -6,13 +6,15 @@ use http::HeaderValue;
 
 use super::Core;
 use crate::base::answer::AddonError;
-use crate::base::protocol::{SsoLogin, SsoUser, TokenKind};
+use crate::base::protocol::{Marketplace, SsoLogin, SsoUser, TokenKind};
 use crate::services::store::ResourceState;
 use crate::services::vendor::{self, addon::Addon};
 
 /// A login whose token checked out, in the adapter's terms made neutral.
 #[derive(Debug)]
 pub(crate) struct VerifiedLogin {
+    /// The marketplace whose token it was: only its own resources sign in through it.
+    pub(crate) marketplace: Marketplace,
     /// The resource as the token named it: a uuid, or the id the provision answer gave.
     pub(crate) resource: String,
     pub(crate) token: TokenKind,
@@ -37,7 +39,10 @@ pub(crate) struct SignedIn {
 /// Checks the resource, lets the vendor choose the landing page, and starts a session.
 pub(crate) async fn sign_in<A: Addon>(core: &Core<A>, login: VerifiedLogin) -> Result<SignedIn, AddonError> {
     // Its uuid, plan and state are all sign-in needs: no sealed value is opened.
-    let resource = core.store.summary(&login.resource).await?.ok_or_else(AddonError::sso_unknown_resource)?;
+    let resource = core.store.summary(&login.resource).await?;
+    let resource = resource
+        .filter(|resource| resource.marketplace == login.marketplace)
+        .ok_or_else(AddonError::sso_unknown_resource)?;
     match resource.state {
         ResourceState::Provisioned => {}
         ResourceState::Provisioning | ResourceState::Pending => return Err(AddonError::sso_not_ready()),
@@ -59,6 +64,7 @@ pub(crate) async fn sign_in<A: Addon>(core: &Core<A>, login: VerifiedLogin) -> R
         user: login.user,
         app: login.app,
         owning_app: login.owning_app,
+        marketplace: login.marketplace,
     };
     let addon = core.addon.clone();
     let target =

@@ -2,12 +2,14 @@
 //! SSO logins; and the v3 bodies the registry records. Lenient on input, strict on output.
 
 mod config;
+mod marketplace;
 mod plan;
 pub(crate) mod request;
 pub(crate) mod response;
 mod sso;
 
 pub use config::{Config, ConfigVar};
+pub use marketplace::Marketplace;
 pub use plan::Plan;
 pub(crate) use request::{check_plan, check_resource_id, PlanChangeBody as PlanChangeInput};
 pub use request::{DeprovisionRequest, OauthGrant, PlanChangeRequest, ProvisionRequest};

@@ -3,7 +3,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer};
 
-use super::Plan;
+use super::{Marketplace, Plan};
 
 /// Heroku's request to create a resource (`POST {base_path}`).
 ///
@@ -43,6 +43,9 @@ pub struct ProvisionRequest {
     /// Legacy v1 logplex token.
     #[serde(default)]
     pub logplex_token: Option<String>,
+    /// The marketplace the request came through (set by its adapter, never read from the body).
+    #[serde(skip)]
+    pub marketplace: Marketplace,
 }
 
 impl ProvisionRequest {
@@ -60,7 +63,14 @@ impl ProvisionRequest {
             log_drain_token: None,
             heroku_id: None,
             logplex_token: None,
+            marketplace: Marketplace::Heroku,
         }
+    }
+
+    /// The same request, as it came through `marketplace`.
+    pub fn with_marketplace(mut self, marketplace: Marketplace) -> Self {
+        self.marketplace = marketplace;
+        self
     }
 }
 
@@ -85,11 +95,24 @@ pub struct PlanChangeRequest {
     pub plan: Plan,
     /// The plan the resource is on now.
     pub previous_plan: Plan,
+    /// The marketplace the resource was sold through.
+    pub marketplace: Marketplace,
 }
 
 impl PlanChangeRequest {
     pub fn new(uuid: impl Into<String>, plan: impl Into<Plan>, previous_plan: impl Into<Plan>) -> Self {
-        Self { uuid: uuid.into(), plan: plan.into(), previous_plan: previous_plan.into() }
+        Self {
+            uuid: uuid.into(),
+            plan: plan.into(),
+            previous_plan: previous_plan.into(),
+            marketplace: Marketplace::Heroku,
+        }
+    }
+
+    /// The same request, for a resource of `marketplace`.
+    pub fn with_marketplace(mut self, marketplace: Marketplace) -> Self {
+        self.marketplace = marketplace;
+        self
     }
 }
 
@@ -100,11 +123,19 @@ pub struct DeprovisionRequest {
     pub uuid: String,
     /// The plan the resource was on.
     pub plan: Plan,
+    /// The marketplace the resource was sold through.
+    pub marketplace: Marketplace,
 }
 
 impl DeprovisionRequest {
     pub fn new(uuid: impl Into<String>, plan: impl Into<Plan>) -> Self {
-        Self { uuid: uuid.into(), plan: plan.into() }
+        Self { uuid: uuid.into(), plan: plan.into(), marketplace: Marketplace::Heroku }
+    }
+
+    /// The same request, for a resource of `marketplace`.
+    pub fn with_marketplace(mut self, marketplace: Marketplace) -> Self {
+        self.marketplace = marketplace;
+        self
     }
 }
 
@@ -154,6 +185,7 @@ impl fmt::Debug for ProvisionRequest {
             .field("log_input_url", &self.log_input_url.as_ref().map(|_| "<redacted>"))
             .field("log_drain_token", &self.log_drain_token.as_ref().map(|_| "<redacted>"))
             .field("heroku_id", &self.heroku_id)
+            .field("marketplace", &self.marketplace)
             .finish_non_exhaustive()
     }
 }

@@ -20,12 +20,22 @@ pub struct SsoLogin {
     pub app: Option<String>,
     /// The app that owns the resource (`owning_app`), when sent.
     pub owning_app: Option<String>,
+    /// The marketplace the user signed in through (the resource's own).
+    pub marketplace: super::Marketplace,
 }
 
 impl SsoLogin {
     /// A login with no user details; for tests.
     pub fn new(uuid: impl Into<String>, plan: impl Into<super::Plan>, token: TokenKind) -> Self {
-        Self { uuid: uuid.into(), plan: plan.into(), token, user: None, app: None, owning_app: None }
+        Self {
+            uuid: uuid.into(),
+            plan: plan.into(),
+            token,
+            user: None,
+            app: None,
+            owning_app: None,
+            marketplace: super::Marketplace::Heroku,
+        }
     }
 
     /// Whether Heroku vouched for [`user`](Self::user): true only for a user-scoped token,
@@ -45,6 +55,7 @@ impl fmt::Debug for SsoLogin {
             .field("user", &self.user)
             .field("app", &self.app)
             .field("owning_app", &self.owning_app)
+            .field("marketplace", &self.marketplace)
             .finish()
     }
 }

@@ -4,9 +4,10 @@
 
 use sqlx::Row;
 
-use super::record::ResourceState;
+use super::record::{self, ResourceState};
 use super::{Store, StoreError};
 use crate::base::cipher::field;
+use crate::base::protocol::Marketplace;
 
 /// Finds the row `Store::resource` finds: by uuid, else by the id the vendor chose.
 const BY_UUID_OR_ID: &str =
@@ -20,6 +21,7 @@ pub(crate) struct Summary {
     pub(crate) state: ResourceState,
     /// Until when (Unix milliseconds) an operation holds the resource, if one does.
     pub(crate) lease_until: Option<i64>,
+    pub(crate) marketplace: Marketplace,
     /// Whether the resource is suspended (its sign-in is refused).
     pub(crate) suspended: bool,
 }
@@ -33,13 +35,17 @@ pub(crate) struct ProvisionAnswer {
     pub(crate) status: Option<i64>,
     /// The recorded body, opened; `Err` says why its seal did not open.
     pub(crate) body: Result<Option<String>, String>,
+    /// Whose resource it is: a provision from another marketplace must not see its answer.
+    pub(crate) marketplace: Marketplace,
 }
 
 impl Store {
     /// The uuid, plan, state and lease of the resource with this uuid, or with this id if the
     /// vendor chose its own.
     pub(crate) async fn summary(&self, uuid_or_id: &str) -> Result<Option<Summary>, StoreError> {
-        let sql = format!("SELECT uuid, plan, state, lease_until, suspended_at FROM addon_resources {BY_UUID_OR_ID}");
+        let sql = format!(
+            "SELECT uuid, plan, state, lease_until, marketplace, suspended_at FROM addon_resources {BY_UUID_OR_ID}"
+        );
         let row = sqlx::query(&sql).bind(uuid_or_id).fetch_optional(&self.pool).await?;
         let summary = row.map(|row| -> Result<Summary, sqlx::Error> {
             let state: String = row.try_get("state")?;
@@ -48,6 +54,7 @@ impl Store {
                 plan: row.try_get("plan")?,
                 state: ResourceState::parse(&state)?,
                 lease_until: row.try_get("lease_until")?,
+                marketplace: record::marketplace(&row)?,
                 suspended: row.try_get::<Option<i64>, _>("suspended_at")?.is_some(),
             })
         });
@@ -58,7 +65,7 @@ impl Store {
     /// this one read and one open.
     pub(crate) async fn provision_answer(&self, uuid: &str) -> Result<Option<ProvisionAnswer>, StoreError> {
         let row = sqlx::query(
-            "SELECT state, lease_until, response_status, response FROM addon_resources WHERE uuid = $1",
+            "SELECT state, lease_until, response_status, response, marketplace FROM addon_resources WHERE uuid = $1",
         )
         .bind(uuid)
         .fetch_optional(&self.pool)
@@ -75,6 +82,7 @@ impl Store {
                 lease_until: row.try_get("lease_until")?,
                 status: row.try_get("response_status")?,
                 body,
+                marketplace: record::marketplace(&row)?,
             })
         });
         Ok(answer.transpose()?)

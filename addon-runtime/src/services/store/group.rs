@@ -30,6 +30,7 @@ pub(super) struct ClaimWrite {
     pub(super) options: String,
     pub(super) callback_url: Option<String>,
     pub(super) log_drain_token: Option<String>,
+    pub(super) marketplace: &'static str,
     pub(super) lease_until: i64,
     pub(super) now: i64,
 }
@@ -197,7 +198,8 @@ async fn apply(conn: &mut AnyConnection, write: &Write) -> Result<Option<Claimed
 /// `INSERT .. ON CONFLICT DO NOTHING` of a `provisioning` row; else the takeover of a claim
 /// whose lease expired; else the row is someone else's.
 async fn apply_claim(conn: &mut AnyConnection, claim: &ClaimWrite) -> Result<Claimed, sqlx::Error> {
-    // Both statements take the request's fields as $1..$7, the lease as $8 and now as $9.
+    // Both statements take the request's fields as $1..$7, the lease as $8, now as $9 and the
+    // marketplace as $10. Only a claim from the same marketplace takes another one over.
     macro_rules! bound {
         ($sql:expr) => {
             sqlx::query($sql)
@@ -210,12 +212,13 @@ async fn apply_claim(conn: &mut AnyConnection, claim: &ClaimWrite) -> Result<Cla
                 .bind(claim.log_drain_token.as_deref())
                 .bind(claim.lease_until)
                 .bind(claim.now)
+                .bind(claim.marketplace)
         };
     }
     let inserted = bound!(
         "INSERT INTO addon_resources (uuid, plan, region, name, options, callback_url, log_drain_token, \
-         state, config, lease_until, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'provisioning', '{}', $8, $9, $9) ON CONFLICT DO NOTHING"
+         state, config, lease_until, created_at, updated_at, marketplace) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'provisioning', '{}', $8, $9, $9, $10) ON CONFLICT DO NOTHING"
     )
     .execute(&mut *conn)
     .await?;
@@ -225,7 +228,7 @@ async fn apply_claim(conn: &mut AnyConnection, claim: &ClaimWrite) -> Result<Cla
     let taken_over = bound!(
         "UPDATE addon_resources SET plan = $2, region = $3, name = $4, options = $5, callback_url = $6, \
          log_drain_token = $7, lease_until = $8, updated_at = $9 \
-         WHERE uuid = $1 AND state = 'provisioning' AND lease_until < $9"
+         WHERE uuid = $1 AND state = 'provisioning' AND lease_until < $9 AND marketplace = $10"
     )
     .execute(&mut *conn)
     .await?;

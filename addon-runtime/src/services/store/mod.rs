@@ -115,7 +115,7 @@ pub(crate) enum Claim {
 
 const COLUMNS: &str =
     "uuid, id, plan, region, name, options, callback_url, log_drain_token, state, config, created_at, updated_at, \
-     suspended_at";
+     marketplace, suspended_at";
 
 impl Store {
     /// Connects to `url` (`sqlite://path.db` or `postgres://...`), creating a SQLite file if
@@ -288,6 +288,7 @@ impl Store {
             options: serde_json::to_string(&request.options).unwrap_or_else(|_| "{}".to_owned()),
             callback_url: request.callback_url.clone(),
             log_drain_token: request.log_drain_token.clone(),
+            marketplace: request.marketplace.as_str(),
             lease_until: now + millis(lease),
             now,
         };

@@ -5,6 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::base::cipher::field;
+use crate::base::protocol::Marketplace;
 
 /// Where a resource is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +65,8 @@ pub struct ResourceRecord {
     /// Unix milliseconds.
     pub created_at: i64,
     pub updated_at: i64,
+    /// The marketplace that provisioned it, and the only one whose calls reach it.
+    pub marketplace: Marketplace,
     /// Since when (Unix milliseconds) the resource is suspended: its data is kept, its sign-in,
     /// sessions and API key are refused.
     pub suspended_at: Option<i64>,
@@ -84,6 +87,7 @@ impl fmt::Debug for ResourceRecord {
             .field("id", &self.id)
             .field("plan", &self.plan)
             .field("state", &self.state)
+            .field("marketplace", &self.marketplace)
             .field("region", &self.region)
             .field("name", &self.name)
             .field("config", &self.config.keys().collect::<Vec<_>>())
@@ -118,6 +122,14 @@ pub(super) fn from_row(store: &super::Store, row: &AnyRow) -> Result<ResourceRec
         config: config.and_then(|json: String| serde_json::from_str(&json).ok()).unwrap_or_default(),
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        marketplace: marketplace(row)?,
         suspended_at: row.try_get("suspended_at")?,
     })
+}
+
+/// The row's `marketplace` column, as the type.
+pub(super) fn marketplace(row: &AnyRow) -> Result<Marketplace, sqlx::Error> {
+    let name: String = row.try_get("marketplace")?;
+    Marketplace::parse(&name)
+        .ok_or_else(|| sqlx::Error::Decode(format!("unknown marketplace `{name}`").into()))
 }

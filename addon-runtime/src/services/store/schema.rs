@@ -95,6 +95,9 @@ const MIGRATIONS: &[(i64, &str)] = &[
     );
     CREATE INDEX IF NOT EXISTS addon_config_index_uuid ON addon_config_index (uuid)",
     ),
+    // The marketplace each resource was sold through (`Marketplace::as_str`): every resource
+    // before it was Heroku's.
+    (7, "ALTER TABLE addon_resources ADD COLUMN marketplace TEXT NOT NULL DEFAULT 'heroku'"),
     // Suspension beside the state machine (a suspended resource keeps its state and data), and a
     // marketplace's report that its own deprovision failed (Unix milliseconds).
     (
