@@ -92,7 +92,10 @@ fn parse_setting(input: ParseStream<'_>) -> syn::Result<(Ident, LitStr)> {
     input.parse::<Token![=]>()?;
     if !input.peek(LitStr) {
         let expr: syn::Expr = input.parse()?;
-        return Err(syn::Error::new(expr.span(), format!("`{name}` takes a string literal, such as `{name} = \"...\"`")));
+        return Err(syn::Error::new(
+            expr.span(),
+            format!("`{name}` takes a string literal, such as `{name} = \"...\"`"),
+        ));
     }
     Ok((name, input.parse()?))
 }
@@ -262,7 +265,9 @@ fn shaped(key: Key, value: Written, errors: &mut Errors) -> Option<Value> {
 }
 
 fn group_usage(name: &str) -> String {
-    format!("`{name}` takes settings in parentheses: write `{name}` alone, or `{name}(base_path = \"/{name}\")`")
+    format!(
+        "`{name}` takes settings in parentheses: write `{name}` alone, or `{name}(base_path = \"/{name}\")`"
+    )
 }
 
 /// The settings of `key(...)`: each a known name, once; every problem reported.
@@ -279,7 +284,11 @@ fn grouped(key: Key, written: Vec<(Ident, LitStr)>, span: Span, errors: &mut Err
             };
             errors.push(
                 ident.span(),
-                format!("unknown setting `{name}` in `{}(...)`: expected one of {}{hint}", key.name(), symbol::list(&known)),
+                format!(
+                    "unknown setting `{name}` in `{}(...)`: expected one of {}{hint}",
+                    key.name(),
+                    symbol::list(&known)
+                ),
             );
             clean = false;
         } else if settings.get(&name).is_some() {

@@ -59,7 +59,9 @@ impl<'a> DigitalOceanListing<'a> {
         let mut problems = Vec::new();
         if let Err(message) = rules::check_path(self.base_path) {
             problems.push(Problem { field: Field::DigitalOceanBasePath, message });
-        } else if heroku_paths.iter().any(|p| *p == self.base_path || p.starts_with(&format!("{}/", self.base_path)))
+        } else if heroku_paths
+            .iter()
+            .any(|p| *p == self.base_path || p.starts_with(&format!("{}/", self.base_path)))
         {
             problems.push(Problem {
                 field: Field::DigitalOceanBasePath,

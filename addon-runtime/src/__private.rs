@@ -7,11 +7,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 pub use crate::{Addon, AddonSpec, ConfigVar, Plan, Requirement};
-pub use addon_manifest::DigitalOceanListing;
 pub use crate::{
     AddonError, Config, DeprovisionJob, DeprovisionRequest, Deprovisioned, PlanChangeJob, PlanChangeRequest,
     PlanChanged, ProvisionJob, ProvisionRequest, Provisioned, SsoLogin, SsoRedirect,
 };
+pub use addon_manifest::DigitalOceanListing;
 
 /// Defines, for one handler kind, the names the macro builds from the kind in camel case
 /// (`addon-macros/src/exports.rs`): `{Kind}Input` and `{Kind}Success`, the types of the `Addon`

@@ -49,6 +49,7 @@
 // table, and `tests/layers.rs` holds the code to it).
 mod app;
 mod base;
+mod digitalocean;
 mod heroku;
 mod lifecycle;
 mod services;
@@ -78,7 +79,11 @@ pub use base::protocol::{
     PlanChanged, ProvisionRequest, Provisioned, SsoLogin, SsoRedirect, SsoUser, TokenKind,
 };
 pub use base::settings::{DbConnections, Mode, ServerLimits, Settings, UserScopedToken};
+// The DigitalOcean marketplace: its listing in the declaration, its notices, its API.
+pub use addon_manifest::DigitalOceanListing;
+pub use base::protocol::{Notice, Notification};
 pub use base::spec::AddonSpec;
+pub use services::platform::DigitalOceanApi;
 pub use services::platform::{
     AddonInfo, AppInfo, Collaborator, HerokuApi, NamedRef, Owner, PlatformError, User,
 };

@@ -351,7 +351,11 @@ impl Settings {
     }
 
     /// DigitalOcean's Basic auth password and SSO salt (`ADDON_DO_PASSWORD`, `ADDON_DO_SSO_SALT`).
-    pub fn with_digitalocean_secrets(mut self, password: impl Into<String>, sso_salt: impl Into<String>) -> Self {
+    pub fn with_digitalocean_secrets(
+        mut self,
+        password: impl Into<String>,
+        sso_salt: impl Into<String>,
+    ) -> Self {
         self.digitalocean.password = password.into();
         self.digitalocean.sso_salt = sso_salt.into();
         self
