@@ -111,10 +111,11 @@ pub(crate) enum Kind {
     CompleteProvision,
     CompletePlanChange,
     CompleteDeprovision,
+    Notification,
 }
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 7] = [
+    pub(crate) const ALL: [Kind; 8] = [
         Kind::Provision,
         Kind::PlanChange,
         Kind::Deprovision,
@@ -122,6 +123,7 @@ impl Kind {
         Kind::CompleteProvision,
         Kind::CompletePlanChange,
         Kind::CompleteDeprovision,
+        Kind::Notification,
     ];
 
     /// The attribute's name, which is also the `Addon` trait method's.
@@ -134,6 +136,7 @@ impl Kind {
             Kind::CompleteProvision => "complete_provision",
             Kind::CompletePlanChange => "complete_plan_change",
             Kind::CompleteDeprovision => "complete_deprovision",
+            Kind::Notification => "notification",
         }
     }
 
@@ -149,6 +152,7 @@ impl Kind {
             Kind::CompleteProvision => "CompleteProvision",
             Kind::CompletePlanChange => "CompletePlanChange",
             Kind::CompleteDeprovision => "CompleteDeprovision",
+            Kind::Notification => "Notification",
         }
     }
 
@@ -167,6 +171,7 @@ impl Kind {
             Kind::CompleteProvision => "ProvisionJob",
             Kind::CompletePlanChange => "PlanChangeJob",
             Kind::CompleteDeprovision => "DeprovisionJob",
+            Kind::Notification => "Notification",
         }
     }
 
@@ -176,7 +181,7 @@ impl Kind {
         match self {
             Kind::Provision => "Provisioned",
             Kind::PlanChange => "PlanChanged",
-            Kind::Deprovision | Kind::CompleteDeprovision => "()",
+            Kind::Deprovision | Kind::CompleteDeprovision | Kind::Notification => "()",
             Kind::Sso => "SsoRedirect",
             Kind::CompleteProvision | Kind::CompletePlanChange => "Config",
         }
@@ -186,6 +191,7 @@ impl Kind {
     pub(crate) fn example(self) -> String {
         let arg = match self {
             Kind::Sso => "login",
+            Kind::Notification => "notification",
             Kind::CompleteProvision | Kind::CompletePlanChange | Kind::CompleteDeprovision => "job",
             _ => "request",
         };

@@ -107,6 +107,9 @@ pub use addon_macros::complete_provision;
 pub use addon_macros::deprovision;
 #[doc = include_str!("../docs/heroku_addon.md")]
 pub use addon_macros::heroku_addon;
+/// Marks the method that hears a marketplace's notices (DigitalOcean's suspension and the
+/// rest; see [`Notice`]). Optional.
+pub use addon_macros::notification;
 /// Marks the method that changes a resource's plan. Only valid inside a `#[heroku_addon]` impl.
 pub use addon_macros::plan_change;
 /// Marks the method that provisions a resource. Only valid inside a `#[heroku_addon]` impl.
@@ -122,4 +125,5 @@ pub mod prelude {
         DeprovisionRequest, Deprovisioned, PlanChangeJob, PlanChangeRequest, PlanChanged, ProvisionJob,
         ProvisionRequest, Provisioned, Session, SsoLogin, SsoRedirect,
     };
+    pub use crate::{notification, Marketplace, Notice, Notification};
 }
