@@ -26,6 +26,8 @@ struct Monitor {
     provisions: AtomicUsize,
     completions: AtomicUsize,
     notices: Mutex<Vec<(String, Notice)>>,
+    /// The marketplace of each sign-in.
+    logins: Mutex<Vec<Marketplace>>,
 }
 
 #[heroku_addon(
@@ -69,7 +71,7 @@ impl Monitor {
 
     #[sso]
     async fn sso(&self, login: SsoLogin) -> Result<SsoRedirect, AddonError> {
-        assert_eq!(login.marketplace, Marketplace::DigitalOcean);
+        self.logins.lock().unwrap().push(login.marketplace);
         Ok(SsoRedirect::to("/dashboard"))
     }
 
@@ -278,6 +280,7 @@ async fn a_suspended_resource_keeps_its_data_and_is_refused_until_reactivated() 
     assert_eq!(get(&app, "/api/me", &bearer).await.status(), StatusCode::OK);
     let notices = monitor.notices.lock().unwrap().clone();
     assert_eq!(notices, [(uuid.clone(), Notice::Suspended), (uuid, Notice::Reactivated)]);
+    assert_eq!(*monitor.logins.lock().unwrap(), [Marketplace::DigitalOcean, Marketplace::DigitalOcean]);
 }
 
 #[tokio::test]
@@ -394,4 +397,29 @@ async fn the_grant_is_exchanged_and_config_patched_after_a_restart() {
     };
     assert!(eventually(Duration::from_secs(5), live).await, "the resource is live");
     assert_eq!(first_monitor.completions.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn the_vendor_suspends_a_heroku_resource_through_the_store() {
+    let (app, monitor) = start().await;
+    let uuid = new_uuid();
+    assert_eq!(app.heroku.provision(&v3_body(&uuid, "basic")).await.status(), StatusCode::OK);
+    let form = || app.heroku.sso_form(addon_runtime::TokenKind::UserScoped, &uuid, now());
+    assert_eq!(app.heroku.sso_post(&form()).await.status(), StatusCode::SEE_OTHER);
+
+    assert!(app.store.suspend(&uuid).await.unwrap());
+    assert!(!app.store.suspend(&uuid).await.unwrap(), "already suspended");
+    assert!(app.store.suspended_since(&uuid).await.unwrap().is_some());
+    let refused = app.heroku.sso_post(&form()).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(body(refused).await["message"].as_str().unwrap().contains("suspended"));
+    // DigitalOcean's notifications cannot reach a Heroku resource.
+    let other = app.digitalocean().notify_resources("resources.reactivated", &[&uuid]).await;
+    assert!(body(other).await["message"].as_str().unwrap().contains("1 unknown"));
+    assert!(app.store.suspended_since(&uuid).await.unwrap().is_some());
+
+    assert!(app.store.reactivate(&uuid).await.unwrap());
+    assert_eq!(app.heroku.sso_post(&form()).await.status(), StatusCode::SEE_OTHER);
+    assert!(monitor.notices.lock().unwrap().is_empty(), "the vendor's own suspension is not a notice");
+    assert_eq!(*monitor.logins.lock().unwrap(), [Marketplace::Heroku, Marketplace::Heroku]);
 }

@@ -92,3 +92,64 @@ impl fmt::Debug for DigitalOceanSettings {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn read(listed: bool, mode: Mode, vars: &[(&str, &str)]) -> Result<DigitalOceanSettings, Error> {
+        let vars: HashMap<String, String> =
+            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let mut settings = DigitalOceanSettings::development("heroku-salt-0123456789abcdefghij");
+        settings.read(listed, mode, &|name: &str| vars.get(name).cloned())?;
+        Ok(settings)
+    }
+
+    #[test]
+    fn development_needs_nothing_and_keeps_its_derived_secrets() {
+        let first = read(true, Mode::Development, &[]).unwrap();
+        let again = read(true, Mode::Development, &[]).unwrap();
+        assert_eq!((first.password.len(), first.sso_salt.len()), (64, 64));
+        assert_eq!(first.password, again.password, "the same across restarts");
+        assert_ne!(first.password, first.sso_salt);
+        assert_eq!(first.api_url, DEFAULT_API_URL);
+        assert!(first.client_secret.is_none());
+    }
+
+    #[test]
+    fn production_needs_the_secrets_only_when_listed() {
+        let missing = read(true, Mode::Production, &[(PASSWORD, "do-password-0123456789abcdefghij")]);
+        let message = missing.unwrap_err().to_string();
+        assert!(message.contains(SSO_SALT) && message.contains("digitalocean"), "{message}");
+        assert!(read(false, Mode::Production, &[]).is_ok(), "an add-on not on DigitalOcean needs none");
+        let set = read(
+            true,
+            Mode::Production,
+            &[
+                (PASSWORD, "do-password-0123456789abcdefghij"),
+                (SSO_SALT, "do-sso-salt-0123456789abcdefghij"),
+                (CLIENT_SECRET, "do-client-secret"),
+                (API_URL, "http://127.0.0.1:9/"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(set.sso_salt, "do-sso-salt-0123456789abcdefghij");
+        assert_eq!(set.api_url, "http://127.0.0.1:9");
+        let debug = format!("{set:?}");
+        assert!(
+            !debug.contains("do-password") && !debug.contains("do-sso-salt") && !debug.contains("do-client"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn malformed_values_are_refused_by_name() {
+        let url =
+            read(true, Mode::Development, &[(API_URL, "api.digitalocean.com")]).unwrap_err().to_string();
+        assert!(url.contains(API_URL), "{url}");
+        let short = read(true, Mode::Development, &[(PASSWORD, "CHANGEME")]).unwrap_err().to_string();
+        assert!(short.contains(PASSWORD), "{short}");
+    }
+}
