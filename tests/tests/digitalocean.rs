@@ -423,3 +423,40 @@ async fn the_vendor_suspends_a_heroku_resource_through_the_store() {
     assert!(monitor.notices.lock().unwrap().is_empty(), "the vendor's own suspension is not a notice");
     assert_eq!(*monitor.logins.lock().unwrap(), [Marketplace::Heroku, Marketplace::Heroku]);
 }
+
+#[test]
+fn production_needs_digitalocean_s_secrets_when_listed() {
+    let base = [
+        ("ADDON_ENV", "production"),
+        ("ADDON_PASSWORD", "heroku-password-0123456789abcdef"),
+        ("ADDON_SSO_SALT", "heroku-sso-salt-0123456789abcdef"),
+        ("ADDON_SESSION_KEY", "a-session-key-of-32-characters-at-least"),
+    ];
+    let read = |extra: &[(&str, &str)]| {
+        let vars: std::collections::HashMap<String, String> =
+            base.iter().chain(extra).map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Settings::from_vars::<Monitor>(move |name| vars.get(name).cloned())
+    };
+    let missing = read(&[]).unwrap_err().to_string();
+    assert!(missing.contains("ADDON_DO_PASSWORD") && missing.contains("ADDON_DO_SSO_SALT"), "{missing}");
+    let secrets = [
+        ("ADDON_DO_PASSWORD", "do-password-0123456789abcdefghij"),
+        ("ADDON_DO_SSO_SALT", "do-sso-salt-0123456789abcdefghij"),
+    ];
+    let settings = read(&secrets).unwrap();
+    assert_eq!(
+        settings.digitalocean_secrets(),
+        ("do-password-0123456789abcdefghij", "do-sso-salt-0123456789abcdefghij")
+    );
+    let debug = format!("{settings:?}");
+    assert!(!debug.contains("do-password") && !debug.contains("do-sso-salt"), "{debug}");
+    let without_token_key = read(&[secrets[0], secrets[1], ("ADDON_DO_CLIENT_SECRET", "do-client-secret")]);
+    assert!(without_token_key.unwrap_err().to_string().contains("ADDON_TOKEN_KEY"));
+    let with_token_key = read(&[
+        secrets[0],
+        secrets[1],
+        ("ADDON_DO_CLIENT_SECRET", "do-client-secret"),
+        ("ADDON_TOKEN_KEY", "a-token-key-of-32-characters-at-least!"),
+    ]);
+    assert!(with_token_key.is_ok(), "{with_token_key:?}");
+}

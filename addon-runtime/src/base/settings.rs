@@ -237,6 +237,14 @@ impl Settings {
             vendor: connections(&var, "ADDON_VENDOR_DB_CONNECTIONS")?,
         };
         settings.digitalocean.read(spec.digitalocean.is_some(), mode, &var)?;
+        let do_tokens = settings.digitalocean.client_secret.is_some() && spec.digitalocean.is_some();
+        if mode == Mode::Production && do_tokens && var(TOKEN_KEY).is_none() {
+            return Err(config(format!(
+                "{TOKEN_KEY} must be set in production with ADDON_DO_CLIENT_SECRET: it seals DigitalOcean's OAuth \
+                 tokens in the registry. Set it to 32 or more random characters, different from ADDON_SSO_SALT and \
+                 {SESSION_KEY}"
+            )));
+        }
         Ok(settings)
     }
 
