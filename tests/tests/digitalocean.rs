@@ -37,6 +37,7 @@ struct Monitor {
     plans = ["basic", "pro", "later"],
     production = "https://do-monitor.example",
     digitalocean(base_path = "/digitalocean", slug = "do_monitor"),
+    manifest = "../target/addon-tests-digitalocean-manifest.json",
 )]
 impl Monitor {
     #[provision]
