@@ -163,6 +163,8 @@ struct FakeState {
     config: HashMap<String, BTreeMap<String, String>>,
     calls: Vec<Call>,
     next: u64,
+    /// `expires_in` of the tokens a grant gives (DigitalOcean: eight hours).
+    grant_lifetime: Option<u64>,
 }
 
 /// DigitalOcean's OAuth token endpoint and config PATCH, faked on 127.0.0.1.
@@ -207,6 +209,12 @@ impl FakeDigitalOcean {
         let code = format!("do-grant-{}-{uuid}", state.next);
         state.grants.insert(code.clone(), uuid.to_owned());
         code
+    }
+
+    /// How long (seconds) the tokens a grant gives last; zero makes the add-on refresh before
+    /// its first call. Refreshed tokens last eight hours.
+    pub fn set_grant_token_lifetime(&self, seconds: u64) {
+        self.lock().grant_lifetime = Some(seconds);
     }
 
     /// The config set on a resource through the PATCH, merged in order.
@@ -261,6 +269,7 @@ async fn token(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> 
     } else if request["client_secret"].as_str() != Some(s.client_secret.as_str()) {
         Err((StatusCode::UNAUTHORIZED, "wrong client secret"))
     } else {
+        let from_grant = request["grant_type"].as_str() == Some("authorization_code");
         let uuid = match request["grant_type"].as_str() {
             Some("authorization_code") => request["code"]
                 .as_str()
@@ -277,7 +286,8 @@ async fn token(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> 
             let (access, refresh) = (format!("do-access-{}", s.next), format!("do-refresh-{}", s.next));
             s.tokens.insert(access.clone(), uuid.clone());
             s.refresh_tokens.insert(refresh.clone(), uuid);
-            json!({ "access_token": access, "refresh_token": refresh, "expires_in": 28800, "token_type": "bearer" })
+            let expires_in = if from_grant { s.grant_lifetime.unwrap_or(28_800) } else { 28_800 };
+            json!({ "access_token": access, "refresh_token": refresh, "expires_in": expires_in, "token_type": "bearer" })
         })
     };
     match answer {

@@ -461,3 +461,26 @@ fn production_needs_digitalocean_s_secrets_when_listed() {
     ]);
     assert!(with_token_key.is_ok(), "{with_token_key:?}");
 }
+
+#[tokio::test]
+async fn an_expired_token_is_refreshed_before_the_config_patch() {
+    let fake = FakeDigitalOcean::start(CLIENT_SECRET).await;
+    fake.set_grant_token_lifetime(0);
+    let settings = TestApp::settings().with_digitalocean_api(fake.url(), CLIENT_SECRET);
+    let app = serve(&TestDatabase::new().await, Arc::new(Monitor::default()), settings, true).await;
+    let uuid = new_uuid();
+    let mut request = digitalocean_body(&uuid, "later");
+    request["oauth_grant"] = json!({ "type": "authorization_code", "code": fake.grant(&uuid) });
+    assert_eq!(app.digitalocean().provision(&request).await.status(), StatusCode::ACCEPTED);
+    let patched = async || fake.succeeded("PATCH", &format!("/v2/add-ons/resources/{uuid}/config")) == 1;
+    assert!(eventually(Duration::from_secs(20), patched).await, "config patched: {:?}", fake.calls());
+    let exchanges: Vec<Value> = fake
+        .calls()
+        .iter()
+        .filter(|c| c.path.ends_with("/oauth/token"))
+        .map(|c| serde_json::from_str(&c.body).unwrap())
+        .collect();
+    let kinds: Vec<&str> = exchanges.iter().map(|e| e["grant_type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["authorization_code", "refresh_token"], "{:?}", fake.calls());
+    assert!(exchanges.iter().all(|e| e["client_secret"] == CLIENT_SECRET));
+}
