@@ -28,6 +28,8 @@ struct Monitor {
     notices: Mutex<Vec<(String, Notice)>>,
     /// The marketplace of each sign-in.
     logins: Mutex<Vec<Marketplace>>,
+    /// The marketplace of each `#[complete_provision]` job.
+    completed: Mutex<Vec<Marketplace>>,
 }
 
 #[heroku_addon(
@@ -65,6 +67,7 @@ impl Monitor {
     #[complete_provision]
     async fn complete_provision(&self, job: ProvisionJob) -> Result<Config, AddonError> {
         self.completions.fetch_add(1, Ordering::SeqCst);
+        self.completed.lock().unwrap().push(job.marketplace);
         Ok(Config::new()
             .set(Self::DO_MONITOR_URL, format!("https://do-monitor.example/m/{}", job.uuid))
             .set(Self::DO_MONITOR_KEY, "async-key"))
@@ -393,6 +396,7 @@ async fn the_grant_is_exchanged_and_config_patched_after_a_restart() {
     assert_eq!(fake.succeeded("POST", "/v2/add-ons/oauth/token"), 1, "the grant was exchanged once");
     assert_eq!(fake.succeeded("PATCH", &format!("/v2/add-ons/resources/{uuid}/config")), 1);
     assert_eq!(monitor.completions.load(Ordering::SeqCst), 1);
+    assert_eq!(*monitor.completed.lock().unwrap(), [Marketplace::DigitalOcean]);
     let live = async || {
         second.store.resource(&uuid).await.unwrap().is_some_and(|r| r.state == ResourceState::Provisioned)
     };

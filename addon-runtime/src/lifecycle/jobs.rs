@@ -174,6 +174,7 @@ async fn execute<A: Addon>(core: &Arc<Core<A>>, job: &Job) -> Result<(), Failure
                 options: record.options.clone(),
                 attempt,
                 heroku: heroku.clone(),
+                marketplace: record.marketplace,
             };
             let addon = core.addon.clone();
             let config = vendor::call(core.settings.job_timeout, "complete_provision", async move {
@@ -208,6 +209,7 @@ async fn execute<A: Addon>(core: &Arc<Core<A>>, job: &Job) -> Result<(), Failure
                 previous_plan: job.payload["previous_plan"].as_str().unwrap_or_default().into(),
                 attempt,
                 heroku: heroku.clone(),
+                marketplace: record.marketplace,
             };
             let addon = core.addon.clone();
             let config = vendor::call(core.settings.job_timeout, "complete_plan_change", async move {
@@ -233,6 +235,7 @@ async fn execute<A: Addon>(core: &Arc<Core<A>>, job: &Job) -> Result<(), Failure
                 plan: record.plan.clone().into(),
                 attempt,
                 heroku: heroku.clone(),
+                marketplace: record.marketplace,
             };
             let addon = core.addon.clone();
             vendor::call(core.settings.job_timeout, "complete_deprovision", async move {
