@@ -1,6 +1,7 @@
 //! Property tests over every parser of the runtime that reads outside input: Basic auth, JSON
 //! bodies and their content types, bodies read within a limit, SSO forms and links with their
-//! tokens and timestamps, DigitalOcean's SSO form, and session cookies as a `Cookie` header carries them.
+//! tokens and timestamps, DigitalOcean's SSO form, and session cookies as a `Cookie` header
+//! carries them.
 //!
 //! Each parser must never panic on any input, refuse with a 4xx what it cannot read, give back
 //! what its writer wrote (a signed token verifies, an issued cookie reads as the same session),
