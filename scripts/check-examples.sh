@@ -17,18 +17,20 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-# Starts an example in the background and waits (at most 20 s) until it listens.
+# Starts an example in the background and waits (at most 20 s) until it listens. `AS=other start`
+# gives a second run of one example its own registry and log.
 start() {
   local name=$1 port=$2
   shift 2
-  env "$@" PORT="$port" DATABASE_URL="sqlite://$work/$name.db" "$bin/$name" >"$work/$name.log" 2>&1 &
+  local as=${AS:-$name}
+  env "$@" PORT="$port" DATABASE_URL="sqlite://$work/$as.db" "$bin/$name" >"$work/$as.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 200); do
-    grep -q "listening on" "$work/$name.log" && return 0
+    grep -q "listening on" "$work/$as.log" && return 0
     sleep 0.1
   done
   echo "$name did not start:" >&2
-  cat "$work/$name.log" >&2
+  cat "$work/$as.log" >&2
   return 1
 }
 
@@ -58,5 +60,13 @@ pingly_port=$(free_port)
 start pingly "$pingly_port"
 "$bin/addon-check" check --manifest examples/monitor/addon-manifest.json \
   --url "http://127.0.0.1:$pingly_port" || status=1
+
+echo
+echo "== addon-check --marketplace digitalocean against pingly (DigitalOcean's routes, the same impl)"
+do_port=$(free_port)
+do_secrets=(ADDON_DO_PASSWORD=check-examples-do-password-0123456789 ADDON_DO_SSO_SALT=check-examples-do-sso-salt-0123456789)
+AS=pingly-do start pingly "$do_port" "${do_secrets[@]}"
+env "${do_secrets[@]}" "$bin/addon-check" check --manifest examples/monitor/addon-manifest.json \
+  --url "http://127.0.0.1:$do_port" --marketplace digitalocean || status=1
 
 exit $status

@@ -31,6 +31,30 @@ pub struct Options {
     pub oauth_secret: String,
     /// Allow an add-on that is not on this machine.
     pub allow_remote: bool,
+    /// Play DigitalOcean instead of Heroku (`--marketplace digitalocean`).
+    pub digitalocean: Option<DigitalOceanOptions>,
+}
+
+/// What the DigitalOcean mode needs beyond the manifest: the routes' prefix, the slug and the two
+/// secrets DigitalOcean's vendor portal gives.
+#[derive(Clone)]
+pub struct DigitalOceanOptions {
+    /// Such as `/digitalocean`.
+    pub base_path: String,
+    /// The Basic auth user; `None` means the manifest's id.
+    pub slug: Option<String>,
+    pub password: String,
+    pub sso_salt: String,
+}
+
+// Holds the password and the salt.
+impl std::fmt::Debug for DigitalOceanOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DigitalOceanOptions")
+            .field("base_path", &self.base_path)
+            .field("slug", &self.slug)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Options {
@@ -42,6 +66,7 @@ impl Default for Options {
             heroku_port: None,
             oauth_secret: "addon-check-client-secret".to_owned(),
             allow_remote: false,
+            digitalocean: None,
         }
     }
 }

@@ -11,7 +11,7 @@ mod context;
 pub mod guard;
 mod report;
 
-pub use context::{Context, Options};
+pub use context::{Context, DigitalOceanOptions, Options};
 pub use report::{Outcome, Report, Status};
 
 /// Runs every check against the add-on the options describe, handing each outcome to `seen` as
@@ -45,6 +45,7 @@ pub async fn run_with_progress(
         return report;
     }
     let given = options.plans.clone();
+    let digitalocean = options.digitalocean.clone();
     let mut context = match Context::new(options, starting).await {
         Ok(context) => context,
         Err(message) => {
@@ -52,6 +53,14 @@ pub async fn run_with_progress(
             return report;
         }
     };
+    if let Some(digitalocean) = &digitalocean {
+        for outcome in checks::digitalocean::check(&context, digitalocean).await {
+            record(outcome);
+        }
+        context.step("latency");
+        record(context.latency_outcome());
+        return report;
+    }
     // Before anything provisions: which plans to provision with (asked of the add-on).
     let (plans, outcomes) = checks::plans::choose(&context, &given).await;
     context.plans = plans;

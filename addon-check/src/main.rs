@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 const EXAMPLES: &str = "Examples:
   addon-check check --manifest addon-manifest.json [--url http://127.0.0.1:5000] [--plans hobby,pro]
   addon-check check --manifest addon-manifest.json --heroku-port 7500 --oauth-secret SECRET --json
+  ADDON_DO_PASSWORD=.. ADDON_DO_SSO_SALT=.. addon-check check --manifest addon-manifest.json --marketplace digitalocean
   addon-check manifest addon-manifest.json
   addon-check sso RESOURCE_ID --manifest addon-manifest.json [--serve]
 
@@ -83,6 +84,17 @@ struct CheckArgs {
     /// manifest's password).
     #[arg(long)]
     allow_remote: bool,
+    /// Which marketplace to play: Heroku (the default), or DigitalOcean against the add-on's
+    /// DigitalOcean routes, with the password and SSO salt from ADDON_DO_PASSWORD and
+    /// ADDON_DO_SSO_SALT.
+    #[arg(long, value_enum, value_name = "NAME", default_value_t = MarketplaceArg::Heroku)]
+    marketplace: MarketplaceArg,
+    /// The prefix of the add-on's DigitalOcean routes.
+    #[arg(long, value_name = "PATH", default_value = "/digitalocean")]
+    do_base_path: String,
+    /// The add-on's slug on DigitalOcean (the Basic auth user); default: the manifest's id.
+    #[arg(long, value_name = "SLUG")]
+    do_slug: Option<String>,
     /// Print the report as JSON on standard output, without colour.
     #[arg(long)]
     json: bool,
@@ -93,6 +105,30 @@ struct CheckArgs {
     /// Colour the report: `auto` only when standard output is a terminal and NO_COLOR is unset.
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = When::Auto)]
     color: When,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum MarketplaceArg {
+    Heroku,
+    Digitalocean,
+}
+
+/// The DigitalOcean mode's options; its secrets from the environment, as the add-on reads them.
+fn digitalocean_options(args: &CheckArgs) -> Result<Option<addon_check::DigitalOceanOptions>, String> {
+    if args.marketplace != MarketplaceArg::Digitalocean {
+        return Ok(None);
+    }
+    let secret = |name: &str| {
+        std::env::var(name).ok().filter(|v| !v.is_empty()).ok_or_else(|| {
+            format!("--marketplace digitalocean needs {name} in the environment: the add-on's value from DigitalOcean's vendor portal")
+        })
+    };
+    Ok(Some(addon_check::DigitalOceanOptions {
+        base_path: args.do_base_path.trim_end_matches('/').to_owned(),
+        slug: args.do_slug.clone(),
+        password: secret("ADDON_DO_PASSWORD")?,
+        sso_salt: secret("ADDON_DO_SSO_SALT")?,
+    }))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -165,6 +201,7 @@ impl Progress {
 }
 
 async fn check(args: CheckArgs) -> Result<ExitCode, String> {
+    let digitalocean = digitalocean_options(&args)?;
     let options = Options {
         manifest: read(&args.manifest)?,
         url: args.url.map(String::from),
@@ -180,6 +217,7 @@ async fn check(args: CheckArgs) -> Result<ExitCode, String> {
         heroku_port: args.heroku_port,
         oauth_secret: args.oauth_secret,
         allow_remote: args.allow_remote,
+        digitalocean,
     };
     let (json, colour) = (args.json, colour_wanted(args.json, args.color));
     // Progress for a person watching: on standard error, so standard output stays the report.

@@ -404,3 +404,23 @@ async fn after_sign_in_the_cookie_goes_only_to_the_same_origin() {
         "the checker connected to the other port: {accepted:?}"
     );
 }
+
+#[test]
+fn the_digitalocean_mode_names_the_secrets_it_needs() {
+    let path = write("do-manifest.json", &manifest("probe", "3"));
+    let output = Command::new(env!("CARGO_BIN_EXE_addon-check"))
+        .args(["check", "--manifest", path.to_str().unwrap(), "--marketplace", "digitalocean"])
+        .env_remove("ADDON_DO_PASSWORD")
+        .env_remove("ADDON_DO_SSO_SALT")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("ADDON_DO_PASSWORD") && stderr.contains("vendor portal"), "{stderr}");
+    let (code, help) = run(&["check", "--help"]);
+    assert_eq!(code, 0);
+    assert!(
+        help.contains("--marketplace") && help.contains("digitalocean") && help.contains("--do-base-path"),
+        "{help}"
+    );
+}

@@ -32,11 +32,26 @@ pub(crate) struct List {
     pub(crate) span: Span,
 }
 
+/// `key(name = "value", ...)`, or `key` alone (no settings: every default): each setting's name
+/// and value, and the span of the whole.
+#[derive(Clone)]
+pub(crate) struct Settings {
+    pub(crate) entries: Vec<(String, Str)>,
+    pub(crate) span: Span,
+}
+
+impl Settings {
+    pub(crate) fn get(&self, name: &str) -> Option<&Str> {
+        self.entries.iter().find(|(n, _)| n == name).map(|(_, value)| value)
+    }
+}
+
 /// A value of the shape its key takes.
 pub(crate) enum Value {
     Str(Str),
     List(List),
     Port(u16, Span),
+    Group(Settings),
 }
 
 impl Value {
@@ -45,6 +60,7 @@ impl Value {
             Value::Str(s) => s.span,
             Value::List(l) => l.span,
             Value::Port(_, span) => *span,
+            Value::Group(g) => g.span,
         }
     }
 }
@@ -66,12 +82,45 @@ enum Written {
     Str(LitStr),
     List(Vec<LitStr>, Span),
     Int(LitInt),
+    /// `key` alone, or `key(...)`: the settings as written, and the span of the whole.
+    Group(Vec<(Ident, LitStr)>, Span),
+}
+
+/// One `name = "value"` inside `key(...)`.
+fn parse_setting(input: ParseStream<'_>) -> syn::Result<(Ident, LitStr)> {
+    let name = input.call(Ident::parse_any)?;
+    input.parse::<Token![=]>()?;
+    if !input.peek(LitStr) {
+        let expr: syn::Expr = input.parse()?;
+        return Err(syn::Error::new(
+            expr.span(),
+            format!("`{name}` takes a string literal, such as `{name} = \"...\"`"),
+        ));
+    }
+    Ok((name, input.parse()?))
+}
+
+/// `key` alone (followed by `,` or the end) or `key(name = "value", ...)`.
+fn parse_group(key: &Ident, input: ParseStream<'_>) -> syn::Result<Option<Written>> {
+    if input.is_empty() || input.peek(Token![,]) {
+        return Ok(Some(Written::Group(Vec::new(), key.span())));
+    }
+    if !input.peek(syn::token::Paren) {
+        return Ok(None);
+    }
+    let content;
+    let paren = syn::parenthesized!(content in input);
+    let settings = Punctuated::<(Ident, LitStr), Token![,]>::parse_terminated_with(&content, parse_setting)?;
+    Ok(Some(Written::Group(settings.into_iter().collect(), paren.span.join())))
 }
 
 impl Parse for Entry {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         // `parse_any`, for the keyword `crate`.
         let key = input.call(Ident::parse_any)?;
+        if let Some(group) = parse_group(&key, input)? {
+            return Ok(Entry { key, value: group });
+        }
         input.parse::<Token![=]>()?;
         let value = if input.peek(LitStr) {
             Written::Str(input.parse()?)
@@ -177,6 +226,13 @@ impl Args {
 fn shaped(key: Key, value: Written, errors: &mut Errors) -> Option<Value> {
     let name = key.name();
     match (key.shape(), value) {
+        (Shape::Group, Written::Group(settings, span)) => return grouped(key, settings, span, errors),
+        (Shape::Group, Written::Str(lit)) => errors.push(lit.span(), group_usage(name)),
+        (Shape::Group, Written::Int(lit)) => errors.push(lit.span(), group_usage(name)),
+        (Shape::Group, Written::List(_, span)) => errors.push(span, group_usage(name)),
+        (_, Written::Group(_, span)) => {
+            errors.push(span, format!("`{name}` takes a value: write `{name} = ...`"))
+        }
         (Shape::Str, Written::Str(lit)) => return Some(Value::Str(Str::from_lit(&lit))),
         (Shape::Str, Written::List(_, span)) => {
             errors.push(span, format!("`{name}` takes one string, such as `{name} = \"...\"`"))
@@ -206,4 +262,41 @@ fn shaped(key: Key, value: Written, errors: &mut Errors) -> Option<Value> {
         }
     }
     None
+}
+
+fn group_usage(name: &str) -> String {
+    format!(
+        "`{name}` takes settings in parentheses: write `{name}` alone, or `{name}(base_path = \"/{name}\")`"
+    )
+}
+
+/// The settings of `key(...)`: each a known name, once; every problem reported.
+fn grouped(key: Key, written: Vec<(Ident, LitStr)>, span: Span, errors: &mut Errors) -> Option<Value> {
+    let known = symbol::DIGITALOCEAN_KEYS;
+    let mut settings = Settings { entries: Vec::new(), span };
+    let mut clean = true;
+    for (ident, lit) in written {
+        let name = ident.unraw().to_string();
+        if !known.contains(&name.as_str()) {
+            let hint = match symbol::closest(&name, &known) {
+                Some(close) => format!("; did you mean `{close}`?"),
+                None => String::new(),
+            };
+            errors.push(
+                ident.span(),
+                format!(
+                    "unknown setting `{name}` in `{}(...)`: expected one of {}{hint}",
+                    key.name(),
+                    symbol::list(&known)
+                ),
+            );
+            clean = false;
+        } else if settings.get(&name).is_some() {
+            errors.push(ident.span(), format!("`{name}` is given twice in `{}(...)`; keep one", key.name()));
+            clean = false;
+        } else {
+            settings.entries.push((name, Str::from_lit(&lit)));
+        }
+    }
+    clean.then_some(Value::Group(settings))
 }

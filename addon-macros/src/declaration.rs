@@ -2,7 +2,7 @@
 //! (its fields, setters and defaults live there), judged by the manifest rules the runtime and
 //! the checker also use; each problem is reported at the literal it came from.
 
-use addon_manifest::{Declaration, Field, Requirement};
+use addon_manifest::{Declaration, DigitalOceanListing, Field, Requirement};
 use proc_macro2::Span;
 
 use crate::args::{Args, Value};
@@ -62,11 +62,24 @@ pub(crate) fn declaration<'a>(args: &'a Args, lists: &'a Lists<'a>) -> Option<De
             (Key::BasePath, Value::Str(s)) => declaration.base_path(&s.value),
             (Key::SsoPath, Value::Str(s)) => declaration.sso_path(&s.value),
             (Key::Port, Value::Port(port, _)) => declaration.port(*port),
+            (Key::DigitalOcean, Value::Group(settings)) => declaration.digitalocean(listing(settings)),
             // `id`, `name`, `production` went to `new`; `manifest` and `crate` are not declared.
             _ => declaration,
         };
     }
     Some(declaration)
+}
+
+/// `digitalocean(...)`'s settings over the listing's defaults.
+fn listing(settings: &crate::args::Settings) -> DigitalOceanListing<'_> {
+    let mut listing = DigitalOceanListing::new();
+    if let Some(path) = settings.get("base_path") {
+        listing = listing.base_path(&path.value);
+    }
+    if let Some(slug) = settings.get("slug") {
+        listing = listing.slug(&slug.value);
+    }
+    listing
 }
 
 /// Reports every rule the declaration breaks; whether it broke none.
@@ -96,6 +109,16 @@ fn span_of(field: Field, args: &Args) -> Option<Span> {
         Field::Plan(i) => args.item_span(Key::Plans, i),
         Field::BasePath => args.span(Key::BasePath),
         Field::SsoPath => args.span(Key::SsoPath),
+        Field::DigitalOceanBasePath => digitalocean_span(args, "base_path"),
+        Field::DigitalOceanSlug => digitalocean_span(args, "slug"),
+        _ => None,
+    }
+}
+
+/// Where a setting of `digitalocean(...)` was written; the whole key for a default.
+fn digitalocean_span(args: &Args, name: &str) -> Option<Span> {
+    match args.get(Key::DigitalOcean)? {
+        Value::Group(settings) => Some(settings.get(name).map_or(settings.span, |s| s.span)),
         _ => None,
     }
 }

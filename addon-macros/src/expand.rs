@@ -200,6 +200,7 @@ fn spec_const(
                 quote!(&[#(#items),*])
             }
             (_, Value::Port(port, _)) => port.to_token_stream(),
+            (_, Value::Group(settings)) => digitalocean_listing(settings, exports),
         };
         let setter = format_ident!("{}", key.name());
         Some(quote!(.#setter(#value)))
@@ -211,6 +212,17 @@ fn spec_const(
             #(#setters)*
             #manifest
     }
+}
+
+/// `DigitalOceanListing::new()` with a setter per setting given.
+fn digitalocean_listing(settings: &crate::args::Settings, exports: &Exports) -> TokenStream {
+    let listing = exports.digitalocean_listing();
+    let setters = settings.entries.iter().map(|(name, value)| {
+        let setter = format_ident!("{}", name);
+        let value = &value.value;
+        quote!(.#setter(#value))
+    });
+    quote!(#listing::new() #(#setters)*)
 }
 
 /// The trait method that calls the vendor's. The argument goes through a trait at the vendor's

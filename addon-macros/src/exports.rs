@@ -33,6 +33,8 @@ private_items! {
     addon => Addon,
     /// The type of `Addon::SPEC`.
     addon_spec => AddonSpec,
+    /// `digitalocean(...)`'s value in `SPEC`.
+    digitalocean_listing => DigitalOceanListing,
     addon_error => AddonError,
     /// The type of the generated config var constants.
     config_var => ConfigVar,

@@ -66,3 +66,10 @@ pub fn complete_plan_change(args: TokenStream, item: TokenStream) -> TokenStream
 pub fn complete_deprovision(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::misplaced_marker(Kind::CompleteDeprovision, args.into(), item.into()).into()
 }
+
+/// Marks the method that hears a marketplace's notices (DigitalOcean's suspension,
+/// reactivation, failed deprovision, update) inside a `#[heroku_addon]` impl block. Optional.
+#[proc_macro_attribute]
+pub fn notification(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::misplaced_marker(Kind::Notification, args.into(), item.into()).into()
+}

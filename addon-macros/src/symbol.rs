@@ -18,6 +18,7 @@ pub(crate) enum Key {
     Port,
     Manifest,
     Crate,
+    DigitalOcean,
 }
 
 /// What a key takes.
@@ -26,10 +27,12 @@ pub(crate) enum Shape {
     Str,
     List,
     Port,
+    /// `key` alone, or `key(name = "value", ...)`.
+    Group,
 }
 
 impl Key {
-    pub(crate) const ALL: [Key; 13] = [
+    pub(crate) const ALL: [Key; 14] = [
         Key::Id,
         Key::Name,
         Key::ConfigVars,
@@ -43,6 +46,7 @@ impl Key {
         Key::Port,
         Key::Manifest,
         Key::Crate,
+        Key::DigitalOcean,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -60,6 +64,7 @@ impl Key {
             Key::Port => "port",
             Key::Manifest => "manifest",
             Key::Crate => "crate",
+            Key::DigitalOcean => "digitalocean",
         }
     }
 
@@ -67,6 +72,7 @@ impl Key {
         match self {
             Key::ConfigVars | Key::Plans | Key::Regions | Key::Requires => Shape::List,
             Key::Port => Shape::Port,
+            Key::DigitalOcean => Shape::Group,
             _ => Shape::Str,
         }
     }
@@ -92,6 +98,9 @@ impl Key {
     }
 }
 
+/// The keys inside `digitalocean(...)`: each a setter of `addon_manifest::DigitalOceanListing`.
+pub(crate) const DIGITALOCEAN_KEYS: [&str; 2] = ["base_path", "slug"];
+
 /// The method markers, in the order Heroku's lifecycle runs them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -102,10 +111,11 @@ pub(crate) enum Kind {
     CompleteProvision,
     CompletePlanChange,
     CompleteDeprovision,
+    Notification,
 }
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 7] = [
+    pub(crate) const ALL: [Kind; 8] = [
         Kind::Provision,
         Kind::PlanChange,
         Kind::Deprovision,
@@ -113,6 +123,7 @@ impl Kind {
         Kind::CompleteProvision,
         Kind::CompletePlanChange,
         Kind::CompleteDeprovision,
+        Kind::Notification,
     ];
 
     /// The attribute's name, which is also the `Addon` trait method's.
@@ -125,6 +136,7 @@ impl Kind {
             Kind::CompleteProvision => "complete_provision",
             Kind::CompletePlanChange => "complete_plan_change",
             Kind::CompleteDeprovision => "complete_deprovision",
+            Kind::Notification => "notification",
         }
     }
 
@@ -140,6 +152,7 @@ impl Kind {
             Kind::CompleteProvision => "CompleteProvision",
             Kind::CompletePlanChange => "CompletePlanChange",
             Kind::CompleteDeprovision => "CompleteDeprovision",
+            Kind::Notification => "Notification",
         }
     }
 
@@ -158,6 +171,7 @@ impl Kind {
             Kind::CompleteProvision => "ProvisionJob",
             Kind::CompletePlanChange => "PlanChangeJob",
             Kind::CompleteDeprovision => "DeprovisionJob",
+            Kind::Notification => "Notification",
         }
     }
 
@@ -167,7 +181,7 @@ impl Kind {
         match self {
             Kind::Provision => "Provisioned",
             Kind::PlanChange => "PlanChanged",
-            Kind::Deprovision | Kind::CompleteDeprovision => "()",
+            Kind::Deprovision | Kind::CompleteDeprovision | Kind::Notification => "()",
             Kind::Sso => "SsoRedirect",
             Kind::CompleteProvision | Kind::CompletePlanChange => "Config",
         }
@@ -177,6 +191,7 @@ impl Kind {
     pub(crate) fn example(self) -> String {
         let arg = match self {
             Kind::Sso => "login",
+            Kind::Notification => "notification",
             Kind::CompleteProvision | Kind::CompletePlanChange | Kind::CompleteDeprovision => "job",
             _ => "request",
         };

@@ -1,3 +1,4 @@
+use crate::digitalocean::DigitalOceanListing;
 use crate::rules::{self, Field, Problem};
 use crate::{Api, Endpoints, Manifest, Requirement};
 
@@ -48,6 +49,8 @@ pub struct Declaration<'a> {
     pub port: u16,
     /// Where the build wrote `addon-manifest.json`; secrets fall back to it in development.
     pub manifest_path: Option<&'a str>,
+    /// The DigitalOcean Add-Ons marketplace, when the add-on is listed there too.
+    pub digitalocean: Option<DigitalOceanListing<'a>>,
 }
 
 /// The default route for provisioning calls, as Heroku's documentation names it.
@@ -76,6 +79,7 @@ impl<'a> Declaration<'a> {
             sso_path: DEFAULT_SSO_PATH,
             port: DEFAULT_PORT,
             manifest_path: None,
+            digitalocean: None,
         }
     }
 
@@ -132,6 +136,12 @@ impl<'a> Declaration<'a> {
 
     pub const fn manifest_path(mut self, path: &'a str) -> Self {
         self.manifest_path = Some(path);
+        self
+    }
+
+    /// Serves DigitalOcean's calls too, with these routes and slug.
+    pub const fn digitalocean(mut self, listing: DigitalOceanListing<'a>) -> Self {
+        self.digitalocean = Some(listing);
         self
     }
 
@@ -203,6 +213,9 @@ impl<'a> Declaration<'a> {
             if let Err(message) = rules::check_path(path) {
                 problems.push(Problem { field, message });
             }
+        }
+        if let Some(listing) = &self.digitalocean {
+            problems.extend(listing.problems([self.base_path, self.sso_path]));
         }
         problems
     }

@@ -8,6 +8,7 @@
 //! shared vocabulary, such as the SSO [`TokenKind`]s.
 
 mod declaration;
+mod digitalocean;
 mod file;
 mod model;
 mod problem;
@@ -16,6 +17,7 @@ mod secret;
 mod sso;
 
 pub use declaration::{Declaration, DEFAULT_BASE_PATH, DEFAULT_PORT, DEFAULT_REGIONS, DEFAULT_SSO_PATH};
+pub use digitalocean::{DigitalOceanListing, DEFAULT_DIGITALOCEAN_BASE_PATH};
 pub use file::{write_if_changed, Written, FILE_NAME};
 pub use model::{Api, Endpoints, Manifest};
 pub use problem::{Field, Problem};

@@ -57,6 +57,10 @@ pub enum Field {
     Plans,
     /// One of the declaration's `plans`, by index.
     Plan(usize),
+    /// The `base_path` of the declaration's `digitalocean(...)`.
+    DigitalOceanBasePath,
+    /// The `slug` of the declaration's `digitalocean(...)`.
+    DigitalOceanSlug,
 }
 
 impl fmt::Display for Field {
@@ -81,6 +85,8 @@ impl fmt::Display for Field {
             Field::SsoPath => "sso_path",
             Field::Plans => "plans",
             Field::Plan(i) => return write!(f, "plans[{i}]"),
+            Field::DigitalOceanBasePath => "digitalocean.base_path",
+            Field::DigitalOceanSlug => "digitalocean.slug",
         };
         f.write_str(path)
     }

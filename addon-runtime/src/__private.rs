@@ -6,11 +6,13 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+pub use crate::Notification;
 pub use crate::{Addon, AddonSpec, ConfigVar, Plan, Requirement};
 pub use crate::{
     AddonError, Config, DeprovisionJob, DeprovisionRequest, Deprovisioned, PlanChangeJob, PlanChangeRequest,
     PlanChanged, ProvisionJob, ProvisionRequest, Provisioned, SsoLogin, SsoRedirect,
 };
+pub use addon_manifest::DigitalOceanListing;
 
 /// Defines, for one handler kind, the names the macro builds from the kind in camel case
 /// (`addon-macros/src/exports.rs`): `{Kind}Input` and `{Kind}Success`, the types of the `Addon`
@@ -153,4 +155,12 @@ handler_kind!(
     SsoOutput: "`#[sso]` methods must return `Result<SsoRedirect, E>`, not `{Self}`",
     "expected `Result<SsoRedirect, E>` where `E: Into<AddonError>`",
     SsoFuture
+);
+handler_kind!(
+    NotificationInput = Notification,
+    NotificationSuccess = (),
+    NotificationArgument: "`#[notification]` methods take a `Notification`, not `{Self}`",
+    NotificationOutput: "`#[notification]` methods must return `Result<(), E>`, not `{Self}`",
+    "expected `Result<(), E>` where `E: Into<AddonError>`",
+    NotificationFuture
 );

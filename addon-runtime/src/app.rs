@@ -18,7 +18,7 @@ use crate::services::store::Store;
 use crate::services::vendor::addon::Addon;
 use crate::web::signed_out::SignedOut;
 use crate::web::{PageHeaders, SessionContext};
-use crate::{heroku, web};
+use crate::{digitalocean, heroku, web};
 
 /// An add-on service with the vendor's own routes, or inside the vendor's existing axum app.
 ///
@@ -121,6 +121,12 @@ impl<A: Addon> App<A> {
         self.core.platform.for_resource(uuid)
     }
 
+    /// DigitalOcean's API with one resource's OAuth token (for a resource DigitalOcean
+    /// provisioned): set its config vars outside the completion methods.
+    pub fn digitalocean(&self, uuid: &str) -> crate::DigitalOceanApi {
+        self.core.platform.digitalocean(uuid)
+    }
+
     /// Reads all time from `clock`: SSO windows, session lifetimes, row stamps, job deadlines
     /// and token expiry (tests move a [`ManualClock`](crate::ManualClock) instead of sleeping).
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
@@ -169,7 +175,11 @@ impl<A: Addon> App<A> {
         };
         let body_limit = self.core.settings.body_limit;
         let pages = PageHeaders::new(self.core.settings.frame_ancestors.as_deref());
-        let routes = heroku::routes(self.core).merge(self.vendor_routes);
+        let mut routes = heroku::routes(self.core.clone());
+        if let Some(listing) = A::SPEC.digitalocean {
+            routes = routes.merge(digitalocean::routes(self.core.clone(), listing));
+        }
+        let routes = routes.merge(self.vendor_routes);
         web::around(routes, sessions, body_limit, pages)
     }
 

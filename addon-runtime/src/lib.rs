@@ -49,6 +49,7 @@
 // table, and `tests/layers.rs` holds the code to it).
 mod app;
 mod base;
+mod digitalocean;
 mod heroku;
 mod lifecycle;
 mod services;
@@ -78,7 +79,11 @@ pub use base::protocol::{
     PlanChanged, ProvisionRequest, Provisioned, SsoLogin, SsoRedirect, SsoUser, TokenKind,
 };
 pub use base::settings::{DbConnections, Mode, ServerLimits, Settings, UserScopedToken};
+// The DigitalOcean marketplace: its listing in the declaration, its notices, its API.
+pub use addon_manifest::DigitalOceanListing;
+pub use base::protocol::{Notice, Notification};
 pub use base::spec::AddonSpec;
+pub use services::platform::DigitalOceanApi;
 pub use services::platform::{
     AddonInfo, AppInfo, Collaborator, HerokuApi, NamedRef, Owner, PlatformError, User,
 };
@@ -102,6 +107,9 @@ pub use addon_macros::complete_provision;
 pub use addon_macros::deprovision;
 #[doc = include_str!("../docs/heroku_addon.md")]
 pub use addon_macros::heroku_addon;
+/// Marks the method that hears a marketplace's notices (DigitalOcean's suspension and the
+/// rest; see [`Notice`]). Optional.
+pub use addon_macros::notification;
 /// Marks the method that changes a resource's plan. Only valid inside a `#[heroku_addon]` impl.
 pub use addon_macros::plan_change;
 /// Marks the method that provisions a resource. Only valid inside a `#[heroku_addon]` impl.
@@ -117,4 +125,5 @@ pub mod prelude {
         DeprovisionRequest, Deprovisioned, PlanChangeJob, PlanChangeRequest, PlanChanged, ProvisionJob,
         ProvisionRequest, Provisioned, Session, SsoLogin, SsoRedirect,
     };
+    pub use crate::{notification, Marketplace, Notice, Notification};
 }

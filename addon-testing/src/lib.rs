@@ -34,6 +34,7 @@
 //! # }
 //! ```
 
+mod digitalocean;
 mod fake;
 mod helpers;
 mod process;
@@ -41,6 +42,7 @@ mod simulator;
 mod tokens;
 
 pub use addon_manifest::TokenKind;
+pub use digitalocean::{digitalocean_body, digitalocean_sso_token, DigitalOcean, FakeDigitalOcean};
 pub use fake::{Call, FakeHeroku};
 pub use helpers::{client, cookie_pair, eventually, new_uuid, now, set_cookie, urlencode};
 pub use process::{Captured, Process};

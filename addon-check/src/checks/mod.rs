@@ -1,6 +1,7 @@
 //! The checks, by area. Each returns outcomes named `area.check`; the names are stable.
 
 pub(crate) mod auth;
+pub(crate) mod digitalocean;
 pub(crate) mod early_answer;
 pub(crate) mod input;
 pub(crate) mod lifecycle;

@@ -1,6 +1,7 @@
 //! Property tests over every parser of the runtime that reads outside input: Basic auth, JSON
 //! bodies and their content types, bodies read within a limit, SSO forms and links with their
-//! tokens and timestamps, and session cookies as a `Cookie` header carries them.
+//! tokens and timestamps, DigitalOcean's SSO form, and session cookies as a `Cookie` header
+//! carries them.
 //!
 //! Each parser must never panic on any input, refuse with a 4xx what it cannot read, give back
 //! what its writer wrote (a signed token verifies, an issued cookie reads as the same session),
@@ -581,5 +582,70 @@ proptest! {
         let later = SessionKeys::new(b"k", Duration::from_secs(3600), true, clock_at(NOW + after));
         let expected = if after < 3600 { Ok("uuid-1".to_owned()) } else { Err(Unreadable::Expired) };
         prop_assert_eq!(later.verify(&cookie_value(&issued)).map(|s| s.uuid().to_owned()), expected);
+    }
+}
+
+/// DigitalOcean's SSO form: its token is HMAC-SHA256 over `"{timestamp}:{resource_uuid}"`.
+mod digitalocean_sso {
+    use proptest::prelude::*;
+
+    use super::{config, flip, text};
+    use crate::digitalocean::sso_token::{sign, verify, Refusal, SsoForm};
+
+    const NOW: u64 = 1_700_000_000;
+    const WINDOW: std::time::Duration = std::time::Duration::from_secs(300);
+
+    fn signed(salt: &str, uuid: &str, timestamp: u64) -> SsoForm {
+        SsoForm {
+            resource_uuid: Some(uuid.to_owned()),
+            token: Some(sign(salt, &timestamp.to_string(), uuid)),
+            timestamp: Some(timestamp.to_string()),
+            user_email: Some("u@example.com".to_owned()),
+            user_id: Some("1".to_owned()),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config(256))]
+
+        #[test]
+        fn any_form_is_refused_without_a_panic(
+            uuid in proptest::option::of(text(200)),
+            token in proptest::option::of(text(200)),
+            timestamp in proptest::option::of(text(30)),
+            email in proptest::option::of(text(300)),
+            now in any::<u64>(),
+        ) {
+            let form = SsoForm { resource_uuid: uuid, token, timestamp, user_email: email, user_id: None };
+            prop_assert!(verify(&form, "salt", now, WINDOW).is_err());
+        }
+
+        #[test]
+        fn signed_forms_verify_within_the_window(
+            uuid in "[a-z0-9-]{1,64}",
+            salt in text(64),
+            skew in -300i64..=300,
+        ) {
+            let timestamp = NOW.saturating_add_signed(skew);
+            let verified = verify(&signed(&salt, &uuid, timestamp), &salt, NOW, WINDOW);
+            prop_assert_eq!(verified.map(|v| v.resource), Ok(uuid));
+        }
+
+        #[test]
+        fn changed_tokens_and_resources_are_refused(
+            uuid in "[a-z0-9-]{1,64}",
+            at in any::<usize>(),
+            by in proptest::char::range('0', 'z'),
+        ) {
+            let form = signed("salt", &uuid, NOW);
+            if let Some(token) = flip(form.token.as_deref().unwrap_or_default(), at, by) {
+                let changed = SsoForm { token: Some(token), ..form.clone() };
+                prop_assert_eq!(verify(&changed, "salt", NOW, WINDOW).err(), Some(Refusal::BadToken));
+            }
+            if let Some(other) = flip(&uuid, at, by) {
+                let moved = SsoForm { resource_uuid: Some(other), ..form };
+                prop_assert!(verify(&moved, "salt", NOW, WINDOW).is_err());
+            }
+        }
     }
 }

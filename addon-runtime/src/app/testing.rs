@@ -166,6 +166,8 @@ fn random_name() -> String {
 pub struct TestApp {
     /// Heroku calling the add-on, with its id, password and SSO salt.
     pub heroku: Simulator,
+    /// DigitalOcean calling the app, when the add-on declares `digitalocean(...)`.
+    pub digitalocean: Option<DigitalOcean>,
     /// The app's registry (and, through [`Store::vendor_pool`], the vendor's tables).
     pub store: Store,
     /// The origin the add-on listens on, such as `http://127.0.0.1:41234`.
@@ -231,9 +233,13 @@ impl TestApp {
         let settings = app.settings();
         let manifest = A::SPEC.manifest(&settings.password, &settings.sso_salt);
         let heroku = Simulator::from_manifest(&manifest).expect("a manifest with test URLs").at(&url);
+        let digitalocean = A::SPEC.digitalocean.map(|listing| {
+            let (password, salt) = settings.digitalocean_secrets();
+            DigitalOcean::new(&url, listing.base_path, listing.slug_or(A::SPEC.id), password, salt)
+        });
         let store = app.store().clone();
         let server = tokio::spawn(app.serve_on(listener));
-        TestApp { heroku, store, url, client: client(), server, database: None }
+        TestApp { heroku, digitalocean, store, url, client: client(), server, database: None }
     }
 
     /// Development settings with fresh random secrets: what [`TestApp::start`] serves with.
@@ -245,6 +251,13 @@ impl TestApp {
     /// ([`TestApp::serve`]): to open another instance's store on it, or pass its URL on.
     pub fn database(&self) -> Option<&TestDatabase> {
         self.database.as_ref()
+    }
+}
+
+impl TestApp {
+    /// DigitalOcean calling the app; panics if the add-on does not declare `digitalocean(...)`.
+    pub fn digitalocean(&self) -> &DigitalOcean {
+        self.digitalocean.as_ref().expect("the add-on declares `digitalocean(...)`")
     }
 }
 

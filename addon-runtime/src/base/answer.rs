@@ -551,3 +551,41 @@ pub enum Error {
     #[error("server: {0}")]
     Io(#[from] std::io::Error),
 }
+
+/// Refusals of suspension (marketplace-neutral) and of the DigitalOcean adapter.
+impl AddonError {
+    /// 403: the resource is suspended (its data is kept); sign-in, sessions and its API key are
+    /// refused until it is reactivated.
+    pub(crate) fn suspended() -> Self {
+        Self::refusal(
+            StatusCode::FORBIDDEN,
+            "This add-on is suspended by its marketplace (for example, for an unpaid bill); its data is kept. \
+             It opens again once the account is reactivated.",
+        )
+    }
+
+    /// 401 from DigitalOcean's Basic auth (`slug:password`), whatever was wrong.
+    pub(crate) fn digitalocean_unauthenticated() -> Self {
+        Self::refusal(
+            StatusCode::UNAUTHORIZED,
+            "Authentication failed: this endpoint is for DigitalOcean's calls only.",
+        )
+    }
+
+    /// 422: a notification whose `type` the adapter does not know.
+    pub(crate) fn unknown_notification(kind: &str, known: &[&str]) -> Self {
+        let known = known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+        Self::refusal(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("The notification type `{}` is not known here; expected one of {known}.", escaped(kind)),
+        )
+    }
+
+    /// 422: a notification whose payload does not have the fields its type needs.
+    pub(crate) fn notification_malformed(kind: &str, problem: impl fmt::Display) -> Self {
+        Self::refusal(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("The `{}` notification's payload is not as expected: {problem}.", escaped(kind)),
+        )
+    }
+}

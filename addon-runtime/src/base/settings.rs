@@ -12,6 +12,9 @@ use sha2::Sha256;
 use super::answer::Error;
 use super::spec::AddonSpec;
 
+mod digitalocean;
+pub(crate) use digitalocean::DigitalOceanSettings;
+
 /// Whether the service runs for real (`ADDON_ENV=production`) or on a developer's machine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -65,6 +68,8 @@ pub struct Settings {
     pub(crate) server: ServerLimits,
     pub(crate) frame_ancestors: Option<String>,
     pub(crate) db_connections: DbConnections,
+    /// The DigitalOcean marketplace's secrets and API (`ADDON_DO_*`).
+    pub(crate) digitalocean: DigitalOceanSettings,
 }
 
 /// What one connection and the whole server may hold, so that no client (slow, idle or many)
@@ -131,6 +136,7 @@ impl Settings {
     /// Development settings with these secrets and every other value at its default.
     pub fn development(password: impl Into<String>, sso_salt: impl Into<String>) -> Self {
         let sso_salt = sso_salt.into();
+        let digitalocean = DigitalOceanSettings::development(&sso_salt);
         Self {
             mode: Mode::Development,
             host: "127.0.0.1".to_owned(),
@@ -157,6 +163,7 @@ impl Settings {
             server: ServerLimits::default(),
             frame_ancestors: None,
             db_connections: DbConnections { registry: None, vendor: None },
+            digitalocean,
         }
     }
 
@@ -229,6 +236,15 @@ impl Settings {
             registry: connections(&var, "ADDON_DB_CONNECTIONS")?,
             vendor: connections(&var, "ADDON_VENDOR_DB_CONNECTIONS")?,
         };
+        settings.digitalocean.read(spec.digitalocean.is_some(), mode, &var)?;
+        let do_tokens = settings.digitalocean.client_secret.is_some() && spec.digitalocean.is_some();
+        if mode == Mode::Production && do_tokens && var(TOKEN_KEY).is_none() {
+            return Err(config(format!(
+                "{TOKEN_KEY} must be set in production with ADDON_DO_CLIENT_SECRET: it seals DigitalOcean's OAuth \
+                 tokens in the registry. Set it to 32 or more random characters, different from ADDON_SSO_SALT and \
+                 {SESSION_KEY}"
+            )));
+        }
         Ok(settings)
     }
 
@@ -342,6 +358,31 @@ impl Settings {
         self.db_connections
     }
 
+    /// DigitalOcean's Basic auth password and SSO salt (`ADDON_DO_PASSWORD`, `ADDON_DO_SSO_SALT`).
+    pub fn with_digitalocean_secrets(
+        mut self,
+        password: impl Into<String>,
+        sso_salt: impl Into<String>,
+    ) -> Self {
+        self.digitalocean.password = password.into();
+        self.digitalocean.sso_salt = sso_salt.into();
+        self
+    }
+
+    /// Where DigitalOcean's API is (`ADDON_DO_API_URL`; a local fake, in tests) and the OAuth
+    /// client secret its grants are exchanged with (`ADDON_DO_CLIENT_SECRET`).
+    pub fn with_digitalocean_api(mut self, url: impl Into<String>, client_secret: impl Into<String>) -> Self {
+        self.digitalocean.api_url = url.into().trim_end_matches('/').to_owned();
+        self.digitalocean.client_secret = Some(client_secret.into());
+        self
+    }
+
+    /// DigitalOcean's Basic auth password and SSO salt, for a test's simulator of DigitalOcean.
+    #[doc(hidden)]
+    pub fn digitalocean_secrets(&self) -> (&str, &str) {
+        (&self.digitalocean.password, &self.digitalocean.sso_salt)
+    }
+
     pub fn with_port(mut self, port: u16) -> Self {
         self.port = Some(port);
         self
@@ -400,6 +441,7 @@ impl fmt::Debug for Settings {
             .field("server", &self.server)
             .field("frame_ancestors", &self.frame_ancestors)
             .field("db_connections", &self.db_connections)
+            .field("digitalocean", &self.digitalocean)
             .finish()
     }
 }

@@ -14,8 +14,9 @@ use super::leases::POLL;
 use super::Core;
 use crate::base::answer::AddonError;
 use crate::base::clock::millis;
+use crate::base::protocol::{Config, Marketplace};
 use crate::services::platform::PlatformError;
-use crate::services::store::{FollowUp, Job, JobKind, ResourceState, StoreError};
+use crate::services::store::{FollowUp, Job, JobKind, ResourceRecord, ResourceState, StoreError};
 use crate::services::vendor;
 use crate::services::vendor::addon::Addon;
 use crate::services::vendor::jobs::{DeprovisionJob, PlanChangeJob, ProvisionJob};
@@ -163,9 +164,9 @@ async fn execute<A: Addon>(core: &Arc<Core<A>>, job: &Job) -> Result<(), Failure
         return Ok(());
     }
     match job.kind {
-        JobKind::Grant => core.platform.exchange_grant(&job.uuid).await.map_err(Failure::from),
+        JobKind::Grant => exchange_grant(core, &record).await,
         JobKind::Provision => {
-            core.platform.exchange_grant(&job.uuid).await?;
+            exchange_grant(core, &record).await?;
             let work = ProvisionJob {
                 uuid: record.uuid.clone(),
                 plan: record.plan.clone().into(),
@@ -173,6 +174,7 @@ async fn execute<A: Addon>(core: &Arc<Core<A>>, job: &Job) -> Result<(), Failure
                 options: record.options.clone(),
                 attempt,
                 heroku: heroku.clone(),
+                marketplace: record.marketplace,
             };
             let addon = core.addon.clone();
             let config = vendor::call(core.settings.job_timeout, "complete_provision", async move {
@@ -184,13 +186,16 @@ async fn execute<A: Addon>(core: &Arc<Core<A>>, job: &Job) -> Result<(), Failure
                     "`#[complete_provision]` returned a config Heroku must not receive: {problem}"
                 ))
             })?;
-            heroku.update_config(&config).await?;
+            update_config(core, &record, &config).await?;
             // Recorded before the action: from the moment Heroku sees it, it may send a plan
             // change or an SSO for the resource, and the registry must already say it is ready.
             // Should the action fail, the job runs again, and the deadline marks it failed.
             let recorded =
                 config.iter().map(|(var, value)| (var.name().to_owned(), value.to_owned())).collect();
-            if core.store.finish_pending(&job.uuid, &recorded).await? {
+            // DigitalOcean has no action that ends an asynchronous provision: the config is all.
+            if core.store.finish_pending(&job.uuid, &recorded).await?
+                && record.marketplace == Marketplace::Heroku
+            {
                 heroku.mark_provisioned().await?;
             } else {
                 tracing::info!(uuid = %job.uuid, "the resource was deprovisioned while it was being provisioned");
@@ -204,6 +209,7 @@ async fn execute<A: Addon>(core: &Arc<Core<A>>, job: &Job) -> Result<(), Failure
                 previous_plan: job.payload["previous_plan"].as_str().unwrap_or_default().into(),
                 attempt,
                 heroku: heroku.clone(),
+                marketplace: record.marketplace,
             };
             let addon = core.addon.clone();
             let config = vendor::call(core.settings.job_timeout, "complete_plan_change", async move {
@@ -216,7 +222,7 @@ async fn execute<A: Addon>(core: &Arc<Core<A>>, job: &Job) -> Result<(), Failure
                         "`#[complete_plan_change]` returned a config Heroku must not receive: {problem}"
                     ))
                 })?;
-                heroku.update_config(&config).await?;
+                update_config(core, &record, &config).await?;
                 let config =
                     config.iter().map(|(var, value)| (var.name().to_owned(), value.to_owned())).collect();
                 record_config(core, &job.uuid, &config).await?;
@@ -229,16 +235,41 @@ async fn execute<A: Addon>(core: &Arc<Core<A>>, job: &Job) -> Result<(), Failure
                 plan: record.plan.clone().into(),
                 attempt,
                 heroku: heroku.clone(),
+                marketplace: record.marketplace,
             };
             let addon = core.addon.clone();
             vendor::call(core.settings.job_timeout, "complete_deprovision", async move {
                 addon.complete_deprovision(work).await
             })
             .await?;
-            heroku.mark_deprovisioned().await?;
+            if record.marketplace == Marketplace::Heroku {
+                heroku.mark_deprovisioned().await?;
+            }
             Ok(())
         }
     }
+}
+
+/// Exchanges the resource's grant with the marketplace that sent it.
+async fn exchange_grant<A: Addon>(core: &Arc<Core<A>>, record: &ResourceRecord) -> Result<(), Failure> {
+    match record.marketplace {
+        Marketplace::DigitalOcean => core.platform.exchange_digitalocean_grant(&record.uuid).await?,
+        _ => core.platform.exchange_grant(&record.uuid).await?,
+    }
+    Ok(())
+}
+
+/// Sets a job's config through the API of the marketplace that sold the resource.
+async fn update_config<A: Addon>(
+    core: &Arc<Core<A>>,
+    record: &ResourceRecord,
+    config: &Config,
+) -> Result<(), Failure> {
+    match record.marketplace {
+        Marketplace::DigitalOcean => core.platform.digitalocean(&record.uuid).update_config(config).await?,
+        _ => core.platform.for_resource(&record.uuid).update_config(config).await?,
+    }
+    Ok(())
 }
 
 /// Adds a background plan change's config to the registry's record, waiting (as a request

@@ -11,6 +11,7 @@
 pub(crate) mod deprovision;
 pub(crate) mod jobs;
 mod leases;
+pub(crate) mod notices;
 pub(crate) mod plan_change;
 pub(crate) mod provision;
 pub(crate) mod sign_in;

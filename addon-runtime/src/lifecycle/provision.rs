@@ -10,7 +10,8 @@ use super::{jobs, Core};
 use crate::base::answer::AddonError;
 use crate::base::cipher::{field, Binding};
 use crate::base::protocol::{
-    check_log_drain_url, check_plan, check_resource_id, ProvisionBody, ProvisionRequest, Provisioned,
+    check_log_drain_url, check_plan, check_resource_id, Marketplace, ProvisionBody, ProvisionRequest,
+    Provisioned,
 };
 use crate::base::settings::Mode;
 use crate::services::store::{Claim, FollowUp, JobKind, ProvisionAnswer, ResourceState};
@@ -146,6 +147,7 @@ async fn call_provision<A: Addon>(
 ) -> Result<Recorded, AddonError> {
     let uuid = request.uuid.clone();
     let grant = request.oauth_grant.as_ref().map(|g| g.code.clone());
+    let marketplace = request.marketplace;
     let addon = core.addon.clone();
     let provisioned =
         vendor::call(
@@ -161,7 +163,12 @@ async fn call_provision<A: Addon>(
         provision_body::<A>(&uuid, &provisioned, mode)
     }
     .map_err(|problem| AddonError::vendor_bug("provision", &problem))?;
-    let kind = match (provisioned.later, &grant, &core.settings.oauth_client_secret) {
+    // The grant is exchanged with the marketplace that sent it, if its client secret is set.
+    let client_secret = match marketplace {
+        Marketplace::DigitalOcean => &core.settings.digitalocean.client_secret,
+        _ => &core.settings.oauth_client_secret,
+    };
+    let kind = match (provisioned.later, &grant, client_secret) {
         (true, _, _) => Some(JobKind::Provision),
         (false, Some(_), Some(_)) => Some(JobKind::Grant),
         (false, _, _) => None,

@@ -48,6 +48,9 @@ pub(crate) async fn sign_in<A: Addon>(core: &Core<A>, login: VerifiedLogin) -> R
         ResourceState::Provisioning | ResourceState::Pending => return Err(AddonError::sso_not_ready()),
         ResourceState::Deprovisioned | ResourceState::Failed => return Err(AddonError::sso_removed()),
     }
+    if resource.suspended {
+        return Err(AddonError::suspended());
+    }
     // Only a genuine form for a live resource is remembered, so refusals cannot fill the table.
     if core.settings.sso_single_use && !core.store.first_sight(&login.proof, login.valid_until).await? {
         return Err(AddonError::sso_replayed());

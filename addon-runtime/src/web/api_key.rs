@@ -85,6 +85,9 @@ where
             return Err(refuse(var, parts.headers.contains_key(header::AUTHORIZATION)));
         };
         match K::store(state).resource_by_config_var(var, &sent).await {
+            Ok(Some(resource)) if resource.suspended_at.is_some() => {
+                Err(AddonError::suspended().into_response())
+            }
             Ok(Some(resource)) => Ok(ApiKey { resource, key: PhantomData }),
             Ok(None) => Err(refuse(var, true)),
             Err(unavailable) => Err(AddonError::from(unavailable).into_response()),

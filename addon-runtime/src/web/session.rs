@@ -41,6 +41,7 @@ impl SessionContext {
             Standing::Live => Ok(session),
             Standing::Ended => Err(Why::SignedOut),
             Standing::Gone => Err(Why::Removed),
+            Standing::Suspended => Err(Why::Suspended),
         })
     }
 }

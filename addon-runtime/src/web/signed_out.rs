@@ -92,6 +92,8 @@ pub(crate) enum Why {
     SignedOut,
     /// The resource was deprovisioned (or is unknown to this registry).
     Removed,
+    /// The resource is suspended by its marketplace; the session works again after reactivation.
+    Suspended,
 }
 
 impl Why {
@@ -101,6 +103,7 @@ impl Why {
             Why::Expired => "expired",
             Why::SignedOut => "signed-out",
             Why::Removed => "removed",
+            Why::Suspended => "suspended",
         }
     }
 
@@ -110,6 +113,7 @@ impl Why {
             Why::Expired => "Your session has expired",
             Why::SignedOut => "You have signed out",
             Why::Removed => "This add-on has been removed",
+            Why::Suspended => "This add-on is suspended",
         }
     }
 
@@ -126,6 +130,10 @@ impl Why {
             }
             Why::Removed => {
                 "This add-on resource has been removed from its app, so there is nothing to sign in to any more."
+            }
+            Why::Suspended => {
+                "This add-on is suspended by its marketplace (for example, for an unpaid bill); its data is kept. \
+                 It opens again once the account is reactivated."
             }
         }
     }

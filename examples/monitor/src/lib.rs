@@ -1,5 +1,9 @@
-//! Pingly: an uptime monitor sold as a Heroku add-on, the way a vendor with data of their own
-//! builds one.
+//! Pingly: an uptime monitor sold as a Heroku add-on and on DigitalOcean's marketplace, from one
+//! impl, the way a vendor with data of their own builds one.
+//!
+//! `digitalocean` in the attribute mounts DigitalOcean's routes under `/digitalocean` beside
+//! Heroku's; the methods below do not change. A resource DigitalOcean suspends keeps its
+//! monitors, while its API key and dashboard are refused until it is reactivated.
 //!
 //! Provisioning gives the app `PINGLY_URL` (the API's base) and `PINGLY_API_KEY` (a random key
 //! per resource). The app adds the URLs to watch through `POST /api/monitors`, authenticated by
@@ -93,6 +97,7 @@ pub fn routes(pingly: Arc<Pingly>) -> Router {
     regions = ["us", "eu"],
     production = "https://pingly.example",
     port = 5200,
+    digitalocean,
 )]
 impl Pingly {
     #[provision]
@@ -149,5 +154,14 @@ impl Pingly {
     #[sso]
     async fn sign_in(&self, _login: SsoLogin) -> Result<SsoRedirect, AddonError> {
         Ok(SsoRedirect::to(dashboard::PATH))
+    }
+
+    /// DigitalOcean's notices: the runtime has already recorded them (a suspended resource's
+    /// key and dashboard are refused); Pingly only logs them, and keeps probing so the history
+    /// has no gap when the account comes back.
+    #[notification]
+    async fn notice(&self, notification: Notification) -> Result<(), AddonError> {
+        tracing::info!(uuid = %notification.uuid, notice = notification.notice.name(), "marketplace notice");
+        Ok(())
     }
 }

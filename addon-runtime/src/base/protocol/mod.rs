@@ -3,6 +3,7 @@
 
 mod config;
 mod marketplace;
+mod notification;
 mod plan;
 pub(crate) mod request;
 pub(crate) mod response;
@@ -10,6 +11,7 @@ mod sso;
 
 pub use config::{Config, ConfigVar};
 pub use marketplace::Marketplace;
+pub use notification::{Notice, Notification};
 pub use plan::Plan;
 pub(crate) use request::{check_plan, check_resource_id, PlanChangeBody as PlanChangeInput};
 pub use request::{DeprovisionRequest, OauthGrant, PlanChangeRequest, ProvisionRequest};

@@ -46,6 +46,13 @@ pub struct ProvisionRequest {
     /// The marketplace the request came through (set by its adapter, never read from the body).
     #[serde(skip)]
     pub marketplace: Marketplace,
+    /// Who asked, where the marketplace says (DigitalOcean: `email`, an address that forwards to
+    /// the user). Set by the adapter, never read from a Heroku body.
+    #[serde(skip)]
+    pub email: Option<String>,
+    /// The team that asked, where the marketplace says (DigitalOcean: `creator_id`).
+    #[serde(skip)]
+    pub team_id: Option<String>,
 }
 
 impl ProvisionRequest {
@@ -64,6 +71,8 @@ impl ProvisionRequest {
             heroku_id: None,
             logplex_token: None,
             marketplace: Marketplace::Heroku,
+            email: None,
+            team_id: None,
         }
     }
 
@@ -186,6 +195,8 @@ impl fmt::Debug for ProvisionRequest {
             .field("log_drain_token", &self.log_drain_token.as_ref().map(|_| "<redacted>"))
             .field("heroku_id", &self.heroku_id)
             .field("marketplace", &self.marketplace)
+            .field("email", &self.email)
+            .field("team_id", &self.team_id)
             .finish_non_exhaustive()
     }
 }

@@ -7,6 +7,7 @@
 //! a local fake.
 
 mod api;
+mod digitalocean;
 mod error;
 mod oauth;
 
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use api::{AddonInfo, AppInfo, Collaborator, HerokuApi, NamedRef, Owner, User};
+pub use digitalocean::DigitalOceanApi;
 pub use error::PlatformError;
 
 use crate::base::cipher::{Binding, Keyring};
@@ -31,6 +33,9 @@ pub(crate) struct Platform {
     pub(crate) api_url: String,
     pub(crate) oauth_url: String,
     pub(crate) client_secret: Option<String>,
+    /// DigitalOcean's API (`ADDON_DO_API_URL`) and the client secret its grants are exchanged with.
+    pub(crate) digitalocean_url: String,
+    pub(crate) digitalocean_secret: Option<String>,
     pub(crate) store: Store,
     pub(crate) cipher: Keyring,
     pub(crate) clock: SharedClock,
@@ -48,6 +53,8 @@ impl Platform {
             api_url: settings.heroku_api_url.trim_end_matches('/').to_owned(),
             oauth_url: settings.heroku_oauth_url.trim_end_matches('/').to_owned(),
             client_secret: settings.oauth_client_secret.clone(),
+            digitalocean_url: settings.digitalocean.api_url.trim_end_matches('/').to_owned(),
+            digitalocean_secret: settings.digitalocean.client_secret.clone(),
             store,
             cipher,
             clock,
@@ -82,6 +89,8 @@ impl std::fmt::Debug for Platform {
             .field("api_url", &self.api_url)
             .field("oauth_url", &self.oauth_url)
             .field("client_secret", &self.client_secret.as_ref().map(|_| "<redacted>"))
+            .field("digitalocean_url", &self.digitalocean_url)
+            .field("digitalocean_secret", &self.digitalocean_secret.as_ref().map(|_| "<redacted>"))
             .finish_non_exhaustive()
     }
 }

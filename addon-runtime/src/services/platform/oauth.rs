@@ -9,12 +9,12 @@ use super::error::{from_response, PlatformError};
 use super::Platform;
 
 #[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: String,
+pub(super) struct TokenAnswer {
+    pub(super) access_token: String,
     #[serde(default)]
-    refresh_token: Option<String>,
+    pub(super) refresh_token: Option<String>,
     #[serde(default = "default_lifetime")]
-    expires_in: i64,
+    pub(super) expires_in: i64,
 }
 
 /// Heroku's tokens last eight hours; assume so if the answer does not say.
@@ -74,7 +74,7 @@ impl Platform {
             .map_err(|e| PlatformError::config(format!("Heroku's token answer is not valid: {e}")))
     }
 
-    async fn save(&self, uuid: &str, answer: &TokenAnswer) -> Result<(), PlatformError> {
+    pub(super) async fn save(&self, uuid: &str, answer: &TokenAnswer) -> Result<(), PlatformError> {
         let now = self.clock.now_ms();
         // Heroku's number, so checked: a huge or negative `expires_in` is a token that must be
         // refreshed at once or one that lasts very long, never an overflow.

@@ -22,6 +22,8 @@ pub(crate) struct Summary {
     /// Until when (Unix milliseconds) an operation holds the resource, if one does.
     pub(crate) lease_until: Option<i64>,
     pub(crate) marketplace: Marketplace,
+    /// Whether the resource is suspended (its sign-in is refused).
+    pub(crate) suspended: bool,
 }
 
 /// What a provision's replay needs of its uuid's row.
@@ -42,7 +44,7 @@ impl Store {
     /// vendor chose its own.
     pub(crate) async fn summary(&self, uuid_or_id: &str) -> Result<Option<Summary>, StoreError> {
         let sql = format!(
-            "SELECT uuid, plan, state, lease_until, marketplace FROM addon_resources {BY_UUID_OR_ID}"
+            "SELECT uuid, plan, state, lease_until, marketplace, suspended_at FROM addon_resources {BY_UUID_OR_ID}"
         );
         let row = sqlx::query(&sql).bind(uuid_or_id).fetch_optional(&self.pool).await?;
         let summary = row.map(|row| -> Result<Summary, sqlx::Error> {
@@ -53,6 +55,7 @@ impl Store {
                 state: ResourceState::parse(&state)?,
                 lease_until: row.try_get("lease_until")?,
                 marketplace: record::marketplace(&row)?,
+                suspended: row.try_get::<Option<i64>, _>("suspended_at")?.is_some(),
             })
         });
         Ok(summary.transpose()?)

@@ -26,6 +26,7 @@ mod pool;
 mod record;
 mod schema;
 mod sessions;
+mod suspension;
 mod tokens;
 
 pub(crate) use jobs::{FollowUp, Job, JobKind};
@@ -114,7 +115,7 @@ pub(crate) enum Claim {
 
 const COLUMNS: &str =
     "uuid, id, plan, region, name, options, callback_url, log_drain_token, state, config, created_at, updated_at, \
-     marketplace";
+     marketplace, suspended_at";
 
 impl Store {
     /// Connects to `url` (`sqlite://path.db` or `postgres://...`), creating a SQLite file if

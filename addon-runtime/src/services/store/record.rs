@@ -67,6 +67,9 @@ pub struct ResourceRecord {
     pub updated_at: i64,
     /// The marketplace that provisioned it, and the only one whose calls reach it.
     pub marketplace: Marketplace,
+    /// Since when (Unix milliseconds) the resource is suspended: its data is kept, its sign-in,
+    /// sessions and API key are refused.
+    pub suspended_at: Option<i64>,
 }
 
 impl ResourceRecord {
@@ -88,6 +91,7 @@ impl fmt::Debug for ResourceRecord {
             .field("region", &self.region)
             .field("name", &self.name)
             .field("config", &self.config.keys().collect::<Vec<_>>())
+            .field("suspended_at", &self.suspended_at)
             .field("log_drain_token", &self.log_drain_token.as_ref().map(|_| "<redacted>"))
             .finish_non_exhaustive()
     }
@@ -119,6 +123,7 @@ pub(super) fn from_row(store: &super::Store, row: &AnyRow) -> Result<ResourceRec
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         marketplace: marketplace(row)?,
+        suspended_at: row.try_get("suspended_at")?,
     })
 }
 

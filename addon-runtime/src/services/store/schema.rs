@@ -98,6 +98,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
     // The marketplace each resource was sold through (`Marketplace::as_str`): every resource
     // before it was Heroku's.
     (7, "ALTER TABLE addon_resources ADD COLUMN marketplace TEXT NOT NULL DEFAULT 'heroku'"),
+    // Suspension beside the state machine (a suspended resource keeps its state and data), and a
+    // marketplace's report that its own deprovision failed (Unix milliseconds).
+    (
+        9,
+        "ALTER TABLE addon_resources ADD COLUMN suspended_at BIGINT;
+    ALTER TABLE addon_resources ADD COLUMN deprovision_failed_at BIGINT",
+    ),
 ];
 
 /// An arbitrary constant that names this crate's migration lock on PostgreSQL.

@@ -14,13 +14,15 @@ pub(crate) enum Standing {
     Ended,
     /// The resource was deprovisioned, or this registry never knew it.
     Gone,
+    /// The resource is suspended: the session works again once it is reactivated.
+    Suspended,
 }
 
 impl Store {
     /// One query for both questions, as it runs on every page a signed-in user opens.
     pub(crate) async fn session_standing(&self, uuid: &str, sid: &str) -> Result<Standing, StoreError> {
         let row = sqlx::query(
-            "SELECT state, (SELECT COUNT(*) FROM addon_ended_sessions WHERE sid = $2) AS ended \
+            "SELECT state, suspended_at, (SELECT COUNT(*) FROM addon_ended_sessions WHERE sid = $2) AS ended \
              FROM addon_resources WHERE uuid = $1",
         )
         .bind(uuid)
@@ -32,10 +34,13 @@ impl Store {
         };
         let state: String = row.try_get("state")?;
         let ended: i64 = row.try_get("ended")?;
+        let suspended = row.try_get::<Option<i64>, _>("suspended_at")?.is_some();
         Ok(if state != ResourceState::Provisioned.as_str() {
             Standing::Gone
         } else if ended > 0 {
             Standing::Ended
+        } else if suspended {
+            Standing::Suspended
         } else {
             Standing::Live
         })

@@ -3,8 +3,8 @@ use std::future::Future;
 use super::jobs::{DeprovisionJob, PlanChangeJob, ProvisionJob};
 use crate::base::answer::AddonError;
 use crate::base::protocol::{
-    Config, DeprovisionRequest, Deprovisioned, PlanChangeRequest, PlanChanged, ProvisionRequest, Provisioned,
-    SsoLogin, SsoRedirect,
+    Config, DeprovisionRequest, Deprovisioned, Notification, PlanChangeRequest, PlanChanged,
+    ProvisionRequest, Provisioned, SsoLogin, SsoRedirect,
 };
 use crate::base::spec::AddonSpec;
 
@@ -79,5 +79,17 @@ pub trait Addon: Send + Sync + 'static {
     fn sso(&self, login: SsoLogin) -> impl Future<Output = Result<SsoRedirect, AddonError>> + Send {
         let _ = login;
         async { Ok(SsoRedirect::to("/")) }
+    }
+
+    /// Hears what a marketplace reported about a resource (DigitalOcean's suspension,
+    /// reactivation, failed deprovision, new plan or name), after the runtime recorded it.
+    /// Without it, the runtime's record is all that happens. An error makes the marketplace's
+    /// call fail, so it may be delivered again: make it safe to hear twice.
+    fn notification(
+        &self,
+        notification: Notification,
+    ) -> impl Future<Output = Result<(), AddonError>> + Send {
+        let _ = notification;
+        async { Ok(()) }
     }
 }

@@ -18,7 +18,11 @@ pub struct ProvisionJob {
     /// Which attempt this is, from 1.
     pub attempt: u32,
     /// The Platform API with this resource's token (the OAuth grant is already exchanged).
+    /// Heroku's resources only: for another marketplace's, the runtime sets the returned config
+    /// through that marketplace's API.
     pub heroku: HerokuApi,
+    /// The marketplace that sold the resource.
+    pub marketplace: crate::base::protocol::Marketplace,
 }
 
 /// The work left after `#[plan_change]` answered [`PlanChanged::later`](crate::PlanChanged::later).
@@ -30,6 +34,8 @@ pub struct PlanChangeJob {
     pub previous_plan: crate::base::protocol::Plan,
     pub attempt: u32,
     pub heroku: HerokuApi,
+    /// The marketplace that sold the resource.
+    pub marketplace: crate::base::protocol::Marketplace,
 }
 
 /// The work left after `#[deprovision]` answered [`Deprovisioned::later`](crate::Deprovisioned::later).
@@ -40,4 +46,6 @@ pub struct DeprovisionJob {
     pub plan: crate::base::protocol::Plan,
     pub attempt: u32,
     pub heroku: HerokuApi,
+    /// The marketplace that sold the resource.
+    pub marketplace: crate::base::protocol::Marketplace,
 }

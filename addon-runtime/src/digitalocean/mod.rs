@@ -1,0 +1,57 @@
+//! The DigitalOcean adapter: DigitalOcean Add-Ons' calls over HTTP, mapped onto the lifecycle
+//! core and back. Mounted only when the add-on declares `digitalocean(...)`; its resources are
+//! its own (the registry records the marketplace), its secrets are `ADDON_DO_*`.
+//!
+//! `{base}` is the listing's `base_path` (`/digitalocean` by default):
+//!
+//! | call | route | answer |
+//! | --- | --- | --- |
+//! | provision | `POST {base}/resources` | 200 `{"config", "id", "message"}` (202 if accepted for later) |
+//! | plan change | `PUT {base}/resources/{uuid}` `{"plan_slug"}` | 204 (200 with new config) |
+//! | deprovision | `DELETE {base}/resources/{uuid}` | 200 `{}` (202 if accepted for later) |
+//! | notification | `POST {base}/notifications` | 200 `{"message"}`; 422 for an unknown type |
+//! | SSO | `POST {base}/sso` (form) | 303 to the vendor's page, with the session cookie |
+
+mod auth;
+mod notifications;
+mod resources;
+mod sso;
+pub(crate) mod sso_token;
+
+use std::sync::Arc;
+
+use addon_manifest::DigitalOceanListing;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{post, put};
+use axum::Router;
+
+use crate::lifecycle::Core;
+use crate::services::vendor::addon::Addon;
+use crate::web::{body, pages};
+
+/// DigitalOcean's routes: the resource calls and notifications behind Basic auth, the SSO form
+/// signed by its token instead.
+pub(crate) fn routes<A: Addon>(core: Arc<Core<A>>, listing: DigitalOceanListing<'static>) -> Router {
+    let secrets = &core.settings.digitalocean;
+    let slug = listing.slug_or(A::SPEC.id);
+    let basic_auth =
+        from_fn_with_state(Arc::new(auth::BasicAuth::new(slug, &secrets.password)), auth::require);
+    // Inside auth, so that a caller without credentials gets 401 whatever it sends.
+    let whole_body = from_fn_with_state(core.settings.body_limit, body::read_whole);
+    let base = listing.base_path;
+    let provision =
+        post(resources::provision::<A>).route_layer(whole_body.clone()).route_layer(basic_auth.clone());
+    let resource = put(resources::plan_change::<A>)
+        .delete(resources::deprovision::<A>)
+        .route_layer(whole_body.clone())
+        .route_layer(basic_auth.clone());
+    let notification =
+        post(notifications::receive::<A>).route_layer(whole_body.clone()).route_layer(basic_auth);
+    let sso = post(sso::form_post::<A>).route_layer(whole_body).route_layer(from_fn(pages::page));
+    Router::new()
+        .route(&format!("{base}/resources"), provision)
+        .route(&format!("{base}/resources/{{uuid}}"), resource)
+        .route(&format!("{base}/notifications"), notification)
+        .route(&format!("{base}/sso"), sso)
+        .with_state(core)
+}
