@@ -1,3 +1,4 @@
+use crate::osb::OsbService;
 use crate::rules::{self, Field, Problem};
 use crate::{Api, Endpoints, Manifest, Requirement};
 
@@ -48,6 +49,8 @@ pub struct Declaration<'a> {
     pub port: u16,
     /// Where the build wrote `addon-manifest.json`; secrets fall back to it in development.
     pub manifest_path: Option<&'a str>,
+    /// The Open Service Broker service this add-on also offers; `None`: Heroku only.
+    pub osb: Option<OsbService<'a>>,
 }
 
 /// The default route for provisioning calls, as Heroku's documentation names it.
@@ -76,6 +79,7 @@ impl<'a> Declaration<'a> {
             sso_path: DEFAULT_SSO_PATH,
             port: DEFAULT_PORT,
             manifest_path: None,
+            osb: None,
         }
     }
 
@@ -132,6 +136,12 @@ impl<'a> Declaration<'a> {
 
     pub const fn manifest_path(mut self, path: &'a str) -> Self {
         self.manifest_path = Some(path);
+        self
+    }
+
+    /// Serves the Open Service Broker API too, offering `service` (see [`OsbService`]).
+    pub const fn osb(mut self, service: OsbService<'a>) -> Self {
+        self.osb = Some(service);
         self
     }
 
@@ -203,6 +213,9 @@ impl<'a> Declaration<'a> {
             if let Err(message) = rules::check_path(path) {
                 problems.push(Problem { field, message });
             }
+        }
+        if let Some(osb) = &self.osb {
+            problems.extend(osb.problems(self.plans));
         }
         problems
     }

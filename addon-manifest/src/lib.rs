@@ -10,6 +10,7 @@
 mod declaration;
 mod file;
 mod model;
+pub mod osb;
 mod problem;
 pub mod rules;
 mod secret;
@@ -18,6 +19,7 @@ mod sso;
 pub use declaration::{Declaration, DEFAULT_BASE_PATH, DEFAULT_PORT, DEFAULT_REGIONS, DEFAULT_SSO_PATH};
 pub use file::{write_if_changed, Written, FILE_NAME};
 pub use model::{Api, Endpoints, Manifest};
+pub use osb::OsbService;
 pub use problem::{Field, Problem};
 pub use rules::Requirement;
 pub use secret::random_secret;

@@ -57,6 +57,10 @@ pub enum Field {
     Plans,
     /// One of the declaration's `plans`, by index.
     Plan(usize),
+    /// The declaration's `osb(service_id = ...)`.
+    OsbServiceId,
+    /// One of the declaration's `osb(plan_ids = [...])`, by index.
+    OsbPlanId(usize),
 }
 
 impl fmt::Display for Field {
@@ -81,6 +85,8 @@ impl fmt::Display for Field {
             Field::SsoPath => "sso_path",
             Field::Plans => "plans",
             Field::Plan(i) => return write!(f, "plans[{i}]"),
+            Field::OsbServiceId => "osb.service_id",
+            Field::OsbPlanId(i) => return write!(f, "osb.plan_ids[{i}]"),
         };
         f.write_str(path)
     }
