@@ -18,7 +18,7 @@ use crate::services::store::Store;
 use crate::services::vendor::addon::Addon;
 use crate::web::signed_out::SignedOut;
 use crate::web::{PageHeaders, SessionContext};
-use crate::{heroku, web};
+use crate::{heroku, osb, web};
 
 /// An add-on service with the vendor's own routes, or inside the vendor's existing axum app.
 ///
@@ -169,7 +169,11 @@ impl<A: Addon> App<A> {
         };
         let body_limit = self.core.settings.body_limit;
         let pages = PageHeaders::new(self.core.settings.frame_ancestors.as_deref());
-        let routes = heroku::routes(self.core).merge(self.vendor_routes);
+        let mut routes = heroku::routes(self.core.clone());
+        if let Some(osb_routes) = osb::routes(self.core) {
+            routes = routes.merge(osb_routes);
+        }
+        let routes = routes.merge(self.vendor_routes);
         web::around(routes, sessions, body_limit, pages)
     }
 

@@ -14,6 +14,7 @@ use super::leases::POLL;
 use super::Core;
 use crate::base::answer::AddonError;
 use crate::base::clock::millis;
+use crate::base::protocol::Marketplace;
 use crate::services::platform::PlatformError;
 use crate::services::store::{FollowUp, Job, JobKind, ResourceState, StoreError};
 use crate::services::vendor;
@@ -162,6 +163,9 @@ async fn execute<A: Addon>(core: &Arc<Core<A>>, job: &Job) -> Result<(), Failure
         // Claimed just before a deprovision cancelled it: there is nothing left to finish.
         return Ok(());
     }
+    // Only Heroku's resources have a Platform API to tell: another marketplace's platform learns
+    // the outcome from the registry (an OSB platform polls `last_operation`).
+    let on_heroku = record.marketplace == Marketplace::Heroku;
     match job.kind {
         JobKind::Grant => core.platform.exchange_grant(&job.uuid).await.map_err(Failure::from),
         JobKind::Provision => {
@@ -184,14 +188,18 @@ async fn execute<A: Addon>(core: &Arc<Core<A>>, job: &Job) -> Result<(), Failure
                     "`#[complete_provision]` returned a config Heroku must not receive: {problem}"
                 ))
             })?;
-            heroku.update_config(&config).await?;
+            if on_heroku {
+                heroku.update_config(&config).await?;
+            }
             // Recorded before the action: from the moment Heroku sees it, it may send a plan
             // change or an SSO for the resource, and the registry must already say it is ready.
             // Should the action fail, the job runs again, and the deadline marks it failed.
             let recorded =
                 config.iter().map(|(var, value)| (var.name().to_owned(), value.to_owned())).collect();
             if core.store.finish_pending(&job.uuid, &recorded).await? {
-                heroku.mark_provisioned().await?;
+                if on_heroku {
+                    heroku.mark_provisioned().await?;
+                }
             } else {
                 tracing::info!(uuid = %job.uuid, "the resource was deprovisioned while it was being provisioned");
             }
@@ -216,7 +224,9 @@ async fn execute<A: Addon>(core: &Arc<Core<A>>, job: &Job) -> Result<(), Failure
                         "`#[complete_plan_change]` returned a config Heroku must not receive: {problem}"
                     ))
                 })?;
-                heroku.update_config(&config).await?;
+                if on_heroku {
+                    heroku.update_config(&config).await?;
+                }
                 let config =
                     config.iter().map(|(var, value)| (var.name().to_owned(), value.to_owned())).collect();
                 record_config(core, &job.uuid, &config).await?;
@@ -235,7 +245,9 @@ async fn execute<A: Addon>(core: &Arc<Core<A>>, job: &Job) -> Result<(), Failure
                 addon.complete_deprovision(work).await
             })
             .await?;
-            heroku.mark_deprovisioned().await?;
+            if on_heroku {
+                heroku.mark_deprovisioned().await?;
+            }
             Ok(())
         }
     }

@@ -2,6 +2,7 @@
 //! SSO logins; and the v3 bodies the registry records. Lenient on input, strict on output.
 
 mod config;
+mod identity;
 mod marketplace;
 mod plan;
 pub(crate) mod request;
@@ -9,6 +10,7 @@ pub(crate) mod response;
 mod sso;
 
 pub use config::{Config, ConfigVar};
+pub use identity::OriginatingIdentity;
 pub use marketplace::Marketplace;
 pub use plan::Plan;
 pub(crate) use request::{check_plan, check_resource_id, PlanChangeBody as PlanChangeInput};

@@ -3,7 +3,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer};
 
-use super::{Marketplace, Plan};
+use super::{Marketplace, OriginatingIdentity, Plan};
 
 /// Heroku's request to create a resource (`POST {base_path}`).
 ///
@@ -46,6 +46,14 @@ pub struct ProvisionRequest {
     /// The marketplace the request came through (set by its adapter, never read from the body).
     #[serde(skip)]
     pub marketplace: Marketplace,
+    /// The platform user who asked, where the marketplace says (Open Service Broker platforms
+    /// send `X-Broker-API-Originating-Identity`); `None` from Heroku.
+    #[serde(skip)]
+    pub originating_identity: Option<OriginatingIdentity>,
+    /// Set by an adapter whose platform cannot wait for a background provision (OSB without
+    /// `accepts_incomplete=true`): a `Provisioned::later` is refused and nothing is recorded.
+    #[serde(skip)]
+    pub(crate) synchronous_only: bool,
 }
 
 impl ProvisionRequest {
@@ -64,6 +72,8 @@ impl ProvisionRequest {
             heroku_id: None,
             logplex_token: None,
             marketplace: Marketplace::Heroku,
+            originating_identity: None,
+            synchronous_only: false,
         }
     }
 
