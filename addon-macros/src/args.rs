@@ -10,6 +10,7 @@ use syn::spanned::Spanned;
 use syn::{bracketed, Ident, LitInt, LitStr, Token};
 
 use crate::diagnostics::Errors;
+use crate::osb_args::{self, OsbArgs};
 use crate::symbol::{self, Key, Shape};
 
 /// A string value and where it was written.
@@ -37,6 +38,7 @@ pub(crate) enum Value {
     Str(Str),
     List(List),
     Port(u16, Span),
+    Osb(OsbArgs),
 }
 
 impl Value {
@@ -45,6 +47,7 @@ impl Value {
             Value::Str(s) => s.span,
             Value::List(l) => l.span,
             Value::Port(_, span) => *span,
+            Value::Osb(osb) => osb.span,
         }
     }
 }
@@ -66,12 +69,19 @@ enum Written {
     Str(LitStr),
     List(Vec<LitStr>, Span),
     Int(LitInt),
+    /// `key(...)`: settings of the key's own.
+    Group(TokenStream, Span),
 }
 
 impl Parse for Entry {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         // `parse_any`, for the keyword `crate`.
         let key = input.call(Ident::parse_any)?;
+        if input.peek(syn::token::Paren) {
+            let content;
+            let paren = syn::parenthesized!(content in input);
+            return Ok(Entry { key, value: Written::Group(content.parse()?, paren.span.join()) });
+        }
         input.parse::<Token![=]>()?;
         let value = if input.peek(LitStr) {
             Written::Str(input.parse()?)
@@ -177,6 +187,23 @@ impl Args {
 fn shaped(key: Key, value: Written, errors: &mut Errors) -> Option<Value> {
     let name = key.name();
     match (key.shape(), value) {
+        (Shape::Group, Written::Group(tokens, span)) => {
+            return osb_args::parse(tokens, span, errors).map(Value::Osb);
+        }
+        (Shape::Group, written) => {
+            let span = match written {
+                Written::Str(lit) => lit.span(),
+                Written::Int(lit) => lit.span(),
+                Written::List(_, span) | Written::Group(_, span) => span,
+            };
+            errors.push(
+                span,
+                format!("`{name}` takes its settings in parentheses: `{name}(service_id = \"...\")`"),
+            )
+        }
+        (_, Written::Group(_, span)) => {
+            errors.push(span, format!("`{name}` takes `{name} = ...`, not parentheses"))
+        }
         (Shape::Str, Written::Str(lit)) => return Some(Value::Str(Str::from_lit(&lit))),
         (Shape::Str, Written::List(_, span)) => {
             errors.push(span, format!("`{name}` takes one string, such as `{name} = \"...\"`"))

@@ -18,6 +18,7 @@ pub(crate) enum Key {
     Port,
     Manifest,
     Crate,
+    Osb,
 }
 
 /// What a key takes.
@@ -26,10 +27,12 @@ pub(crate) enum Shape {
     Str,
     List,
     Port,
+    /// Settings of its own in parentheses: `osb(service_id = "...")`.
+    Group,
 }
 
 impl Key {
-    pub(crate) const ALL: [Key; 13] = [
+    pub(crate) const ALL: [Key; 14] = [
         Key::Id,
         Key::Name,
         Key::ConfigVars,
@@ -43,6 +46,7 @@ impl Key {
         Key::Port,
         Key::Manifest,
         Key::Crate,
+        Key::Osb,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -60,6 +64,7 @@ impl Key {
             Key::Port => "port",
             Key::Manifest => "manifest",
             Key::Crate => "crate",
+            Key::Osb => "osb",
         }
     }
 
@@ -67,6 +72,7 @@ impl Key {
         match self {
             Key::ConfigVars | Key::Plans | Key::Regions | Key::Requires => Shape::List,
             Key::Port => Shape::Port,
+            Key::Osb => Shape::Group,
             _ => Shape::Str,
         }
     }
@@ -89,6 +95,47 @@ impl Key {
 
     pub(crate) fn names() -> Vec<&'static str> {
         Key::ALL.iter().map(|k| k.name()).collect()
+    }
+}
+
+/// The settings `osb(...)` takes: the Open Service Broker service the add-on also offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OsbKey {
+    ServiceId,
+    Description,
+    Bindable,
+    PlanIds,
+}
+
+impl OsbKey {
+    pub(crate) const ALL: [OsbKey; 4] =
+        [OsbKey::ServiceId, OsbKey::Description, OsbKey::Bindable, OsbKey::PlanIds];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            OsbKey::ServiceId => "service_id",
+            OsbKey::Description => "description",
+            OsbKey::Bindable => "bindable",
+            OsbKey::PlanIds => "plan_ids",
+        }
+    }
+
+    /// How the setting is written, for messages.
+    pub(crate) fn example(self) -> &'static str {
+        match self {
+            OsbKey::ServiceId => "service_id = \"8f0c6b7e-3a51-4b8e-9c2d-5e4f3a2b1c0d\"",
+            OsbKey::Description => "description = \"...\"",
+            OsbKey::Bindable => "bindable = false",
+            OsbKey::PlanIds => "plan_ids(hobby = \"<a GUID>\")",
+        }
+    }
+
+    pub(crate) fn from_name(name: &str) -> Option<OsbKey> {
+        OsbKey::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    pub(crate) fn names() -> Vec<&'static str> {
+        OsbKey::ALL.iter().map(|k| k.name()).collect()
     }
 }
 
