@@ -193,7 +193,7 @@ impl AddonError {
     /// 422 `AsyncRequired`: the vendor answers later, and the platform did not say it can poll.
     pub(crate) fn osb_async_required() -> Self {
         let mut error = Self::new(
-            "This service provisions in the background: ask again with `accepts_incomplete=true` and poll              last_operation.",
+            "This service provisions in the background: ask again with `accepts_incomplete=true` and poll last_operation.",
         );
         error.code = Some("AsyncRequired");
         error
@@ -204,7 +204,7 @@ impl AddonError {
         Self::refusal(
             StatusCode::CONFLICT,
             format!(
-                "The service instance `{instance_id}` already exists with another service, plan or parameters;                  use a new instance id."
+                "The service instance `{instance_id}` already exists with another service, plan or parameters; use a new instance id."
             ),
         )
     }
