@@ -59,4 +59,19 @@ start pingly "$pingly_port"
 "$bin/addon-check" check --manifest examples/monitor/addon-manifest.json \
   --url "http://127.0.0.1:$pingly_port" || status=1
 
+echo
+echo "== addon-check osb against acme-datastore (the same impl as an Open Service Broker)"
+broker_port=$(free_port)
+# A second instance with a registry and log of its own (`start` names both after the binary).
+ADDON_OSB_USERNAME=check-examples-platform ADDON_OSB_PASSWORD=check-examples-osb-password ADDON_JOB_POLL_MS=100 \
+  PORT="$broker_port" DATABASE_URL="sqlite://$work/acme-datastore-osb.db" \
+  "$bin/acme-datastore" >"$work/acme-datastore-osb.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 200); do
+  grep -q "listening on" "$work/acme-datastore-osb.log" && break
+  sleep 0.1
+done
+"$bin/addon-check" osb --url "http://127.0.0.1:$broker_port" \
+  --username check-examples-platform --password check-examples-osb-password || status=1
+
 exit $status

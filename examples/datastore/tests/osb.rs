@@ -51,8 +51,8 @@ async fn both_marketplaces_from_one_process_on_postgres() {
     both_marketplaces(TestDatabase::postgres().await).await
 }
 
-async fn both_marketplaces(registry: TestDatabase) {
-    let heroku = FakeHeroku::start(CLIENT_SECRET).await;
+/// The example's binary on a free port, with Heroku's fake and the platform's credentials.
+fn start(registry: &TestDatabase, heroku: &FakeHeroku) -> (Process, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut command = Command::new(env!("CARGO_BIN_EXE_acme-datastore"));
     command
@@ -65,8 +65,30 @@ async fn both_marketplaces(registry: TestDatabase) {
         .env("ADDON_OSB_USERNAME", USER)
         .env("ADDON_OSB_PASSWORD", PASSWORD)
         .env("ADDON_JOB_POLL_MS", "50");
-    let _example = Process::start(&mut command, "listening on", Duration::from_secs(20));
-    let origin = format!("http://127.0.0.1:{port}");
+    let (example, _) = Process::start(&mut command, "listening on", Duration::from_secs(20));
+    (example, format!("http://127.0.0.1:{port}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_checkers_osb_mode_passes_the_example() {
+    let registry = TestDatabase::sqlite();
+    let heroku = FakeHeroku::start(CLIENT_SECRET).await;
+    let (_example, origin) = start(&registry, &heroku);
+    let options = addon_check::osb::OsbOptions {
+        url: origin,
+        username: USER.to_owned(),
+        password: PASSWORD.to_owned(),
+        patience: Duration::from_secs(30),
+    };
+    let report = addon_check::osb::run(options, |_| {}).await;
+    let lines: Vec<String> = report.outcomes.iter().map(|o| o.line()).collect();
+    assert!(report.failed().is_empty(), "{}", lines.join("\n"));
+    assert!(report.count(addon_check::Status::Pass) >= 20, "{}", lines.join("\n"));
+}
+
+async fn both_marketplaces(registry: TestDatabase) {
+    let heroku = FakeHeroku::start(CLIENT_SECRET).await;
+    let (_example, origin) = start(&registry, &heroku);
     let platform = Platform { url: origin.clone(), client: client() };
 
     // The catalog is the declaration's: the given plan id, and the others derived.
