@@ -185,6 +185,7 @@ on_both_databases!(
     every_call_needs_the_credentials_and_a_version_2_header,
     the_catalog_comes_from_the_declaration,
     a_repeated_provision_is_200_when_identical_and_409_when_not,
+    twenty_identical_provisions_at_once_create_one_instance,
     malformed_and_unknown_input_is_a_400_with_a_description,
     an_async_provision_without_accepts_incomplete_is_422_and_leaves_nothing,
     an_async_provision_is_polled_to_succeeded,
@@ -277,6 +278,27 @@ async fn a_repeated_provision_is_200_when_identical_and_409_when_not(database: T
     assert_eq!(record.marketplace, Marketplace::OpenServiceBroker);
     assert_eq!(record.options["replicas"], "2");
     assert_eq!(record.name.as_deref(), Some("my-kv"));
+}
+
+async fn twenty_identical_provisions_at_once_create_one_instance(database: TestDatabase) {
+    let kv = Arc::new(Kv::default());
+    let app = serve(&database, kv.clone()).await;
+    let platform = Arc::new(Platform::of(&app));
+    let id = new_uuid();
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let (platform, id) = (platform.clone(), id.clone());
+            tokio::spawn(async move { platform.provision(&id, SMALL_ID, json!({"size": 1}), false).await.0 })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    let created = statuses.iter().filter(|s| **s == StatusCode::CREATED).count();
+    assert_eq!(created, 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == StatusCode::CREATED || *s == StatusCode::OK), "{statuses:?}");
+    assert_eq!(kv.provisions.load(Ordering::SeqCst), 1);
 }
 
 async fn malformed_and_unknown_input_is_a_400_with_a_description(database: TestDatabase) {

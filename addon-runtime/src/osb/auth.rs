@@ -107,6 +107,23 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, failure_persistence: None, ..Default::default() })]
+
+        /// No header value panics either check, and only the right credentials pass.
+        #[test]
+        fn any_header_is_judged_without_panicking(text in ".{0,200}", user in "[a-z]{1,12}", password in ".{0,40}") {
+            let _ = supported(&text);
+            let auth = BasicAuth::new("broker", "s3cret");
+            if let Ok(value) = HeaderValue::from_str(&text) {
+                proptest::prop_assert!(!auth.accepts(Some(&value)));
+            }
+            let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            let sent = HeaderValue::from_str(&format!("Basic {encoded}")).unwrap();
+            proptest::prop_assert_eq!(auth.accepts(Some(&sent)), user == "broker" && password == "s3cret");
+        }
+    }
+
     #[test]
     fn credentials() {
         let auth = BasicAuth::new("broker", "s3cret");

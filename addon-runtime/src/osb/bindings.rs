@@ -46,12 +46,8 @@ async fn bind_once<A: Addon>(
     check_id("instance id", &instance_id)?;
     check_id("binding id", &binding_id)?;
     let body: BindBody = parse_body("bind", body)?;
-    if body.service_id != broker.catalog.service_id {
-        return Err(AddonError::osb_unknown_service(&body.service_id));
-    }
-    if broker.catalog.plan_slug(&body.plan_id).is_none() {
-        return Err(AddonError::osb_unknown_plan(&body.plan_id));
-    }
+    broker.check_service(&body.service_id)?;
+    broker.plan_slug(&body.plan_id)?;
     if !broker.catalog.bindable {
         return Err(AddonError::osb_not_bindable());
     }
@@ -108,12 +104,8 @@ pub(crate) async fn unbind<A: Addon>(
                     "an unbind needs `service_id` and `plan_id` in its query",
                 ));
             };
-            if *service_id != broker.catalog.service_id {
-                return Err(AddonError::osb_unknown_service(service_id));
-            }
-            if broker.catalog.plan_slug(plan_id).is_none() {
-                return Err(AddonError::osb_unknown_plan(plan_id));
-            }
+            broker.check_service(service_id)?;
+            broker.plan_slug(plan_id)?;
             Ok(if broker.core.store.remove_osb_binding(&instance_id, &binding_id).await? {
                 reply::json_response(StatusCode::OK, &json!({}))
             } else {

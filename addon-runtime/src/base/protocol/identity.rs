@@ -38,6 +38,21 @@ impl OriginatingIdentity {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, failure_persistence: None, ..Default::default() })]
+
+        /// Any header parses or is refused without panicking; a well-formed one reads back.
+        #[test]
+        fn any_header_parses_or_is_refused(text in ".{0,300}", platform in "[a-z][a-z0-9-]{0,20}", user in "[ -~]{0,40}") {
+            let _ = OriginatingIdentity::parse(&text);
+            let value = serde_json::json!({ "user_id": user });
+            let encoded = base64::engine::general_purpose::STANDARD.encode(value.to_string());
+            let parsed = OriginatingIdentity::parse(&format!("{platform} {encoded}")).unwrap();
+            proptest::prop_assert_eq!(&parsed.platform, &platform);
+            proptest::prop_assert_eq!(parsed.user_id(), Some(user.as_str()));
+        }
+    }
+
     #[test]
     fn the_specification_examples() {
         // `{"user_id": "683ea748-3092-4ff4-b656-39cacc4d5360"}`, as the spec's Cloud Foundry example.
