@@ -63,7 +63,10 @@ impl Addon for Kv {
         Ok(Config::new().set(ConfigVar::new("ACME_KV_URL"), Self::url(&job.uuid)))
     }
 
-    async fn plan_change(&self, _request: PlanChangeRequest) -> Result<PlanChanged, AddonError> {
+    async fn plan_change(&self, request: PlanChangeRequest) -> Result<PlanChanged, AddonError> {
+        if request.plan == "slow" {
+            return Ok(PlanChanged::later("Moving your store."));
+        }
         Ok(PlanChanged::new())
     }
 
@@ -192,6 +195,7 @@ on_both_databases!(
     an_async_provision_survives_a_restart_in_the_middle,
     a_bind_returns_the_config_as_credentials_and_repeats_identically,
     update_fetch_and_deprovision,
+    an_update_the_vendor_finishes_later_is_202_then_polled,
     a_failed_provision_is_cleaned_up_by_the_deprovision_that_follows,
     the_dashboard_url_signs_the_user_in,
     heroku_and_osb_share_one_process_and_registry_but_not_resources,
@@ -356,6 +360,13 @@ async fn an_async_provision_is_polled_to_succeeded(database: TestDatabase) {
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     let (status, polled) = platform.last_operation(&id).await;
     assert_eq!((status, polled["state"].as_str()), (StatusCode::OK, Some("in progress")), "{polled}");
+    // Binding must wait for it: 422 ConcurrencyError.
+    let (status, busy) = platform.bind(&id, &new_uuid(), json!({})).await;
+    assert_eq!(
+        (status, &busy["error"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("ConcurrencyError")),
+        "{busy}"
+    );
     // A repeat while it runs is the same 202; fetching it is a 404 until it is ready.
     assert_eq!(platform.provision(&id, &slow, json!({}), true).await.0, StatusCode::ACCEPTED);
     assert_eq!(
@@ -424,8 +435,11 @@ async fn a_bind_returns_the_config_as_credentials_and_repeats_identically(databa
             .unwrap();
     assert!(!stored.contains("kv.acme.example"), "{stored}");
 
+    let polled = platform.send(Method::GET, &format!("{path}/last_operation"), None).await;
+    assert_eq!((polled.0, &polled.1["state"]), (StatusCode::OK, &json!("succeeded")));
     let unbind = format!("{path}?service_id={SERVICE_ID}&plan_id={SMALL_ID}");
     assert_eq!(platform.send(Method::DELETE, &unbind, None).await, (StatusCode::OK, json!({})));
+    assert_eq!(platform.send(Method::GET, &format!("{path}/last_operation"), None).await.0, StatusCode::GONE);
     assert_eq!(platform.send(Method::DELETE, &unbind, None).await, (StatusCode::GONE, json!({})));
     assert_eq!(platform.send(Method::GET, &path, None).await.0, StatusCode::NOT_FOUND);
     let unknown = platform.bind(&new_uuid(), &new_uuid(), json!({})).await;
@@ -474,6 +488,26 @@ async fn update_fetch_and_deprovision(database: TestDatabase) {
     assert_eq!(platform.send(Method::GET, &binding_path, None).await.0, StatusCode::NOT_FOUND);
     assert_eq!(platform.provision(&id, SMALL_ID, json!({}), false).await.0, StatusCode::CONFLICT);
     assert_eq!(app.store.resource(&id).await.unwrap().unwrap().state, ResourceState::Deprovisioned);
+}
+
+async fn an_update_the_vendor_finishes_later_is_202_then_polled(database: TestDatabase) {
+    let app = serve(&database, Arc::default()).await;
+    let platform = Platform::of(&app);
+    let id = new_uuid();
+    assert_eq!(platform.provision(&id, SMALL_ID, json!({}), false).await.0, StatusCode::CREATED);
+    let slow = platform.plan_id("slow").await;
+    let patch = json!({"service_id": SERVICE_ID, "plan_id": slow});
+    let path = format!("/v2/service_instances/{id}?accepts_incomplete=true");
+    let (status, body) = platform.send(Method::PATCH, &path, Some(patch)).await;
+    assert_eq!((status, &body), (StatusCode::ACCEPTED, &json!({"operation": "update"})));
+    let poll = format!("/v2/service_instances/{id}/last_operation?operation=update");
+    let succeeded = eventually(Duration::from_secs(20), async || {
+        platform.send(Method::GET, &poll, None).await.1["state"] == "succeeded"
+    })
+    .await;
+    assert!(succeeded);
+    let (_, instance) = platform.send(Method::GET, &format!("/v2/service_instances/{id}"), None).await;
+    assert_eq!(instance["plan_id"], slow);
 }
 
 async fn a_failed_provision_is_cleaned_up_by_the_deprovision_that_follows(database: TestDatabase) {
