@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the conformance checker against the three examples, as a vendor would against their add-on
-# (no --plans: the checker learns each one's plans from the 422 that refuses an unknown plan):
-# each example is started on a free loopback port with a registry of its own, checked, stopped.
+# Runs the conformance checker against the three examples as Heroku serves them, then Pingly as
+# DigitalOcean and acme-datastore as an Open Service Broker, as a vendor would against their
+# add-on (no --plans: the checker learns each one's plans from the 422 that refuses an unknown
+# plan): each run is started on a free loopback port with a registry of its own, checked, stopped.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -68,5 +69,12 @@ do_secrets=(ADDON_DO_PASSWORD=check-examples-do-password-0123456789 ADDON_DO_SSO
 AS=pingly-do start pingly "$do_port" "${do_secrets[@]}"
 env "${do_secrets[@]}" "$bin/addon-check" check --manifest examples/monitor/addon-manifest.json \
   --url "http://127.0.0.1:$do_port" --marketplace digitalocean || status=1
+echo
+echo "== addon-check osb against acme-datastore (the same impl as an Open Service Broker)"
+broker_port=$(free_port)
+AS=acme-datastore-osb start acme-datastore "$broker_port" ADDON_OSB_USERNAME=check-examples-platform \
+  ADDON_OSB_PASSWORD=check-examples-osb-password ADDON_JOB_POLL_MS=100
+"$bin/addon-check" osb --url "http://127.0.0.1:$broker_port" \
+  --username check-examples-platform --password check-examples-osb-password || status=1
 
 exit $status

@@ -9,6 +9,7 @@
 mod checks;
 mod context;
 pub mod guard;
+pub mod osb;
 mod report;
 
 pub use context::{Context, DigitalOceanOptions, Options};

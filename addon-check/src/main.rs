@@ -16,6 +16,7 @@ const EXAMPLES: &str = "Examples:
   ADDON_DO_PASSWORD=.. ADDON_DO_SSO_SALT=.. addon-check check --manifest addon-manifest.json --marketplace digitalocean
   addon-check manifest addon-manifest.json
   addon-check sso RESOURCE_ID --manifest addon-manifest.json [--serve]
+  addon-check osb --url http://127.0.0.1:5100 --username USER --password PASSWORD [--json]
 
 `addon-check check` learns the add-on's plans by provisioning one that cannot exist
 (`addon-check-no-such-plan`): an add-on built with addon-runtime refuses it with a 422 that lists
@@ -57,6 +58,36 @@ enum Verb {
         #[arg(long)]
         serve: bool,
     },
+    /// Plays an Open Service Broker platform (OSB API v2.17) against a broker: auth and version
+    /// header, catalog, provision (sync and async), replays, bind, update, deprovision.
+    ///
+    /// Exits 0 when no check fails, 1 when one does, 2 on a usage error.
+    Osb(OsbArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct OsbArgs {
+    /// The broker's origin; on this machine unless --allow-remote.
+    #[arg(long, value_name = "URL", value_parser = addon_check::guard::parse_target)]
+    url: url::Url,
+    /// The Basic auth user name the platform sends (the runtime's ADDON_OSB_USERNAME).
+    #[arg(long, value_name = "USER")]
+    username: String,
+    /// The Basic auth password the platform sends (the runtime's ADDON_OSB_PASSWORD).
+    #[arg(long, value_name = "PASSWORD")]
+    password: String,
+    /// How long, in seconds, an asynchronous provision or deprovision may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    patience: u64,
+    /// Allow a broker that is not on this machine.
+    #[arg(long)]
+    allow_remote: bool,
+    /// Print the report as JSON on standard output, without colour.
+    #[arg(long)]
+    json: bool,
+    /// Colour the report: `auto` only when standard output is a terminal and NO_COLOR is unset.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = When::Auto)]
+    color: When,
 }
 
 #[derive(Debug, clap::Args)]
@@ -144,6 +175,7 @@ async fn main() -> ExitCode {
         Verb::Check(args) => check(args).await,
         Verb::Manifest { file } => manifest(&file),
         Verb::Sso { resource_id, manifest, url, serve } => sso(&resource_id, &manifest, url, serve).await,
+        Verb::Osb(args) => osb(args).await,
     };
     match result {
         Ok(code) => code,
@@ -238,6 +270,33 @@ async fn check(args: CheckArgs) -> Result<ExitCode, String> {
     )
     .await;
     progress.clear();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+    } else {
+        print_summary(&report, colour);
+    }
+    Ok(if report.count(Status::Fail) == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+async fn osb(args: OsbArgs) -> Result<ExitCode, String> {
+    if !args.allow_remote {
+        addon_check::guard::loopback_addresses(&args.url)
+            .await
+            .map_err(|e| format!("{e} (pass --allow-remote)"))?;
+    }
+    let options = addon_check::osb::OsbOptions {
+        url: args.url.to_string(),
+        username: args.username,
+        password: args.password,
+        patience: std::time::Duration::from_secs(args.patience),
+    };
+    let (json, colour) = (args.json, colour_wanted(args.json, args.color));
+    let report = addon_check::osb::run(options, |outcome| {
+        if !json {
+            println!("{}", outcome_line(outcome, colour));
+        }
+    })
+    .await;
     if json {
         println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
     } else {

@@ -10,6 +10,7 @@ use syn::spanned::Spanned;
 use syn::{bracketed, Ident, LitInt, LitStr, Token};
 
 use crate::diagnostics::Errors;
+use crate::osb_args::{self, OsbArgs};
 use crate::symbol::{self, Key, Shape};
 
 /// A string value and where it was written.
@@ -52,6 +53,7 @@ pub(crate) enum Value {
     List(List),
     Port(u16, Span),
     Group(Settings),
+    Osb(OsbArgs),
 }
 
 impl Value {
@@ -61,6 +63,7 @@ impl Value {
             Value::List(l) => l.span,
             Value::Port(_, span) => *span,
             Value::Group(g) => g.span,
+            Value::Osb(osb) => osb.span,
         }
     }
 }
@@ -82,8 +85,9 @@ enum Written {
     Str(LitStr),
     List(Vec<LitStr>, Span),
     Int(LitInt),
-    /// `key` alone, or `key(...)`: the settings as written, and the span of the whole.
-    Group(Vec<(Ident, LitStr)>, Span),
+    /// `key` alone (no tokens), or `key(...)`: the tokens inside, parsed by the key's own rules,
+    /// and the span of the whole.
+    Group(TokenStream, Span),
 }
 
 /// One `name = "value"` inside `key(...)`.
@@ -100,18 +104,22 @@ fn parse_setting(input: ParseStream<'_>) -> syn::Result<(Ident, LitStr)> {
     Ok((name, input.parse()?))
 }
 
-/// `key` alone (followed by `,` or the end) or `key(name = "value", ...)`.
+/// The settings inside `key(...)`, for keys whose settings are all `name = "value"`.
+fn settings_parser(input: ParseStream<'_>) -> syn::Result<Punctuated<(Ident, LitStr), Token![,]>> {
+    Punctuated::parse_terminated_with(input, parse_setting)
+}
+
+/// `key` alone (followed by `,` or the end) or `key(...)`.
 fn parse_group(key: &Ident, input: ParseStream<'_>) -> syn::Result<Option<Written>> {
     if input.is_empty() || input.peek(Token![,]) {
-        return Ok(Some(Written::Group(Vec::new(), key.span())));
+        return Ok(Some(Written::Group(TokenStream::new(), key.span())));
     }
     if !input.peek(syn::token::Paren) {
         return Ok(None);
     }
     let content;
     let paren = syn::parenthesized!(content in input);
-    let settings = Punctuated::<(Ident, LitStr), Token![,]>::parse_terminated_with(&content, parse_setting)?;
-    Ok(Some(Written::Group(settings.into_iter().collect(), paren.span.join())))
+    Ok(Some(Written::Group(content.parse()?, paren.span.join())))
 }
 
 impl Parse for Entry {
@@ -226,10 +234,16 @@ impl Args {
 fn shaped(key: Key, value: Written, errors: &mut Errors) -> Option<Value> {
     let name = key.name();
     match (key.shape(), value) {
-        (Shape::Group, Written::Group(settings, span)) => return grouped(key, settings, span, errors),
-        (Shape::Group, Written::Str(lit)) => errors.push(lit.span(), group_usage(name)),
-        (Shape::Group, Written::Int(lit)) => errors.push(lit.span(), group_usage(name)),
-        (Shape::Group, Written::List(_, span)) => errors.push(span, group_usage(name)),
+        (Shape::Group, Written::Group(tokens, span)) => match key {
+            Key::Osb => return osb_args::parse(tokens, span, errors).map(Value::Osb),
+            _ => match settings_parser.parse2(tokens) {
+                Ok(settings) => return grouped(key, settings.into_iter().collect(), span, errors),
+                Err(error) => errors.push_error(error),
+            },
+        },
+        (Shape::Group, Written::Str(lit)) => errors.push(lit.span(), group_usage(key)),
+        (Shape::Group, Written::Int(lit)) => errors.push(lit.span(), group_usage(key)),
+        (Shape::Group, Written::List(_, span)) => errors.push(span, group_usage(key)),
         (_, Written::Group(_, span)) => {
             errors.push(span, format!("`{name}` takes a value: write `{name} = ...`"))
         }
@@ -264,10 +278,14 @@ fn shaped(key: Key, value: Written, errors: &mut Errors) -> Option<Value> {
     None
 }
 
-fn group_usage(name: &str) -> String {
-    format!(
-        "`{name}` takes settings in parentheses: write `{name}` alone, or `{name}(base_path = \"/{name}\")`"
-    )
+fn group_usage(key: Key) -> String {
+    let name = key.name();
+    match key {
+        Key::Osb => format!("`{name}` takes its settings in parentheses: `{name}(service_id = \"...\")`"),
+        _ => format!(
+            "`{name}` takes settings in parentheses: write `{name}` alone, or `{name}(base_path = \"/{name}\")`"
+        ),
+    }
 }
 
 /// The settings of `key(...)`: each a known name, once; every problem reported.

@@ -2,7 +2,7 @@
 //! (its fields, setters and defaults live there), judged by the manifest rules the runtime and
 //! the checker also use; each problem is reported at the literal it came from.
 
-use addon_manifest::{Declaration, DigitalOceanListing, Field, Requirement};
+use addon_manifest::{Declaration, DigitalOceanListing, Field, OsbService, Requirement};
 use proc_macro2::Span;
 
 use crate::args::{Args, Value};
@@ -15,6 +15,8 @@ pub(crate) struct Lists<'a> {
     plans: Vec<&'a str>,
     regions: Vec<&'a str>,
     pub(crate) requires: Vec<Requirement>,
+    /// `osb(plan_ids(...))` as `(plan, id)` pairs.
+    osb_plan_ids: Vec<(&'a str, &'a str)>,
 }
 
 impl<'a> Lists<'a> {
@@ -39,6 +41,12 @@ impl<'a> Lists<'a> {
             plans: names(Key::Plans),
             regions: names(Key::Regions),
             requires,
+            osb_plan_ids: match args.get(Key::Osb) {
+                Some(Value::Osb(osb)) => {
+                    osb.plan_ids.iter().map(|(plan, id)| (plan.value.as_str(), id.value.as_str())).collect()
+                }
+                _ => Vec::new(),
+            },
         })
     }
 }
@@ -63,6 +71,17 @@ pub(crate) fn declaration<'a>(args: &'a Args, lists: &'a Lists<'a>) -> Option<De
             (Key::SsoPath, Value::Str(s)) => declaration.sso_path(&s.value),
             (Key::Port, Value::Port(port, _)) => declaration.port(*port),
             (Key::DigitalOcean, Value::Group(settings)) => declaration.digitalocean(listing(settings)),
+            (Key::Osb, Value::Osb(osb)) => {
+                let service_id = osb.service_id.as_ref().map_or("", |s| s.value.as_str());
+                let mut service = OsbService::new(service_id).plan_ids(&lists.osb_plan_ids);
+                if let Some(description) = &osb.description {
+                    service = service.description(&description.value);
+                }
+                if let Some(bindable) = osb.bindable {
+                    service = service.bindable(bindable);
+                }
+                declaration.osb(service)
+            }
             // `id`, `name`, `production` went to `new`; `manifest` and `crate` are not declared.
             _ => declaration,
         };
@@ -111,6 +130,15 @@ fn span_of(field: Field, args: &Args) -> Option<Span> {
         Field::SsoPath => args.span(Key::SsoPath),
         Field::DigitalOceanBasePath => digitalocean_span(args, "base_path"),
         Field::DigitalOceanSlug => digitalocean_span(args, "slug"),
+        Field::OsbServiceId => osb(args)?.service_id.as_ref().map(|s| s.span),
+        Field::OsbPlanId(i) => osb(args)?.plan_ids.get(i).map(|(plan, id)| {
+            // A plan the add-on does not declare is pointed at by its name, a bad id at the id.
+            if args.list(Key::Plans).is_some_and(|l| l.items.iter().any(|p| p.value == plan.value)) {
+                id.span
+            } else {
+                plan.span
+            }
+        }),
         _ => None,
     }
 }
@@ -119,6 +147,13 @@ fn span_of(field: Field, args: &Args) -> Option<Span> {
 fn digitalocean_span(args: &Args, name: &str) -> Option<Span> {
     match args.get(Key::DigitalOcean)? {
         Value::Group(settings) => Some(settings.get(name).map_or(settings.span, |s| s.span)),
+        _ => None,
+    }
+}
+
+fn osb(args: &Args) -> Option<&crate::osb_args::OsbArgs> {
+    match args.get(Key::Osb)? {
+        Value::Osb(osb) => Some(osb),
         _ => None,
     }
 }

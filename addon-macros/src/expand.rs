@@ -201,6 +201,7 @@ fn spec_const(
             }
             (_, Value::Port(port, _)) => port.to_token_stream(),
             (_, Value::Group(settings)) => digitalocean_listing(settings, exports),
+            (_, Value::Osb(osb)) => osb_service(osb, exports),
         };
         let setter = format_ident!("{}", key.name());
         Some(quote!(.#setter(#value)))
@@ -223,6 +224,22 @@ fn digitalocean_listing(settings: &crate::args::Settings, exports: &Exports) -> 
         quote!(.#setter(#value))
     });
     quote!(#listing::new() #(#setters)*)
+}
+
+/// `OsbService::new(..)` with a setter per setting given, as `osb(...)` wrote it.
+fn osb_service(osb: &crate::osb_args::OsbArgs, exports: &Exports) -> TokenStream {
+    let service = exports.osb_service();
+    let id = osb.service_id.as_ref().map(|s| s.value.as_str()).unwrap_or_default();
+    let description = osb.description.as_ref().map(|d| {
+        let d = &d.value;
+        quote!(.description(#d))
+    });
+    let bindable = osb.bindable.map(|b| quote!(.bindable(#b)));
+    let pairs = osb.plan_ids.iter().map(|(plan, id)| {
+        let (plan, id) = (&plan.value, &id.value);
+        quote!((#plan, #id))
+    });
+    quote!(#service::new(#id) #description #bindable .plan_ids(&[#(#pairs),*]))
 }
 
 /// The trait method that calls the vendor's. The argument goes through a trait at the vendor's

@@ -41,6 +41,8 @@ private_items! {
     /// The type of the generated plan constants.
     plan => Plan,
     requirement => Requirement,
+    /// The type `osb(...)` builds.
+    osb_service => OsbService,
 }
 
 impl Exports {

@@ -13,6 +13,7 @@ mod expand;
 mod exports;
 mod handlers;
 mod manifest_file;
+mod osb_args;
 mod symbol;
 
 use proc_macro::TokenStream;

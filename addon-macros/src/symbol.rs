@@ -19,6 +19,7 @@ pub(crate) enum Key {
     Manifest,
     Crate,
     DigitalOcean,
+    Osb,
 }
 
 /// What a key takes.
@@ -27,12 +28,13 @@ pub(crate) enum Shape {
     Str,
     List,
     Port,
-    /// `key` alone, or `key(name = "value", ...)`.
+    /// Settings of its own in parentheses (`osb(service_id = "...")`), or, where every setting has
+    /// a default, the key alone (`digitalocean`).
     Group,
 }
 
 impl Key {
-    pub(crate) const ALL: [Key; 14] = [
+    pub(crate) const ALL: [Key; 15] = [
         Key::Id,
         Key::Name,
         Key::ConfigVars,
@@ -47,6 +49,7 @@ impl Key {
         Key::Manifest,
         Key::Crate,
         Key::DigitalOcean,
+        Key::Osb,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -65,6 +68,7 @@ impl Key {
             Key::Manifest => "manifest",
             Key::Crate => "crate",
             Key::DigitalOcean => "digitalocean",
+            Key::Osb => "osb",
         }
     }
 
@@ -73,6 +77,7 @@ impl Key {
             Key::ConfigVars | Key::Plans | Key::Regions | Key::Requires => Shape::List,
             Key::Port => Shape::Port,
             Key::DigitalOcean => Shape::Group,
+            Key::Osb => Shape::Group,
             _ => Shape::Str,
         }
     }
@@ -100,6 +105,46 @@ impl Key {
 
 /// The keys inside `digitalocean(...)`: each a setter of `addon_manifest::DigitalOceanListing`.
 pub(crate) const DIGITALOCEAN_KEYS: [&str; 2] = ["base_path", "slug"];
+/// The settings `osb(...)` takes: the Open Service Broker service the add-on also offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OsbKey {
+    ServiceId,
+    Description,
+    Bindable,
+    PlanIds,
+}
+
+impl OsbKey {
+    pub(crate) const ALL: [OsbKey; 4] =
+        [OsbKey::ServiceId, OsbKey::Description, OsbKey::Bindable, OsbKey::PlanIds];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            OsbKey::ServiceId => "service_id",
+            OsbKey::Description => "description",
+            OsbKey::Bindable => "bindable",
+            OsbKey::PlanIds => "plan_ids",
+        }
+    }
+
+    /// How the setting is written, for messages.
+    pub(crate) fn example(self) -> &'static str {
+        match self {
+            OsbKey::ServiceId => "service_id = \"8f0c6b7e-3a51-4b8e-9c2d-5e4f3a2b1c0d\"",
+            OsbKey::Description => "description = \"...\"",
+            OsbKey::Bindable => "bindable = false",
+            OsbKey::PlanIds => "plan_ids(hobby = \"<a GUID>\")",
+        }
+    }
+
+    pub(crate) fn from_name(name: &str) -> Option<OsbKey> {
+        OsbKey::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    pub(crate) fn names() -> Vec<&'static str> {
+        OsbKey::ALL.iter().map(|k| k.name()).collect()
+    }
+}
 
 /// The method markers, in the order Heroku's lifecycle runs them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

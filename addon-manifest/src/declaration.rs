@@ -1,4 +1,5 @@
 use crate::digitalocean::DigitalOceanListing;
+use crate::osb::OsbService;
 use crate::rules::{self, Field, Problem};
 use crate::{Api, Endpoints, Manifest, Requirement};
 
@@ -51,6 +52,8 @@ pub struct Declaration<'a> {
     pub manifest_path: Option<&'a str>,
     /// The DigitalOcean Add-Ons marketplace, when the add-on is listed there too.
     pub digitalocean: Option<DigitalOceanListing<'a>>,
+    /// The Open Service Broker service this add-on also offers; `None`: Heroku only.
+    pub osb: Option<OsbService<'a>>,
 }
 
 /// The default route for provisioning calls, as Heroku's documentation names it.
@@ -80,6 +83,7 @@ impl<'a> Declaration<'a> {
             port: DEFAULT_PORT,
             manifest_path: None,
             digitalocean: None,
+            osb: None,
         }
     }
 
@@ -142,6 +146,12 @@ impl<'a> Declaration<'a> {
     /// Serves DigitalOcean's calls too, with these routes and slug.
     pub const fn digitalocean(mut self, listing: DigitalOceanListing<'a>) -> Self {
         self.digitalocean = Some(listing);
+        self
+    }
+
+    /// Serves the Open Service Broker API too, offering `service` (see [`OsbService`]).
+    pub const fn osb(mut self, service: OsbService<'a>) -> Self {
+        self.osb = Some(service);
         self
     }
 
@@ -216,6 +226,9 @@ impl<'a> Declaration<'a> {
         }
         if let Some(listing) = &self.digitalocean {
             problems.extend(listing.problems([self.base_path, self.sso_path]));
+        }
+        if let Some(osb) = &self.osb {
+            problems.extend(osb.problems(self.plans));
         }
         problems
     }

@@ -11,6 +11,7 @@ mod declaration;
 mod digitalocean;
 mod file;
 mod model;
+pub mod osb;
 mod problem;
 pub mod rules;
 mod secret;
@@ -20,6 +21,7 @@ pub use declaration::{Declaration, DEFAULT_BASE_PATH, DEFAULT_PORT, DEFAULT_REGI
 pub use digitalocean::{DigitalOceanListing, DEFAULT_DIGITALOCEAN_BASE_PATH};
 pub use file::{write_if_changed, Written, FILE_NAME};
 pub use model::{Api, Endpoints, Manifest};
+pub use osb::OsbService;
 pub use problem::{Field, Problem};
 pub use rules::Requirement;
 pub use secret::random_secret;

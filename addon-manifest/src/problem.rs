@@ -61,6 +61,10 @@ pub enum Field {
     DigitalOceanBasePath,
     /// The `slug` of the declaration's `digitalocean(...)`.
     DigitalOceanSlug,
+    /// The declaration's `osb(service_id = ...)`.
+    OsbServiceId,
+    /// One of the declaration's `osb(plan_ids = [...])`, by index.
+    OsbPlanId(usize),
 }
 
 impl fmt::Display for Field {
@@ -87,6 +91,8 @@ impl fmt::Display for Field {
             Field::Plan(i) => return write!(f, "plans[{i}]"),
             Field::DigitalOceanBasePath => "digitalocean.base_path",
             Field::DigitalOceanSlug => "digitalocean.slug",
+            Field::OsbServiceId => "osb.service_id",
+            Field::OsbPlanId(i) => return write!(f, "osb.plan_ids[{i}]"),
         };
         f.write_str(path)
     }

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 pub use crate::Notification;
-pub use crate::{Addon, AddonSpec, ConfigVar, Plan, Requirement};
+pub use crate::{Addon, AddonSpec, ConfigVar, OsbService, Plan, Requirement};
 pub use crate::{
     AddonError, Config, DeprovisionJob, DeprovisionRequest, Deprovisioned, PlanChangeJob, PlanChangeRequest,
     PlanChanged, ProvisionJob, ProvisionRequest, Provisioned, SsoLogin, SsoRedirect,

@@ -18,7 +18,7 @@ use crate::services::store::Store;
 use crate::services::vendor::addon::Addon;
 use crate::web::signed_out::SignedOut;
 use crate::web::{PageHeaders, SessionContext};
-use crate::{digitalocean, heroku, web};
+use crate::{digitalocean, heroku, osb, web};
 
 /// An add-on service with the vendor's own routes, or inside the vendor's existing axum app.
 ///
@@ -178,6 +178,9 @@ impl<A: Addon> App<A> {
         let mut routes = heroku::routes(self.core.clone());
         if let Some(listing) = A::SPEC.digitalocean {
             routes = routes.merge(digitalocean::routes(self.core.clone(), listing));
+        }
+        if let Some(osb_routes) = osb::routes(self.core) {
+            routes = routes.merge(osb_routes);
         }
         let routes = routes.merge(self.vendor_routes);
         web::around(routes, sessions, body_limit, pages)

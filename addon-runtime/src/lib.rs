@@ -52,6 +52,7 @@ mod base;
 mod digitalocean;
 mod heroku;
 mod lifecycle;
+mod osb;
 mod services;
 mod web;
 
@@ -70,10 +71,13 @@ pub mod testing;
 
 /// The manifest rules, as the macro and the runtime apply them (for tools such as checkers).
 pub use addon_manifest::rules as manifest_rules;
+/// The Open Service Broker side: what `osb(...)` declares, and who asked.
+pub use addon_manifest::OsbService;
 pub use addon_manifest::{random_secret, Manifest, Requirement};
 pub use app::{init_logging, serve, App, Runtime};
 pub use base::answer::{AddonError, Error};
 pub use base::clock::{Clock, ManualClock, SystemClock};
+pub use base::protocol::OriginatingIdentity;
 pub use base::protocol::{
     Config, ConfigVar, DeprovisionRequest, Deprovisioned, Marketplace, OauthGrant, Plan, PlanChangeRequest,
     PlanChanged, ProvisionRequest, Provisioned, SsoLogin, SsoRedirect, SsoUser, TokenKind,

@@ -26,6 +26,8 @@ pub struct AddonError {
     retry_after: Option<std::time::Duration>,
     /// The declared plans, sent beside the message when a request named another.
     plans: Option<&'static [&'static str]>,
+    /// A machine-readable code some marketplaces send beside the message (OSB's `error`).
+    code: Option<&'static str>,
 }
 
 impl AddonError {
@@ -37,6 +39,7 @@ impl AddonError {
             detail: None,
             retry_after: None,
             plans: None,
+            code: None,
         }
     }
 
@@ -74,6 +77,7 @@ impl AddonError {
             detail: Some(detail.to_string()),
             retry_after: None,
             plans: None,
+            code: None,
         }
     }
 
@@ -109,6 +113,12 @@ impl AddonError {
         self.plans
     }
 
+    /// The machine-readable code of this refusal, where the marketplace defines one (OSB's
+    /// `AsyncRequired`, `ConcurrencyError`).
+    pub(crate) fn code(&self) -> Option<&'static str> {
+        self.code
+    }
+
     /// The vendor's own error text, for the log; never sent.
     pub(crate) fn detail(&self) -> Option<&str> {
         self.detail.as_deref()
@@ -132,7 +142,115 @@ impl AddonError {
     }
 
     fn refusal(status: StatusCode, message: impl Into<Cow<'static, str>>) -> Self {
-        Self { status, message: message.into(), detail: None, retry_after: None, plans: None }
+        Self { status, message: message.into(), detail: None, retry_after: None, plans: None, code: None }
+    }
+}
+
+/// The Open Service Broker adapter's refusals: statuses and codes as the OSB API v2.17 names
+/// them, messages for the platform's user (Cloud Foundry shows `description` in its CLI).
+impl AddonError {
+    /// 401 from the OSB routes' Basic auth.
+    pub(crate) fn osb_unauthenticated() -> Self {
+        Self::refusal(
+            StatusCode::UNAUTHORIZED,
+            "Authentication failed: send the broker's username and password (Basic auth).",
+        )
+    }
+
+    /// 412: `X-Broker-API-Version` missing, or of a major version other than 2.
+    pub(crate) fn osb_version_unsupported(sent: Option<&str>) -> Self {
+        let message = match sent {
+            None => {
+                "The X-Broker-API-Version header is missing; this broker speaks version 2 (2.17).".to_owned()
+            }
+            Some(sent) => format!(
+                "X-Broker-API-Version `{}` is not supported; this broker speaks version 2 (2.17).",
+                escaped(sent)
+            ),
+        };
+        Self::refusal(StatusCode::PRECONDITION_FAILED, message)
+    }
+
+    /// 400: a body or query the OSB API does not allow (malformed JSON, a missing field).
+    pub(crate) fn osb_bad_request(problem: impl fmt::Display) -> Self {
+        Self::refusal(StatusCode::BAD_REQUEST, format!("The request is not valid: {problem}."))
+    }
+
+    /// 400: a `service_id` the catalog does not list.
+    pub(crate) fn osb_unknown_service(service_id: &str) -> Self {
+        Self::osb_bad_request(format!(
+            "`service_id` `{service_id}` is not this broker's service (see GET /v2/catalog)"
+        ))
+    }
+
+    /// 400: a `plan_id` the catalog does not list.
+    pub(crate) fn osb_unknown_plan(plan_id: &str) -> Self {
+        Self::osb_bad_request(format!(
+            "`plan_id` `{plan_id}` is not one of this service's plans (see GET /v2/catalog)"
+        ))
+    }
+
+    /// 422 `AsyncRequired`: the vendor answers later, and the platform did not say it can poll.
+    pub(crate) fn osb_async_required() -> Self {
+        let mut error = Self::new(
+            "This service provisions in the background: ask again with `accepts_incomplete=true` and poll last_operation.",
+        );
+        error.code = Some("AsyncRequired");
+        error
+    }
+
+    /// 409: an instance id already provisioned with other attributes.
+    pub(crate) fn osb_instance_conflict(instance_id: &str) -> Self {
+        Self::refusal(
+            StatusCode::CONFLICT,
+            format!(
+                "The service instance `{instance_id}` already exists with another service, plan or parameters; use a new instance id."
+            ),
+        )
+    }
+
+    /// 409: a binding id already used, for another instance or with other attributes.
+    pub(crate) fn osb_binding_conflict(binding_id: &str) -> Self {
+        Self::refusal(
+            StatusCode::CONFLICT,
+            format!("The service binding `{binding_id}` already exists with other attributes; use a new binding id."),
+        )
+    }
+
+    /// 404: no instance of this broker's has this id (or it is not provisioned yet).
+    pub(crate) fn osb_unknown_instance(instance_id: &str) -> Self {
+        Self::not_found(format!(
+            "No service instance `{instance_id}` exists here (or it is still being provisioned)."
+        ))
+    }
+
+    /// 404: no binding has this id.
+    pub(crate) fn osb_unknown_binding(binding_id: &str) -> Self {
+        Self::not_found(format!("No service binding `{binding_id}` exists for this instance."))
+    }
+
+    /// 400: a bind for a service the catalog says is not bindable.
+    pub(crate) fn osb_not_bindable() -> Self {
+        Self::osb_bad_request("this service is not bindable")
+    }
+
+    /// 422 `ConcurrencyError`: the instance is busy with another operation (still provisioning,
+    /// or held by another request).
+    pub(crate) fn osb_concurrency() -> Self {
+        let mut error = Self::new(
+            "Another operation on this service instance is in progress; try again once it has finished.",
+        );
+        error.code = Some("ConcurrencyError");
+        error
+    }
+
+    /// 401/403 on the dashboard link: it is not this broker's, or its instance is gone.
+    pub(crate) fn osb_dashboard_refused() -> Self {
+        Self::refusal(
+            StatusCode::FORBIDDEN,
+            "This dashboard link is not valid (or its service instance was deleted); open the dashboard \
+             from your platform again.",
+        )
     }
 }
 

@@ -30,6 +30,9 @@ pub(crate) mod field {
     pub(crate) const REFRESH_TOKEN: &str = "addon_tokens.refresh_token";
     pub(crate) const CONFIG: &str = "addon_resources.config";
     pub(crate) const RESPONSE: &str = "addon_resources.response";
+    pub(crate) const OSB_PARAMETERS: &str = "addon_osb_instances.parameters";
+    pub(crate) const OSB_BINDING_ATTRIBUTES: &str = "addon_osb_bindings.attributes";
+    pub(crate) const OSB_BINDING_CREDENTIALS: &str = "addon_osb_bindings.credentials";
 }
 
 impl<'a> Binding<'a> {

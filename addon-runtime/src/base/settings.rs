@@ -70,6 +70,9 @@ pub struct Settings {
     pub(crate) db_connections: DbConnections,
     /// The DigitalOcean marketplace's secrets and API (`ADDON_DO_*`).
     pub(crate) digitalocean: DigitalOceanSettings,
+    /// The Open Service Broker platform's Basic auth (`ADDON_OSB_USERNAME`, `ADDON_OSB_PASSWORD`);
+    /// `None` until read for an add-on that declares `osb(...)`.
+    pub(crate) osb_credentials: Option<(String, String)>,
 }
 
 /// What one connection and the whole server may hold, so that no client (slow, idle or many)
@@ -164,6 +167,7 @@ impl Settings {
             frame_ancestors: None,
             db_connections: DbConnections { registry: None, vendor: None },
             digitalocean,
+            osb_credentials: None,
         }
     }
 
@@ -245,7 +249,24 @@ impl Settings {
                  {SESSION_KEY}"
             )));
         }
+        settings.osb_credentials = read_osb_credentials(spec, &settings, &var)?;
         Ok(settings)
+    }
+
+    /// The Basic auth an Open Service Broker platform must send (`ADDON_OSB_USERNAME`,
+    /// `ADDON_OSB_PASSWORD`).
+    pub fn with_osb_credentials(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
+        self.osb_credentials = Some((username.into(), password.into()));
+        self
+    }
+
+    /// The OSB platform's username and password: the ones set, else (development) the add-on's
+    /// id and its Heroku password.
+    pub(crate) fn osb_credentials_of<'a>(&'a self, spec: &'a AddonSpec) -> (&'a str, &'a str) {
+        match &self.osb_credentials {
+            Some((user, password)) => (user, password),
+            None => (spec.id, &self.password),
+        }
     }
 
     pub fn with_mode(mut self, mode: Mode) -> Self {
@@ -442,6 +463,7 @@ impl fmt::Debug for Settings {
             .field("frame_ancestors", &self.frame_ancestors)
             .field("db_connections", &self.db_connections)
             .field("digitalocean", &self.digitalocean)
+            .field("osb_credentials", &self.osb_credentials.as_ref().map(|(user, _)| (user, "<redacted>")))
             .finish()
     }
 }
@@ -619,6 +641,52 @@ fn read_keys(settings: &mut Settings, var: &impl Fn(&str) -> Option<String>) -> 
     settings.previous_session_keys = previous_keys(var, PREVIOUS_SESSION_KEYS, &settings.session_key)?;
     settings.previous_token_keys = previous_keys(var, PREVIOUS_TOKEN_KEYS, &settings.token_key)?;
     Ok(())
+}
+
+const OSB_USERNAME: &str = "ADDON_OSB_USERNAME";
+const OSB_PASSWORD: &str = "ADDON_OSB_PASSWORD";
+
+/// The Open Service Broker platform's credentials, for an add-on that declares `osb(...)`.
+/// Production needs both, the password a real secret unlike the others; development defaults to
+/// the add-on's id and its Heroku password, so the example answers `curl` with no setup.
+fn read_osb_credentials(
+    spec: &AddonSpec,
+    settings: &Settings,
+    var: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<(String, String)>, Error> {
+    let (username, password) = (var(OSB_USERNAME), var(OSB_PASSWORD));
+    if spec.osb.is_none() {
+        return Ok(username.zip(password));
+    }
+    let (username, password) = match (username, password, settings.mode) {
+        (Some(user), Some(password), _) => (user, password),
+        (None, None, Mode::Development) => return Ok(None),
+        (_, _, Mode::Production) => {
+            return Err(config(format!(
+                "{OSB_USERNAME} and {OSB_PASSWORD} must both be set in production: the add-on declares \
+                 `osb(...)`, and Open Service Broker platforms authenticate with them"
+            )))
+        }
+        (user, _, Mode::Development) => {
+            let missing = if user.is_some() { OSB_PASSWORD } else { OSB_USERNAME };
+            return Err(config(format!(
+                "{missing} is not set; set both {OSB_USERNAME} and {OSB_PASSWORD}, or neither"
+            )));
+        }
+    };
+    if username.is_empty() || username.contains(':') {
+        return Err(config(format!("{OSB_USERNAME} must be non-empty and must not contain `:`")));
+    }
+    addon_manifest::rules::check_secret(OSB_PASSWORD, &password).map_err(Error::Config)?;
+    use addon_manifest::{PASSWORD_ENV, SSO_SALT_ENV};
+    for (other, value) in [(SSO_SALT_ENV, &settings.sso_salt), (PASSWORD_ENV, &settings.password)] {
+        if password == *value {
+            return Err(config(format!(
+                "{OSB_PASSWORD} is the same as {other}; give it its own random value"
+            )));
+        }
+    }
+    Ok(Some((username, password)))
 }
 
 const SESSION_KEY: &str = "ADDON_SESSION_KEY";

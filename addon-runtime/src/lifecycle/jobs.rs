@@ -163,6 +163,8 @@ async fn execute<A: Addon>(core: &Arc<Core<A>>, job: &Job) -> Result<(), Failure
         // Claimed just before a deprovision cancelled it: there is nothing left to finish.
         return Ok(());
     }
+    // Only Heroku's resources have a Platform API to tell: another marketplace's platform learns
+    // the outcome from the registry (an OSB platform polls `last_operation`).
     match job.kind {
         JobKind::Grant => exchange_grant(core, &record).await,
         JobKind::Provision => {
@@ -267,7 +269,9 @@ async fn update_config<A: Addon>(
 ) -> Result<(), Failure> {
     match record.marketplace {
         Marketplace::DigitalOcean => core.platform.digitalocean(&record.uuid).update_config(config).await?,
-        _ => core.platform.for_resource(&record.uuid).update_config(config).await?,
+        Marketplace::Heroku => core.platform.for_resource(&record.uuid).update_config(config).await?,
+        // An Open Service Broker platform reads credentials at bind time, from the registry.
+        _ => {}
     }
     Ok(())
 }

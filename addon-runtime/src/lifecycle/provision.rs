@@ -148,6 +148,7 @@ async fn call_provision<A: Addon>(
     let uuid = request.uuid.clone();
     let grant = request.oauth_grant.as_ref().map(|g| g.code.clone());
     let marketplace = request.marketplace;
+    let synchronous_only = request.synchronous_only;
     let addon = core.addon.clone();
     let provisioned =
         vendor::call(
@@ -156,6 +157,10 @@ async fn call_provision<A: Addon>(
             async move { addon.provision(request).await },
         )
         .await?;
+    if provisioned.later && synchronous_only {
+        // The claim is abandoned by the caller: the platform's retry (able to wait) starts afresh.
+        return Err(AddonError::osb_async_required());
+    }
     let mode = core.settings.mode;
     let body = if provisioned.later {
         accepted_body(&uuid, &provisioned, mode)

@@ -5,6 +5,11 @@
 //! the background; the runtime then sets `ACME_DATASTORE_URL` through the Platform API and tells
 //! Heroku the add-on is provisioned. The app reaches its data at that URL, which carries the
 //! tenant's credentials: `PUT`, `GET` and `DELETE` on `/kv/<uuid>/<key>`.
+//!
+//! The same impl is also an Open Service Broker (`osb(...)` below): Cloud Foundry or SAP BTP
+//! provision it with `PUT /v2/service_instances/<id>?accepts_incomplete=true`, poll
+//! `last_operation` until the tenant exists, and bind apps to it, each binding getting
+//! `ACME_DATASTORE_URL` as its credentials. One process, one registry, both marketplaces.
 
 mod kv;
 mod page;
@@ -54,8 +59,14 @@ impl Datastore {
     regions = ["us", "eu"],
     production = "https://datastore.acme.example",
     port = 5100,
+    osb(
+        service_id = "3f7a1c52-8e0b-4d9a-b6c4-1a2b3c4d5e6f",
+        description = "A hosted key-value store, reached over HTTP with per-tenant credentials",
+        plan_ids(test = "9c2e5a1d-0f3b-4e6a-8d7c-5b4a3f2e1d0c"),
+    ),
 )]
 impl Datastore {
+    /// From Heroku or an Open Service Broker platform alike (`request.marketplace` says which).
     #[provision]
     async fn provision(&self, request: ProvisionRequest) -> Result<Provisioned, AddonError> {
         if !PLANS.contains(&request.plan.as_str()) {

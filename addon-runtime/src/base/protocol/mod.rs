@@ -2,6 +2,7 @@
 //! SSO logins; and the v3 bodies the registry records. Lenient on input, strict on output.
 
 mod config;
+mod identity;
 mod marketplace;
 mod notification;
 mod plan;
@@ -10,6 +11,7 @@ pub(crate) mod response;
 mod sso;
 
 pub use config::{Config, ConfigVar};
+pub use identity::OriginatingIdentity;
 pub use marketplace::Marketplace;
 pub use notification::{Notice, Notification};
 pub use plan::Plan;

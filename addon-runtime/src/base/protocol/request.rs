@@ -3,7 +3,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer};
 
-use super::{Marketplace, Plan};
+use super::{Marketplace, OriginatingIdentity, Plan};
 
 /// Heroku's request to create a resource (`POST {base_path}`).
 ///
@@ -53,6 +53,14 @@ pub struct ProvisionRequest {
     /// The team that asked, where the marketplace says (DigitalOcean: `creator_id`).
     #[serde(skip)]
     pub team_id: Option<String>,
+    /// The platform user who asked, where the marketplace says (Open Service Broker platforms
+    /// send `X-Broker-API-Originating-Identity`); `None` from Heroku.
+    #[serde(skip)]
+    pub originating_identity: Option<OriginatingIdentity>,
+    /// Set by an adapter whose platform cannot wait for a background provision (OSB without
+    /// `accepts_incomplete=true`): a `Provisioned::later` is refused and nothing is recorded.
+    #[serde(skip)]
+    pub(crate) synchronous_only: bool,
 }
 
 impl ProvisionRequest {
@@ -73,6 +81,8 @@ impl ProvisionRequest {
             marketplace: Marketplace::Heroku,
             email: None,
             team_id: None,
+            originating_identity: None,
+            synchronous_only: false,
         }
     }
 

@@ -22,6 +22,7 @@ mod group;
 mod jobs;
 mod lease;
 mod migrations;
+mod osb;
 mod pool;
 mod record;
 mod schema;
@@ -42,6 +43,7 @@ use sqlx::{AnyPool, Row};
 pub(crate) use glance::ProvisionAnswer;
 pub use lease::Lease;
 pub use migrations::Migrations;
+pub(crate) use osb::{JobStanding, OsbBinding, OsbInstance};
 pub use record::{ResourceRecord, ResourceState};
 pub(crate) use sessions::Standing;
 

@@ -98,6 +98,30 @@ const MIGRATIONS: &[(i64, &str)] = &[
     // The marketplace each resource was sold through (`Marketplace::as_str`): every resource
     // before it was Heroku's.
     (7, "ALTER TABLE addon_resources ADD COLUMN marketplace TEXT NOT NULL DEFAULT 'heroku'"),
+    // The Open Service Broker adapter's records: each instance's attributes as provisioned
+    // (parameters sealed), and each binding with its sealed credentials, so replays are answered
+    // 200 identical / 409 different and a repeated bind gets the same credentials.
+    (
+        8,
+        "CREATE TABLE IF NOT EXISTS addon_osb_instances (
+        uuid TEXT PRIMARY KEY,
+        service_id TEXT NOT NULL,
+        plan_id TEXT NOT NULL,
+        parameters TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS addon_osb_bindings (
+        binding_id TEXT PRIMARY KEY,
+        uuid TEXT NOT NULL,
+        service_id TEXT NOT NULL,
+        plan_id TEXT NOT NULL,
+        attributes TEXT NOT NULL,
+        credentials TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS addon_osb_bindings_uuid ON addon_osb_bindings (uuid)",
+    ),
     // Suspension beside the state machine (a suspended resource keeps its state and data), and a
     // marketplace's report that its own deprovision failed (Unix milliseconds).
     (

@@ -1,0 +1,137 @@
+//! Every OSB route's checks, before anything else: Basic auth with the platform's credentials
+//! (compared in constant time, as digests), then `X-Broker-API-Version` (major version 2, else
+//! 412), then the request's identity (`X-Broker-API-Request-Identity`) logged.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::reply;
+use crate::base::answer::{escaped, AddonError};
+use crate::web::body;
+
+pub(crate) const VERSION_HEADER: &str = "x-broker-api-version";
+pub(crate) const REQUEST_IDENTITY_HEADER: &str = "x-broker-api-request-identity";
+pub(crate) const ORIGINATING_IDENTITY_HEADER: &str = "x-broker-api-originating-identity";
+
+/// The platform's expected credentials, kept as a digest.
+pub(crate) struct BasicAuth {
+    expected: [u8; 32],
+}
+
+impl BasicAuth {
+    pub(crate) fn new(user: &str, password: &str) -> Self {
+        Self { expected: digest(user.as_bytes(), password.as_bytes()) }
+    }
+
+    pub(crate) fn accepts(&self, header: Option<&HeaderValue>) -> bool {
+        let Some(decoded) = header.and_then(decode) else { return false };
+        let Some(colon) = decoded.iter().position(|&b| b == b':') else { return false };
+        bool::from(digest(&decoded[..colon], &decoded[colon + 1..]).ct_eq(&self.expected))
+    }
+}
+
+fn digest(user: &[u8], password: &[u8]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(b"osb\0");
+    hasher.update(user);
+    hasher.update([0]);
+    hasher.update(password);
+    hasher.finalize().into()
+}
+
+fn decode(value: &HeaderValue) -> Option<Vec<u8>> {
+    let (scheme, encoded) = value.to_str().ok()?.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()
+}
+
+pub(crate) async fn require(State(auth): State<Arc<BasicAuth>>, request: Request, next: Next) -> Response {
+    if auth.accepts(request.headers().get(header::AUTHORIZATION)) {
+        return next.run(request).await;
+    }
+    body::drain(request.into_body()).await;
+    let mut response = reply::refuse(AddonError::osb_unauthenticated());
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"osb\""));
+    response
+}
+
+/// Whether the header names a version this broker speaks: `2.<minor>`.
+pub(crate) fn supported(version: &str) -> bool {
+    match version.trim().split_once('.') {
+        Some((major, minor)) => {
+            major == "2" && !minor.is_empty() && minor.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+pub(crate) async fn require_version(request: Request, next: Next) -> Response {
+    let sent = request.headers().get(VERSION_HEADER).map(|v| v.to_str().unwrap_or("(not text)"));
+    if !sent.is_some_and(supported) {
+        let refusal = AddonError::osb_version_unsupported(sent);
+        body::drain(request.into_body()).await;
+        return reply::refuse(refusal);
+    }
+    if let Some(identity) = request.headers().get(REQUEST_IDENTITY_HEADER).and_then(|v| v.to_str().ok()) {
+        let identity: String = identity.chars().take(128).collect();
+        tracing::info!(
+            request_identity = %escaped(&identity),
+            method = %request.method(),
+            path = %escaped(request.uri().path()),
+            "OSB request"
+        );
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions() {
+        for good in ["2.17", "2.13", "2.0", " 2.14 "] {
+            assert!(supported(good), "{good}");
+        }
+        for bad in ["", "2", "3.0", "1.9", "2.x", "v2.17", "2.17.1"] {
+            assert!(!supported(bad), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, failure_persistence: None, ..Default::default() })]
+
+        /// No header value panics either check, and only the right credentials pass.
+        #[test]
+        fn any_header_is_judged_without_panicking(text in ".{0,200}", user in "[a-z]{1,12}", password in ".{0,40}") {
+            let _ = supported(&text);
+            let auth = BasicAuth::new("broker", "s3cret");
+            if let Ok(value) = HeaderValue::from_str(&text) {
+                proptest::prop_assert!(!auth.accepts(Some(&value)));
+            }
+            let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            let sent = HeaderValue::from_str(&format!("Basic {encoded}")).unwrap();
+            proptest::prop_assert_eq!(auth.accepts(Some(&sent)), user == "broker" && password == "s3cret");
+        }
+    }
+
+    #[test]
+    fn credentials() {
+        let auth = BasicAuth::new("broker", "s3cret");
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let header = |s: String| HeaderValue::from_str(&s).unwrap();
+        assert!(auth.accepts(Some(&header(format!("Basic {}", b64("broker:s3cret"))))));
+        assert!(!auth.accepts(Some(&header(format!("Basic {}", b64("broker:wrong"))))));
+        assert!(!auth.accepts(Some(&header(format!("Basic {}", b64("brokers3cret"))))));
+        assert!(!auth.accepts(None));
+    }
+}
