@@ -74,3 +74,17 @@ pub fn complete_deprovision(args: TokenStream, item: TokenStream) -> TokenStream
 pub fn notification(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::misplaced_marker(Kind::Notification, args.into(), item.into()).into()
 }
+
+/// Marks the method that hands out an app's credentials when an Open Service Broker platform
+/// binds it, inside a `#[heroku_addon]` impl block. Optional.
+#[proc_macro_attribute]
+pub fn bind(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::misplaced_marker(Kind::Bind, args.into(), item.into()).into()
+}
+
+/// Marks the method that revokes what `#[bind]` handed out, inside a `#[heroku_addon]` impl
+/// block. Optional.
+#[proc_macro_attribute]
+pub fn unbind(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::misplaced_marker(Kind::Unbind, args.into(), item.into()).into()
+}

@@ -157,10 +157,12 @@ pub(crate) enum Kind {
     CompletePlanChange,
     CompleteDeprovision,
     Notification,
+    Bind,
+    Unbind,
 }
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 8] = [
+    pub(crate) const ALL: [Kind; 10] = [
         Kind::Provision,
         Kind::PlanChange,
         Kind::Deprovision,
@@ -169,6 +171,8 @@ impl Kind {
         Kind::CompletePlanChange,
         Kind::CompleteDeprovision,
         Kind::Notification,
+        Kind::Bind,
+        Kind::Unbind,
     ];
 
     /// The attribute's name, which is also the `Addon` trait method's.
@@ -182,6 +186,8 @@ impl Kind {
             Kind::CompletePlanChange => "complete_plan_change",
             Kind::CompleteDeprovision => "complete_deprovision",
             Kind::Notification => "notification",
+            Kind::Bind => "bind",
+            Kind::Unbind => "unbind",
         }
     }
 
@@ -198,6 +204,8 @@ impl Kind {
             Kind::CompletePlanChange => "CompletePlanChange",
             Kind::CompleteDeprovision => "CompleteDeprovision",
             Kind::Notification => "Notification",
+            Kind::Bind => "Bind",
+            Kind::Unbind => "Unbind",
         }
     }
 
@@ -217,6 +225,8 @@ impl Kind {
             Kind::CompletePlanChange => "PlanChangeJob",
             Kind::CompleteDeprovision => "DeprovisionJob",
             Kind::Notification => "Notification",
+            Kind::Bind => "BindRequest",
+            Kind::Unbind => "UnbindRequest",
         }
     }
 
@@ -226,7 +236,8 @@ impl Kind {
         match self {
             Kind::Provision => "Provisioned",
             Kind::PlanChange => "PlanChanged",
-            Kind::Deprovision | Kind::CompleteDeprovision | Kind::Notification => "()",
+            Kind::Deprovision | Kind::CompleteDeprovision | Kind::Notification | Kind::Unbind => "()",
+            Kind::Bind => "Credentials",
             Kind::Sso => "SsoRedirect",
             Kind::CompleteProvision | Kind::CompletePlanChange => "Config",
         }

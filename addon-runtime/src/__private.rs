@@ -12,6 +12,7 @@ pub use crate::{
     AddonError, Config, DeprovisionJob, DeprovisionRequest, Deprovisioned, PlanChangeJob, PlanChangeRequest,
     PlanChanged, ProvisionJob, ProvisionRequest, Provisioned, SsoLogin, SsoRedirect,
 };
+pub use crate::{BindRequest, Credentials, UnbindRequest};
 pub use addon_manifest::DigitalOceanListing;
 
 /// Defines, for one handler kind, the names the macro builds from the kind in camel case
@@ -163,4 +164,20 @@ handler_kind!(
     NotificationOutput: "`#[notification]` methods must return `Result<(), E>`, not `{Self}`",
     "expected `Result<(), E>` where `E: Into<AddonError>`",
     NotificationFuture
+);
+handler_kind!(
+    BindInput = BindRequest,
+    BindSuccess = Credentials,
+    BindArgument: "`#[bind]` methods take a `BindRequest`, not `{Self}`",
+    BindOutput: "`#[bind]` methods must return `Result<Credentials, E>`, not `{Self}`",
+    "expected `Result<Credentials, E>` where `E: Into<AddonError>`",
+    BindFuture
+);
+handler_kind!(
+    UnbindInput = UnbindRequest,
+    UnbindSuccess = (),
+    UnbindArgument: "`#[unbind]` methods take an `UnbindRequest`, not `{Self}`",
+    UnbindOutput: "`#[unbind]` methods must return `Result<(), E>`, not `{Self}`",
+    "expected `Result<(), E>` where `E: Into<AddonError>`",
+    UnbindFuture
 );

@@ -78,6 +78,8 @@ pub use app::{init_logging, serve, App, Runtime};
 pub use base::answer::{AddonError, Error};
 pub use base::clock::{Clock, ManualClock, SystemClock};
 pub use base::protocol::OriginatingIdentity;
+// Bindings, for marketplaces that hand out credentials at bind time (the Open Service Broker API).
+pub use base::protocol::{BindRequest, Credentials, UnbindRequest};
 pub use base::protocol::{
     Config, ConfigVar, DeprovisionRequest, Deprovisioned, Marketplace, OauthGrant, Plan, PlanChangeRequest,
     PlanChanged, ProvisionRequest, Provisioned, SsoLogin, SsoRedirect, SsoUser, TokenKind,
@@ -101,6 +103,9 @@ pub use web::extract;
 pub use web::rate_limit::{Limited, LimitedResource};
 pub use web::signed_out::{escape_html, SignedOut};
 
+/// Marks the method that hands out an app's credentials when an Open Service Broker platform
+/// binds it (see [`BindRequest`]). Optional: without it, a binding gets the resource's config.
+pub use addon_macros::bind;
 /// Marks the method that finishes a deprovision answered with `Deprovisioned::later`.
 pub use addon_macros::complete_deprovision;
 /// Marks the method that finishes a plan change answered with `PlanChanged::later`.
@@ -120,9 +125,12 @@ pub use addon_macros::plan_change;
 pub use addon_macros::provision;
 /// Marks the method that runs after a user signed in through Heroku SSO. Optional.
 pub use addon_macros::sso;
+/// Marks the method that revokes what `#[bind]` handed out (see [`UnbindRequest`]). Optional.
+pub use addon_macros::unbind;
 
 /// Everything a vendor's add-on module needs, in one `use`.
 pub mod prelude {
+    pub use crate::{bind, unbind, BindRequest, Credentials, UnbindRequest};
     pub use crate::{
         complete_deprovision, complete_plan_change, complete_provision, deprovision, heroku_addon,
         plan_change, provision, sso, Addon, AddonError, Config, ConfigVar, DeprovisionJob,

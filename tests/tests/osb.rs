@@ -32,6 +32,13 @@ struct Kv {
     failing: AtomicBool,
     /// The originating identity each provision carried, by marketplace.
     seen: Mutex<Vec<(Marketplace, Option<String>)>>,
+    /// `#[bind]` makes credentials of each binding's own while this is set (else the config).
+    per_binding: AtomicBool,
+    /// `#[bind]` fails while this is set.
+    bind_failing: AtomicBool,
+    binds: AtomicUsize,
+    /// The binding ids `#[unbind]` revoked.
+    unbound: Mutex<Vec<String>>,
 }
 
 impl Kv {
@@ -77,6 +84,28 @@ impl Addon for Kv {
 
     async fn sso(&self, _login: SsoLogin) -> Result<SsoRedirect, AddonError> {
         Ok(SsoRedirect::to("/dashboard"))
+    }
+
+    async fn bind(&self, request: BindRequest) -> Result<Credentials, AddonError> {
+        self.binds.fetch_add(1, Ordering::SeqCst);
+        // Slow enough that concurrent binds of one id overlap.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if self.bind_failing.load(Ordering::SeqCst) {
+            return Err(AddonError::unavailable("the user store is down"));
+        }
+        if !self.per_binding.load(Ordering::SeqCst) {
+            return Ok(Credentials::from(request.config));
+        }
+        let app = request.app_guid.unwrap_or_default();
+        let role = request.parameters.get("role").cloned().unwrap_or_default();
+        Ok(Credentials::new()
+            .set("username", format!("{app}-{role}-{}", request.binding_id))
+            .set("password", format!("secret-{}", self.binds.load(Ordering::SeqCst))))
+    }
+
+    async fn unbind(&self, request: UnbindRequest) -> Result<(), AddonError> {
+        self.unbound.lock().unwrap().push(request.binding_id);
+        Ok(())
     }
 }
 
@@ -194,6 +223,7 @@ on_both_databases!(
     an_async_provision_is_polled_to_succeeded,
     an_async_provision_survives_a_restart_in_the_middle,
     a_bind_returns_the_config_as_credentials_and_repeats_identically,
+    a_vendor_bind_makes_credentials_once_per_binding_and_unbind_revokes_them,
     update_fetch_and_deprovision,
     an_update_the_vendor_finishes_later_is_202_then_polled,
     a_failed_provision_is_cleaned_up_by_the_deprovision_that_follows,
@@ -444,6 +474,64 @@ async fn a_bind_returns_the_config_as_credentials_and_repeats_identically(databa
     assert_eq!(platform.send(Method::GET, &path, None).await.0, StatusCode::NOT_FOUND);
     let unknown = platform.bind(&new_uuid(), &new_uuid(), json!({})).await;
     assert_eq!(unknown.0, StatusCode::NOT_FOUND, "{}", unknown.1);
+}
+
+async fn a_vendor_bind_makes_credentials_once_per_binding_and_unbind_revokes_them(database: TestDatabase) {
+    let kv = Arc::new(Kv::default());
+    kv.per_binding.store(true, Ordering::SeqCst);
+    let app = serve(&database, kv.clone()).await;
+    let platform = Arc::new(Platform::of(&app));
+    let id = new_uuid();
+    assert_eq!(platform.provision(&id, SMALL_ID, json!({}), false).await.0, StatusCode::CREATED);
+
+    // Eight platforms' retries of one bind at once: the vendor is called once; one answer is
+    // 201, the others the same credentials (200) or, while the first is under way, 422.
+    let binding = new_uuid();
+    let tries: Vec<_> = (0..8)
+        .map(|_| {
+            let (platform, id, binding) = (platform.clone(), id.clone(), binding.clone());
+            tokio::spawn(async move { platform.bind(&id, &binding, json!({"role": "reader"})).await })
+        })
+        .collect();
+    let mut created = None;
+    for answer in tries {
+        let (status, body) = answer.await.unwrap();
+        match status {
+            StatusCode::CREATED => assert!(created.replace(body).is_none(), "one bind creates"),
+            StatusCode::OK => {}
+            StatusCode::UNPROCESSABLE_ENTITY => assert_eq!(body["error"], "ConcurrencyError", "{body}"),
+            other => panic!("{other}: {body}"),
+        }
+    }
+    let created = created.expect("one bind was answered 201");
+    assert_eq!(created["credentials"]["username"], format!("app-1-reader-{binding}"));
+    assert_eq!(kv.binds.load(Ordering::SeqCst), 1, "the vendor made the credentials once");
+    let (status, again) = platform.bind(&id, &binding, json!({"role": "reader"})).await;
+    assert_eq!((status, &again), (StatusCode::OK, &created));
+    assert_eq!(kv.binds.load(Ordering::SeqCst), 1);
+
+    // Another binding gets credentials of its own.
+    let other = new_uuid();
+    let (status, second) = platform.bind(&id, &other, json!({"role": "writer"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+    assert_ne!(second["credentials"], created["credentials"]);
+
+    // A bind the vendor fails records nothing: the platform's retry calls the vendor again.
+    kv.bind_failing.store(true, Ordering::SeqCst);
+    let third = new_uuid();
+    let (status, body) = platform.bind(&id, &third, json!({})).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let path = |binding: &str| format!("/v2/service_instances/{id}/service_bindings/{binding}");
+    assert_eq!(platform.send(Method::GET, &path(&third), None).await.0, StatusCode::NOT_FOUND);
+    kv.bind_failing.store(false, Ordering::SeqCst);
+    assert_eq!(platform.bind(&id, &third, json!({})).await.0, StatusCode::CREATED);
+    assert_eq!(kv.binds.load(Ordering::SeqCst), 4);
+
+    // Unbind revokes through the vendor, once; the record goes with it.
+    let unbind = format!("{}?service_id={SERVICE_ID}&plan_id={SMALL_ID}", path(&binding));
+    assert_eq!(platform.send(Method::DELETE, &unbind, None).await, (StatusCode::OK, json!({})));
+    assert_eq!(platform.send(Method::DELETE, &unbind, None).await.0, StatusCode::GONE);
+    assert_eq!(kv.unbound.lock().unwrap().as_slice(), std::slice::from_ref(&binding));
 }
 
 async fn update_fetch_and_deprovision(database: TestDatabase) {

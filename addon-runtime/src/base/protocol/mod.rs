@@ -1,6 +1,7 @@
 //! The protocol-neutral types every layer speaks: the vendor's requests and outcomes, config,
 //! SSO logins; and the v3 bodies the registry records. Lenient on input, strict on output.
 
+mod binding;
 mod config;
 mod identity;
 mod marketplace;
@@ -10,6 +11,7 @@ pub(crate) mod request;
 pub(crate) mod response;
 mod sso;
 
+pub use binding::{BindRequest, Credentials, UnbindRequest};
 pub use config::{Config, ConfigVar};
 pub use identity::OriginatingIdentity;
 pub use marketplace::Marketplace;

@@ -25,7 +25,7 @@ pub(crate) struct OsbBinding {
     pub(crate) plan_id: String,
     /// `bind_resource` and `parameters`, as JSON text: what makes two binds identical.
     pub(crate) attributes: String,
-    /// The `credentials` object, as JSON text.
+    /// The `credentials` object, as JSON text; empty while the bind is under way.
     pub(crate) credentials: String,
 }
 
@@ -127,38 +127,87 @@ impl Store {
         Ok(())
     }
 
-    /// Records a binding unless its id is known; the binding on record either way, and whether
-    /// this call inserted it.
+    /// Claims a binding id for `binding` (its credentials not yet made: the row's credentials
+    /// are empty until [`Store::complete_osb_binding`]), unless another claim holds it. A claim
+    /// whose credentials never came and that is older than `stale_ms` (its process died) is
+    /// taken over. `None`: claimed by this call; else the binding on record.
     pub(crate) async fn claim_osb_binding(
         &self,
         binding_id: &str,
         binding: &OsbBinding,
-    ) -> Result<(OsbBinding, bool), StoreError> {
+        stale_ms: i64,
+    ) -> Result<Option<OsbBinding>, StoreError> {
+        let now = self.now_ms();
+        let attributes = self.seal(binding_id, field::OSB_BINDING_ATTRIBUTES, &binding.attributes)?;
         let inserted = sqlx::query(
             "INSERT INTO addon_osb_bindings (binding_id, uuid, service_id, plan_id, attributes, credentials, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (binding_id) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, '', $6) ON CONFLICT (binding_id) DO NOTHING",
         )
         .bind(binding_id)
         .bind(&binding.uuid)
         .bind(&binding.service_id)
         .bind(&binding.plan_id)
-        .bind(self.seal(binding_id, field::OSB_BINDING_ATTRIBUTES, &binding.attributes)?)
-        .bind(self.seal(binding_id, field::OSB_BINDING_CREDENTIALS, &binding.credentials)?)
-        .bind(self.now_ms())
+        .bind(&attributes)
+        .bind(now)
         .execute(&self.pool)
         .await?
         .rows_affected()
             == 1;
         if inserted {
-            return Ok((binding.clone(), true));
+            return Ok(None);
+        }
+        let taken_over = sqlx::query(
+            "UPDATE addon_osb_bindings SET uuid = $2, service_id = $3, plan_id = $4, attributes = $5, created_at = $6 \
+             WHERE binding_id = $1 AND credentials = '' AND created_at < $7",
+        )
+        .bind(binding_id)
+        .bind(&binding.uuid)
+        .bind(&binding.service_id)
+        .bind(&binding.plan_id)
+        .bind(&attributes)
+        .bind(now)
+        .bind(now - stale_ms)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1;
+        if taken_over {
+            tracing::warn!(binding_id, "took over a bind whose previous attempt never finished");
+            return Ok(None);
         }
         match self.osb_binding(binding_id).await? {
-            Some(existing) => Ok((existing, false)),
-            None => Box::pin(self.claim_osb_binding(binding_id, binding)).await,
+            Some(existing) => Ok(Some(existing)),
+            // Abandoned between the two statements: claim again.
+            None => Box::pin(self.claim_osb_binding(binding_id, binding, stale_ms)).await,
         }
     }
 
-    /// A binding by its id, with its credentials opened.
+    /// Records the credentials of a binding this process claimed.
+    pub(crate) async fn complete_osb_binding(
+        &self,
+        binding_id: &str,
+        credentials: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE addon_osb_bindings SET credentials = $2 WHERE binding_id = $1 AND credentials = ''",
+        )
+        .bind(binding_id)
+        .bind(self.seal(binding_id, field::OSB_BINDING_CREDENTIALS, credentials)?)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Gives up a claim whose credentials could not be made: the platform's retry starts afresh.
+    pub(crate) async fn abandon_osb_binding(&self, binding_id: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM addon_osb_bindings WHERE binding_id = $1 AND credentials = ''")
+            .bind(binding_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A binding by its id, with its credentials opened (empty while its bind is under way).
     pub(crate) async fn osb_binding(&self, binding_id: &str) -> Result<Option<OsbBinding>, StoreError> {
         let row = sqlx::query(
             "SELECT uuid, service_id, plan_id, attributes, credentials FROM addon_osb_bindings WHERE binding_id = $1",
@@ -169,6 +218,9 @@ impl Store {
         let Some(row) = row else { return Ok(None) };
         let open = |field: &'static str, column: &str| -> Result<String, StoreError> {
             let sealed: String = row.try_get(column)?;
+            if sealed.is_empty() {
+                return Ok(String::new());
+            }
             self.open_sealed(binding_id, field, sealed).map_err(decode_error)
         };
         Ok(Some(OsbBinding {

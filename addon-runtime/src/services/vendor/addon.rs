@@ -3,8 +3,8 @@ use std::future::Future;
 use super::jobs::{DeprovisionJob, PlanChangeJob, ProvisionJob};
 use crate::base::answer::AddonError;
 use crate::base::protocol::{
-    Config, DeprovisionRequest, Deprovisioned, Notification, PlanChangeRequest, PlanChanged,
-    ProvisionRequest, Provisioned, SsoLogin, SsoRedirect,
+    BindRequest, Config, Credentials, DeprovisionRequest, Deprovisioned, Notification, PlanChangeRequest,
+    PlanChanged, ProvisionRequest, Provisioned, SsoLogin, SsoRedirect, UnbindRequest,
 };
 use crate::base::spec::AddonSpec;
 
@@ -90,6 +90,21 @@ pub trait Addon: Send + Sync + 'static {
         notification: Notification,
     ) -> impl Future<Output = Result<(), AddonError>> + Send {
         let _ = notification;
+        async { Ok(()) }
+    }
+
+    /// Hands out an app's credentials when a marketplace binds it (the Open Service Broker
+    /// API); called once per binding id, and a repeated bind gets what was recorded. Without it,
+    /// every binding gets the resource's config (`request.config`). Return credentials of the
+    /// binding's own (a database user per app, say) to revoke them in `#[unbind]`.
+    fn bind(&self, request: BindRequest) -> impl Future<Output = Result<Credentials, AddonError>> + Send {
+        async move { Ok(Credentials::from(request.config)) }
+    }
+
+    /// Revokes what `#[bind]` handed out for this binding, before its record is removed. An
+    /// error keeps the binding, and the platform retries. Without it, nothing is revoked.
+    fn unbind(&self, request: UnbindRequest) -> impl Future<Output = Result<(), AddonError>> + Send {
+        let _ = request;
         async { Ok(()) }
     }
 }
