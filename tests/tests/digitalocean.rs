@@ -1,7 +1,7 @@
 //! DigitalOcean's calls over real HTTP, beside Heroku's on the same registry: provision (and its
 //! replay), plan change, deprovision, SSO, every notification, suspension, and the grant
-//! exchanged and config patched through the fake after a restart. On SQLite, or on PostgreSQL
-//! when `TEST_DATABASE_URL` is set (`scripts/with-postgres.sh`).
+//! exchanged and config patched through the fake after a restart. Each test runs on SQLite and
+//! on PostgreSQL (`TEST_DATABASE_URL`, which `scripts/with-postgres.sh` sets).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -109,20 +109,52 @@ async fn serve(database: &TestDatabase, monitor: Arc<Monitor>, settings: Setting
 
 const HEROKU_PASSWORD: &str = "heroku-password-0123456789abcdefgh";
 
-async fn start() -> (TestApp, Arc<Monitor>) {
+async fn start(database: TestDatabase) -> (TestApp, Arc<Monitor>) {
     let monitor = Arc::new(Monitor::default());
     let settings = Settings::development(HEROKU_PASSWORD, addon_runtime::random_secret());
-    let app = serve(&TestDatabase::new().await, monitor.clone(), settings, true).await;
+    let app = serve(&database, monitor.clone(), settings, true).await;
     (app, monitor)
 }
+
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(addon_tests::TestDatabase::sqlite()).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(addon_tests::TestDatabase::postgres().await).await
+                }
+            )*
+        }
+    };
+}
+
+on_both_databases!(
+    provision_is_answered_once_and_replays_get_the_same_bytes,
+    refusals_are_json_for_people,
+    plan_change_and_deprovision,
+    a_suspended_resource_keeps_its_data_and_is_refused_until_reactivated,
+    sso_tokens_are_checked,
+    notifications_are_recorded_and_unknown_types_refused,
+    the_grant_is_exchanged_and_config_patched_after_a_restart,
+    the_vendor_suspends_a_heroku_resource_through_the_store,
+    an_expired_token_is_refreshed_before_the_config_patch,
+);
 
 async fn body(response: reqwest::Response) -> Value {
     response.json().await.expect("a JSON body")
 }
 
-#[tokio::test]
-async fn provision_is_answered_once_and_replays_get_the_same_bytes() {
-    let (app, monitor) = start().await;
+async fn provision_is_answered_once_and_replays_get_the_same_bytes(database: TestDatabase) {
+    let (app, monitor) = start(database).await;
     let digitalocean = app.digitalocean();
     let uuid = new_uuid();
     let first = digitalocean.provision(&digitalocean_body(&uuid, "basic")).await;
@@ -148,9 +180,8 @@ async fn provision_is_answered_once_and_replays_get_the_same_bytes() {
     assert_eq!(app.heroku.deprovision(&uuid).await.status(), StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
-async fn refusals_are_json_for_people() {
-    let (app, _) = start().await;
+async fn refusals_are_json_for_people(database: TestDatabase) {
+    let (app, _) = start(database).await;
     let digitalocean = app.digitalocean();
     let uuid = new_uuid();
     let wrong = app
@@ -194,9 +225,8 @@ async fn refusals_are_json_for_people() {
     assert!(body(missing).await["message"].is_string());
 }
 
-#[tokio::test]
-async fn plan_change_and_deprovision() {
-    let (app, _) = start().await;
+async fn plan_change_and_deprovision(database: TestDatabase) {
+    let (app, _) = start(database).await;
     let digitalocean = app.digitalocean();
     let uuid = new_uuid();
     assert_eq!(digitalocean.provision(&digitalocean_body(&uuid, "basic")).await.status(), StatusCode::OK);
@@ -240,9 +270,8 @@ async fn get(app: &TestApp, path: &str, headers: &[(&str, String)]) -> reqwest::
     request.send().await.unwrap()
 }
 
-#[tokio::test]
-async fn a_suspended_resource_keeps_its_data_and_is_refused_until_reactivated() {
-    let (app, monitor) = start().await;
+async fn a_suspended_resource_keeps_its_data_and_is_refused_until_reactivated(database: TestDatabase) {
+    let (app, monitor) = start(database).await;
     let digitalocean = app.digitalocean();
     let uuid = new_uuid();
     let answer = body(digitalocean.provision(&digitalocean_body(&uuid, "basic")).await).await;
@@ -287,9 +316,8 @@ async fn a_suspended_resource_keeps_its_data_and_is_refused_until_reactivated() 
     assert_eq!(*monitor.logins.lock().unwrap(), [Marketplace::DigitalOcean, Marketplace::DigitalOcean]);
 }
 
-#[tokio::test]
-async fn sso_tokens_are_checked() {
-    let (app, _) = start().await;
+async fn sso_tokens_are_checked(database: TestDatabase) {
+    let (app, _) = start(database).await;
     let digitalocean = app.digitalocean();
     let uuid = new_uuid();
     assert_eq!(digitalocean.provision(&digitalocean_body(&uuid, "basic")).await.status(), StatusCode::OK);
@@ -309,9 +337,8 @@ async fn sso_tokens_are_checked() {
     assert_eq!(other.status(), StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
-async fn notifications_are_recorded_and_unknown_types_refused() {
-    let (app, monitor) = start().await;
+async fn notifications_are_recorded_and_unknown_types_refused(database: TestDatabase) {
+    let (app, monitor) = start(database).await;
     let digitalocean = app.digitalocean();
     let uuid = new_uuid();
     assert_eq!(digitalocean.provision(&digitalocean_body(&uuid, "basic")).await.status(), StatusCode::OK);
@@ -372,10 +399,8 @@ async fn sqlx_scalar(store: &Store, sql: &str, uuid: &str) -> Option<i64> {
     row.try_get::<Option<i64>, _>("v").unwrap()
 }
 
-#[tokio::test]
-async fn the_grant_is_exchanged_and_config_patched_after_a_restart() {
+async fn the_grant_is_exchanged_and_config_patched_after_a_restart(database: TestDatabase) {
     let fake = FakeDigitalOcean::start(CLIENT_SECRET).await;
-    let database = TestDatabase::new().await;
     let settings = TestApp::settings().with_digitalocean_api(fake.url(), CLIENT_SECRET);
     let uuid = new_uuid();
     let first_monitor = Arc::new(Monitor::default());
@@ -404,9 +429,8 @@ async fn the_grant_is_exchanged_and_config_patched_after_a_restart() {
     assert_eq!(first_monitor.completions.load(Ordering::SeqCst), 0);
 }
 
-#[tokio::test]
-async fn the_vendor_suspends_a_heroku_resource_through_the_store() {
-    let (app, monitor) = start().await;
+async fn the_vendor_suspends_a_heroku_resource_through_the_store(database: TestDatabase) {
+    let (app, monitor) = start(database).await;
     let uuid = new_uuid();
     assert_eq!(app.heroku.provision(&v3_body(&uuid, "basic")).await.status(), StatusCode::OK);
     let form = || app.heroku.sso_form(addon_runtime::TokenKind::UserScoped, &uuid, now());
@@ -466,12 +490,11 @@ fn production_needs_digitalocean_s_secrets_when_listed() {
     assert!(with_token_key.is_ok(), "{with_token_key:?}");
 }
 
-#[tokio::test]
-async fn an_expired_token_is_refreshed_before_the_config_patch() {
+async fn an_expired_token_is_refreshed_before_the_config_patch(database: TestDatabase) {
     let fake = FakeDigitalOcean::start(CLIENT_SECRET).await;
     fake.set_grant_token_lifetime(0);
     let settings = TestApp::settings().with_digitalocean_api(fake.url(), CLIENT_SECRET);
-    let app = serve(&TestDatabase::new().await, Arc::new(Monitor::default()), settings, true).await;
+    let app = serve(&database, Arc::new(Monitor::default()), settings, true).await;
     let uuid = new_uuid();
     let mut request = digitalocean_body(&uuid, "later");
     request["oauth_grant"] = json!({ "type": "authorization_code", "code": fake.grant(&uuid) });
