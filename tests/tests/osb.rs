@@ -585,6 +585,16 @@ async fn an_update_the_vendor_finishes_later_is_202_then_polled(database: TestDa
     assert_eq!(platform.provision(&id, SMALL_ID, json!({}), false).await.0, StatusCode::CREATED);
     let slow = platform.plan_id("slow").await;
     let patch = json!({"service_id": SERVICE_ID, "plan_id": slow});
+    // A platform that cannot poll is told so, and the instance stays on its plan.
+    let now_only = format!("/v2/service_instances/{id}");
+    let (status, body) = platform.send(Method::PATCH, &now_only, Some(patch.clone())).await;
+    assert_eq!(
+        (status, &body["error"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("AsyncRequired")),
+        "{body}"
+    );
+    let (_, instance) = platform.send(Method::GET, &now_only, None).await;
+    assert_eq!(instance["plan_id"], SMALL_ID);
     let path = format!("/v2/service_instances/{id}?accepts_incomplete=true");
     let (status, body) = platform.send(Method::PATCH, &path, Some(patch)).await;
     assert_eq!((status, &body), (StatusCode::ACCEPTED, &json!({"operation": "update"})));

@@ -193,7 +193,7 @@ impl AddonError {
     /// 422 `AsyncRequired`: the vendor answers later, and the platform did not say it can poll.
     pub(crate) fn osb_async_required() -> Self {
         let mut error = Self::new(
-            "This service provisions in the background: ask again with `accepts_incomplete=true` and poll last_operation.",
+            "This service finishes this operation in the background: ask again with `accepts_incomplete=true` and poll last_operation.",
         );
         error.code = Some("AsyncRequired");
         error

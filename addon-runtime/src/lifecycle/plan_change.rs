@@ -29,6 +29,20 @@ pub(crate) async fn change_plan<A: Addon>(
     id: String,
     plan: String,
 ) -> Result<PlanChangeOutcome, AddonError> {
+    change_plan_with(core, marketplace, id, plan, false).await
+}
+
+/// [`change_plan`] for a platform that may be unable to wait: with `synchronous_only`, a vendor
+/// that answers `PlanChanged::later` gets the platform's refusal (OSB's `AsyncRequired`), the
+/// resource stays on its plan and the lease is released, so the platform's retry (able to wait)
+/// starts afresh.
+pub(crate) async fn change_plan_with<A: Addon>(
+    core: &Arc<Core<A>>,
+    marketplace: Marketplace,
+    id: String,
+    plan: String,
+    synchronous_only: bool,
+) -> Result<PlanChangeOutcome, AddonError> {
     check_plan(&plan).map_err(|problem| AddonError::invalid_request("plan change request", problem))?;
     if !A::SPEC.has_plan(&plan) {
         return Err(AddonError::unknown_plan(&plan, A::SPEC.plans));
@@ -39,7 +53,7 @@ pub(crate) async fn change_plan<A: Addon>(
         return Ok(already_on(&plan));
     }
     let core = core.clone();
-    vendor::detached(async move { change_once(&core, marketplace, &id, plan).await }).await
+    vendor::detached(async move { change_once(&core, marketplace, &id, plan, synchronous_only).await }).await
 }
 
 fn already_on(plan: &str) -> PlanChangeOutcome {
@@ -52,6 +66,7 @@ async fn change_once<A: Addon>(
     marketplace: Marketplace,
     id: &str,
     plan: String,
+    synchronous_only: bool,
 ) -> Result<PlanChangeOutcome, AddonError> {
     let (record, _local) = leased(core, marketplace, id, &[ResourceState::Provisioned]).await?;
     if record.plan == plan {
@@ -68,6 +83,7 @@ async fn change_once<A: Addon>(
     .await
     .and_then(|changed| match changed.config.as_ref().map(|c| c.check(A::SPEC.config_vars)) {
         Some(Err(problem)) => Err(AddonError::vendor_bug("plan_change", &problem)),
+        _ if changed.later && synchronous_only => Err(AddonError::osb_async_required()),
         _ => Ok(changed),
     });
     let changed = match called {

@@ -239,11 +239,12 @@ async fn change<A: Addon>(
         return Ok(reply::json_response(StatusCode::OK, &json!({})));
     };
     let plan = broker.plan_slug(&plan_id)?;
-    let outcome = plan_change::change_plan(
+    let outcome = plan_change::change_plan_with(
         &broker.core,
         Marketplace::OpenServiceBroker,
         instance_id.clone(),
         plan.to_owned(),
+        !accepts_incomplete,
     )
     .await
     .map_err(|error| {
