@@ -7,50 +7,26 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 use crate::base::answer::AddonError;
+use crate::web::basic_auth::{self, BasicCredentials};
 use crate::web::body;
 
-/// The expected credentials as a digest, so the comparison takes the same time whatever the
-/// length or content of what the caller sent.
+/// The listing's slug and password, and the challenge a refusal carries.
 pub(super) struct BasicAuth {
-    expected: [u8; 32],
+    credentials: BasicCredentials,
     challenge: HeaderValue,
 }
 
 impl BasicAuth {
     pub(super) fn new(slug: &str, password: &str) -> Self {
-        let challenge = HeaderValue::from_str(&format!("Basic realm=\"{slug}\""))
-            .unwrap_or_else(|_| HeaderValue::from_static("Basic"));
-        Self { expected: digest(slug.as_bytes(), password.as_bytes()), challenge }
+        Self { credentials: BasicCredentials::new(slug, password), challenge: basic_auth::challenge(slug) }
     }
 
     /// Whether an `Authorization` header value carries the right slug and password.
     fn accepts(&self, header: Option<&HeaderValue>) -> bool {
-        let Some(decoded) = header.and_then(decode) else { return false };
-        let Some(colon) = decoded.iter().position(|&b| b == b':') else { return false };
-        bool::from(digest(&decoded[..colon], &decoded[colon + 1..]).ct_eq(&self.expected))
+        self.credentials.accepts(header)
     }
-}
-
-fn digest(user: &[u8], password: &[u8]) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    hasher.update(user);
-    hasher.update([0]);
-    hasher.update(password);
-    hasher.finalize().into()
-}
-
-/// The decoded `user:password` of `Basic <base64(user:password)>`, with the scheme in any case.
-fn decode(value: &HeaderValue) -> Option<Vec<u8>> {
-    let (scheme, encoded) = value.to_str().ok()?.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()
 }
 
 /// Middleware for the resource and notification routes.
@@ -67,6 +43,7 @@ pub(super) async fn require(State(auth): State<Arc<BasicAuth>>, request: Request
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
 
     #[test]
     fn slug_and_password() {

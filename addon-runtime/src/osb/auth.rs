@@ -8,50 +8,29 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
-use base64::Engine;
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 use super::reply;
 use crate::base::answer::{escaped, AddonError};
+use crate::web::basic_auth::BasicCredentials;
 use crate::web::body;
 
 pub(crate) const VERSION_HEADER: &str = "x-broker-api-version";
 pub(crate) const REQUEST_IDENTITY_HEADER: &str = "x-broker-api-request-identity";
 pub(crate) const ORIGINATING_IDENTITY_HEADER: &str = "x-broker-api-originating-identity";
 
-/// The platform's expected credentials, kept as a digest.
+/// The platform's credentials.
 pub(crate) struct BasicAuth {
-    expected: [u8; 32],
+    credentials: BasicCredentials,
 }
 
 impl BasicAuth {
     pub(crate) fn new(user: &str, password: &str) -> Self {
-        Self { expected: digest(user.as_bytes(), password.as_bytes()) }
+        Self { credentials: BasicCredentials::new(user, password) }
     }
 
     pub(crate) fn accepts(&self, header: Option<&HeaderValue>) -> bool {
-        let Some(decoded) = header.and_then(decode) else { return false };
-        let Some(colon) = decoded.iter().position(|&b| b == b':') else { return false };
-        bool::from(digest(&decoded[..colon], &decoded[colon + 1..]).ct_eq(&self.expected))
+        self.credentials.accepts(header)
     }
-}
-
-fn digest(user: &[u8], password: &[u8]) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    hasher.update(b"osb\0");
-    hasher.update(user);
-    hasher.update([0]);
-    hasher.update(password);
-    hasher.finalize().into()
-}
-
-fn decode(value: &HeaderValue) -> Option<Vec<u8>> {
-    let (scheme, encoded) = value.to_str().ok()?.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()
 }
 
 pub(crate) async fn require(State(auth): State<Arc<BasicAuth>>, request: Request, next: Next) -> Response {
@@ -96,6 +75,7 @@ pub(crate) async fn require_version(request: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
 
     #[test]
     fn versions() {

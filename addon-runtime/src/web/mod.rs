@@ -4,6 +4,7 @@
 //! layers around an app's routes.
 
 pub(crate) mod api_key;
+pub(crate) mod basic_auth;
 pub(crate) mod body;
 pub mod extract;
 pub(crate) mod json;
