@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::base::answer::AddonError;
 use crate::base::protocol::{Marketplace, OauthGrant, Plan, PlanChangeBody, ProvisionRequest};
 use crate::lifecycle::{deprovision, plan_change, provision, Core};
 use crate::services::vendor::addon::Addon;
@@ -88,7 +87,7 @@ pub(super) async fn provision<A: Addon>(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    answer(async {
+    respond::answer(async {
         let body: ProvisionBody = json::parse("provision request", core.settings.body_limit, &headers, body)?;
         let recorded = provision::provision(&core, body.into_request()).await?;
         let status = if recorded.accepted { StatusCode::ACCEPTED } else { StatusCode::OK };
@@ -117,7 +116,7 @@ pub(super) async fn plan_change<A: Addon>(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    answer(async {
+    respond::answer(async {
         let input: PlanChangeInput =
             json::parse("plan change request", core.settings.body_limit, &headers, body)?;
         let outcome =
@@ -138,17 +137,13 @@ pub(super) async fn deprovision<A: Addon>(
     State(core): State<Arc<Core<A>>>,
     Path(uuid): Path<String>,
 ) -> Response {
-    answer(async {
+    respond::answer(async {
         Ok(match deprovision::deprovision(&core, Marketplace::DigitalOcean, uuid).await?.later {
             Some(message) => respond::json(StatusCode::ACCEPTED, &serde_json::json!({ "message": message })),
             None => respond::json(StatusCode::OK, &serde_json::json!({})),
         })
     })
     .await
-}
-
-async fn answer(work: impl std::future::Future<Output = Result<Response, AddonError>>) -> Response {
-    work.await.unwrap_or_else(IntoResponse::into_response)
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use crate::base::protocol::{Marketplace, SsoUser, TokenKind};
 use crate::lifecycle::sign_in::{sign_in, VerifiedLogin};
 use crate::lifecycle::Core;
 use crate::services::vendor::addon::Addon;
+use crate::web::respond;
 
 /// `POST {base}/sso`.
 pub(super) async fn form_post<A: Addon>(
@@ -24,21 +25,7 @@ pub(super) async fn form_post<A: Addon>(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let essence = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let is_form = essence
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .eq_ignore_ascii_case("application/x-www-form-urlencoded");
-    if !is_form {
-        return AddonError::sso_not_a_form().into_response();
-    }
-    let Ok(body) = body else { return AddonError::body_unreadable().into_response() };
-    match serde_urlencoded::from_bytes::<SsoForm>(&body) {
-        Ok(form) => login(&core, form).await.unwrap_or_else(IntoResponse::into_response),
-        Err(e) => AddonError::sso_malformed("form", e).into_response(),
-    }
+    respond::answer(async { login(&core, respond::sign_in_form::<SsoForm>(&headers, body)?).await }).await
 }
 
 async fn login<A: Addon>(core: &Core<A>, form: SsoForm) -> Result<Response, AddonError> {

@@ -10,7 +10,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::base::answer::AddonError;
 use crate::base::protocol::{Marketplace, PlanChangeBody, PlanChangeInput, ProvisionRequest};
 use crate::lifecycle::{deprovision, plan_change, provision, Core};
 use crate::services::vendor::addon::Addon;
@@ -24,7 +23,7 @@ pub(crate) async fn provision<A: Addon>(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    answer(async {
+    respond::answer(async {
         let request: ProvisionRequest =
             json::parse("provision request", core.settings.body_limit, &headers, body)?;
         let recorded = provision::provision(&core, request).await?;
@@ -41,7 +40,7 @@ pub(crate) async fn plan_change<A: Addon>(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    answer(async {
+    respond::answer(async {
         let input: PlanChangeInput =
             json::parse("plan change request", core.settings.body_limit, &headers, body)?;
         let outcome = plan_change::change_plan(&core, Marketplace::Heroku, id, input.plan).await?;
@@ -57,15 +56,11 @@ pub(crate) async fn deprovision<A: Addon>(
     State(core): State<Arc<Core<A>>>,
     Path(id): Path<String>,
 ) -> Response {
-    answer(async {
+    respond::answer(async {
         Ok(match deprovision::deprovision(&core, Marketplace::Heroku, id).await?.later {
             Some(message) => respond::json(StatusCode::ACCEPTED, &serde_json::json!({ "message": message })),
             None => StatusCode::NO_CONTENT.into_response(),
         })
     })
     .await
-}
-
-async fn answer(work: impl std::future::Future<Output = Result<Response, AddonError>>) -> Response {
-    work.await.unwrap_or_else(IntoResponse::into_response)
 }

@@ -19,6 +19,7 @@ use crate::services::sessions::cookie_header;
 use crate::services::vendor::addon::Addon;
 // `Path` refuses an id that is not UTF-8 (`%ff`) in JSON, like every other refusal.
 use crate::web::extract::Path;
+use crate::web::respond;
 
 /// The cookie Heroku's legacy navigation header read.
 const NAV_DATA_COOKIE: &str = "heroku-nav-data";
@@ -29,20 +30,9 @@ pub(crate) async fn form_post<A: Addon>(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let essence = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let is_form = essence
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .eq_ignore_ascii_case("application/x-www-form-urlencoded");
-    if !is_form {
-        return AddonError::sso_not_a_form().into_response();
-    }
-    let Ok(body) = body else { return AddonError::body_unreadable().into_response() };
-    match serde_urlencoded::from_bytes::<SsoParams>(&body) {
+    match respond::sign_in_form::<SsoParams>(&headers, body) {
         Ok(params) => login(&core, params, StatusCode::SEE_OTHER).await,
-        Err(e) => AddonError::sso_malformed("form", e).into_response(),
+        Err(refusal) => refusal.into_response(),
     }
 }
 

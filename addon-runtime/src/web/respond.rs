@@ -2,7 +2,9 @@
 //! `{"message": ...}` with its status, logged once), and JSON successes. Statuses and messages of
 //! refusals are decided in `base::answer`, not here.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -23,6 +25,33 @@ impl IntoResponse for AddonError {
         }
         response
     }
+}
+
+/// The response a handler's work gives: its success, or its refusal as JSON.
+pub(crate) async fn answer(
+    work: impl std::future::Future<Output = Result<Response, AddonError>>,
+) -> Response {
+    work.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// A sign-in form (`application/x-www-form-urlencoded`), decoded: every marketplace's SSO post
+/// is refused the same way when it is something else, unreadable or malformed.
+pub(crate) fn sign_in_form<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, AddonError> {
+    let essence = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let is_form = essence
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .eq_ignore_ascii_case("application/x-www-form-urlencoded");
+    if !is_form {
+        return Err(AddonError::sso_not_a_form());
+    }
+    let body = body.map_err(|_| AddonError::body_unreadable())?;
+    serde_urlencoded::from_bytes(&body).map_err(|e| AddonError::sso_malformed("form", e))
 }
 
 /// A JSON response.
