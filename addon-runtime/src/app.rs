@@ -341,13 +341,17 @@ pub async fn serve<A: Addon>(addon: A) -> Result<(), Error> {
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(ansi)
-        .fmt_fields(web::trace::EscapedFields)
-        .with_writer(web::log_sink::GatheredStdout)
-        .try_init();
+        .fmt_fields(web::log_format::EscapedFields)
+        .with_writer(web::log_sink::GatheredStdout);
+    // A terminal gets tracing's colours; a log collector gets the same text without them, in
+    // the format that names the request without a span per request (`web::trace`).
+    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        let _ = builder.with_ansi(true).try_init();
+    } else if builder.with_ansi(false).event_format(web::log_format::PlainFormat).try_init().is_ok() {
+        web::log_sink::set_plain();
+    }
 }
 
 /// Resolves on the first Ctrl-C or SIGTERM (how Heroku and most supervisors stop a process).

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Crates that belong to the HTTP side: a layer whose table row says `no` must not name them.
-const HTTP_CRATES: &[&str] = &["axum", "tower", "tower_http", "hyper", "hyper_util"];
+const HTTP_CRATES: &[&str] = &["axum", "tower", "hyper", "hyper_util"];
 
 #[derive(Debug, Clone)]
 struct Layer {

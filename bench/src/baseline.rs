@@ -113,10 +113,12 @@ async fn open(url: &str) -> AnyPool {
     pool
 }
 
+/// 32 bytes from the operating system: a session id must not be guessable, here as in the
+/// framework (which draws its session ids the same way).
 fn random_key() -> Vec<u8> {
-    // Unpredictable enough for a benchmark's cookies: the clock's nanoseconds through sha256.
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos();
-    Sha256::digest(nanos.to_le_bytes()).to_vec()
+    let mut key = vec![0u8; 32];
+    getrandom::fill(&mut key).expect("the operating system's random source");
+    key
 }
 
 fn now() -> u64 {

@@ -179,6 +179,28 @@ async fn a_key_opens_its_own_live_resource_by_bearer_or_basic() {
     }
 }
 
+/// On PostgreSQL a provision's answer and its index rows are written by one statement: the keys
+/// of new resources open them there too, and only them, until a plan change replaces a key.
+#[tokio::test]
+async fn keys_open_their_resources_on_postgresql() {
+    let server = start_on(TestDatabase::postgres().await).await;
+    let (first, first_key) = server.provision().await;
+    let (second, second_key) = server.provision().await;
+    assert_eq!(server.call_ok(bearer(&first_key)).await, first);
+    assert_eq!(server.call_ok(basic("anyone", &second_key)).await, second);
+    server.refused(Some(bearer(&format!("{first_key}x")))).await;
+
+    let response = server.heroku.plan_change(&first, "rotate").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: serde_json::Value = response.json().await.unwrap();
+    let new_key = body["config"]["KEYED_API_KEY"].as_str().expect("the new key").to_owned();
+    server.refused(Some(bearer(&first_key))).await;
+    assert_eq!(server.call_ok(bearer(&new_key)).await, first);
+
+    assert_eq!(server.heroku.deprovision(&second).await.status(), StatusCode::NO_CONTENT);
+    server.refused(Some(bearer(&second_key))).await;
+}
+
 #[tokio::test]
 async fn a_key_replaced_by_a_plan_change_stops_working_and_the_new_one_works() {
     let server = start().await;

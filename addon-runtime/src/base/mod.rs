@@ -5,6 +5,7 @@
 pub(crate) mod answer;
 pub(crate) mod cipher;
 pub(crate) mod clock;
+pub(crate) mod log_context;
 pub(crate) mod protocol;
 pub(crate) mod settings;
 pub(crate) mod spec;

@@ -21,9 +21,10 @@ pub(crate) mod sso_token;
 use std::sync::Arc;
 
 use addon_manifest::DigitalOceanListing;
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::from_fn_with_state;
 use axum::routing::{post, put};
 use axum::Router;
+use tower::ServiceBuilder;
 
 use crate::lifecycle::Core;
 use crate::services::vendor::addon::Addon;
@@ -39,15 +40,15 @@ pub(crate) fn routes<A: Addon>(core: Arc<Core<A>>, listing: DigitalOceanListing<
     // Inside auth, so that a caller without credentials gets 401 whatever it sends.
     let whole_body = from_fn_with_state(core.settings.body_limit, body::read_whole);
     let base = listing.base_path;
-    let provision =
-        post(resources::provision::<A>).route_layer(whole_body.clone()).route_layer(basic_auth.clone());
+    // Each stack is one `route_layer`: every call of it boxes the route once more, per request.
+    let authenticated = ServiceBuilder::new().layer(basic_auth).layer(whole_body.clone());
+    let provision = post(resources::provision::<A>).route_layer(authenticated.clone());
     let resource = put(resources::plan_change::<A>)
         .delete(resources::deprovision::<A>)
-        .route_layer(whole_body.clone())
-        .route_layer(basic_auth.clone());
-    let notification =
-        post(notifications::receive::<A>).route_layer(whole_body.clone()).route_layer(basic_auth);
-    let sso = post(sso::form_post::<A>).route_layer(whole_body).route_layer(from_fn(pages::page));
+        .route_layer(authenticated.clone());
+    let notification = post(notifications::receive::<A>).route_layer(authenticated);
+    let sso =
+        post(sso::form_post::<A>).route_layer(ServiceBuilder::new().layer(pages::MarkPage).layer(whole_body));
     Router::new()
         .route(&format!("{base}/resources"), provision)
         .route(&format!("{base}/resources/{{uuid}}"), resource)

@@ -9,9 +9,10 @@ pub(crate) mod sso_token;
 use std::sync::Arc;
 
 use axum::handler::Handler;
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::from_fn_with_state;
 use axum::routing::{post, put};
 use axum::Router;
+use tower::ServiceBuilder;
 
 use crate::lifecycle::Core;
 use crate::services::vendor::addon::Addon;
@@ -27,18 +28,17 @@ pub(crate) fn routes<A: Addon>(core: Arc<Core<A>>) -> Router {
     let whole_body = from_fn_with_state(core.settings.body_limit, body::read_whole);
     // The same path serves plan change and deprovision (authenticated) and the legacy SSO
     // link (signed by its token instead): auth is layered onto the first two only.
+    // Each stack is one `route_layer`: every call of it boxes the route once more, per request.
+    let authenticated = ServiceBuilder::new().layer(basic_auth).layer(whole_body.clone());
+    let page = ServiceBuilder::new().layer(pages::MarkPage).layer(whole_body);
     let resource = put(resources::plan_change::<A>)
         .delete(resources::deprovision::<A>)
-        .route_layer(whole_body.clone())
-        .route_layer(basic_auth.clone())
-        .get(sso::legacy_get::<A>.layer(from_fn(pages::page)));
-    let provision = post(resources::provision::<A>).route_layer(whole_body.clone()).route_layer(basic_auth);
+        .route_layer(authenticated.clone())
+        .get(sso::legacy_get::<A>.layer(pages::MarkPage));
+    let provision = post(resources::provision::<A>).route_layer(authenticated);
     Router::new()
         .route(spec.base_path, provision)
         .route(&format!("{}/{{id}}", spec.base_path), resource)
-        .route(
-            spec.sso_path,
-            post(sso::form_post::<A>).route_layer(whole_body).route_layer(from_fn(pages::page)),
-        )
+        .route(spec.sso_path, post(sso::form_post::<A>).route_layer(page))
         .with_state(core)
 }

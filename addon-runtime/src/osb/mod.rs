@@ -18,6 +18,7 @@ use std::sync::Arc;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, put};
 use axum::Router;
+use tower::ServiceBuilder;
 
 use crate::lifecycle::Core;
 use crate::services::vendor::addon::Addon;
@@ -49,15 +50,16 @@ pub(crate) fn routes<A: Addon>(core: Arc<Core<A>>) -> Option<Router> {
             "/v2/service_instances/{instance_id}/service_bindings/{binding_id}/last_operation",
             get(bindings::last_operation::<A>),
         )
-        .route_layer(whole_body)
-        .route_layer(from_fn(auth::require_version))
-        // Outermost: an unauthenticated caller learns nothing, not even the version wanted.
-        .route_layer(basic_auth)
+        // Auth outermost: an unauthenticated caller learns nothing, not even the version
+        // wanted. One `route_layer`: every call of it boxes the routes once more, per request.
+        .route_layer(
+            ServiceBuilder::new().layer(basic_auth).layer(from_fn(auth::require_version)).layer(whole_body),
+        )
         .layer(from_fn(reply::osb_bodies))
         .with_state(state);
     let dashboard = Router::new()
         .route(&format!("{}/{{instance_id}}", dashboard::DASHBOARD_PATH), get(dashboard::open::<A>))
-        .route_layer(from_fn(pages::page))
+        .route_layer(pages::MarkPage)
         .with_state(core);
     Some(api.merge(dashboard))
 }

@@ -40,16 +40,15 @@ where
     B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
     B::Error: Into<axum::BoxError>,
 {
-    Body::new(Deadline {
-        inner: body,
-        sleep: Box::pin(tokio::time::sleep_until(Instant::now() + limit)),
-        limit,
-    })
+    Body::new(Deadline { inner: body, due: Instant::now() + limit, sleep: None, limit })
 }
 
 struct Deadline<B> {
     inner: B,
-    sleep: Pin<Box<Sleep>>,
+    due: Instant,
+    /// The timer, started only when the body has to be waited for: most bodies arrive with
+    /// their head (or are empty) and never need one.
+    sleep: Option<Pin<Box<Sleep>>>,
     limit: Duration,
 }
 
@@ -71,7 +70,8 @@ where
         if self.inner.is_end_stream() {
             return Poll::Ready(None);
         }
-        match self.sleep.as_mut().poll(cx) {
+        let due = self.due;
+        match self.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(due))).as_mut().poll(cx) {
             Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyTimedOut(self.limit))))),
             Poll::Pending => Poll::Pending,
         }

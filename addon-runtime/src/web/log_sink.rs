@@ -29,6 +29,20 @@ static GATHERED: Mutex<Vec<u8>> = Mutex::new(Vec::new());
 /// Whether a flush task runs (a server is serving); otherwise every line is written at once.
 static GATHERING: AtomicBool = AtomicBool::new(false);
 
+/// Whether the process logs through [`crate::init_logging`]'s plain format (see `web::trace`).
+static PLAIN: AtomicBool = AtomicBool::new(false);
+
+/// Whether the log is the plain one [`crate::init_logging`] installs when standard output is
+/// not a terminal.
+pub(crate) fn plain() -> bool {
+    PLAIN.load(Ordering::Relaxed)
+}
+
+/// Called once that log is installed.
+pub(crate) fn set_plain() {
+    PLAIN.store(true, Ordering::Relaxed);
+}
+
 fn gathered() -> MutexGuard<'static, Vec<u8>> {
     // A panic while holding the lock leaves at worst a partial line: keep logging.
     GATHERED.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -47,7 +61,7 @@ fn write_through(line: &[u8]) {
 }
 
 /// Gathers `line`, or writes it (and what waits) when no server gathers or the batch is full.
-fn gather(line: &[u8]) {
+pub(crate) fn gather(line: &[u8]) {
     if GATHERING.load(Ordering::Relaxed) {
         let mut waiting = gathered();
         if waiting.len() + line.len() <= BATCH {

@@ -8,11 +8,13 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use std::task::{Context, Poll};
+
+use axum::extract::Request;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderName, HeaderValue};
-use axum::middleware::Next;
 use axum::response::Response;
+use tower::{Layer, Service};
 
 /// The headers pages get, computed once from the settings.
 #[derive(Clone, Debug)]
@@ -45,7 +47,7 @@ impl PageHeaders {
         Self { headers }
     }
 
-    fn apply(&self, response: &mut Response) {
+    pub(crate) fn apply(&self, response: &mut Response) {
         let headers = response.headers_mut();
         for (name, value) in &self.headers {
             if !headers.contains_key(name) {
@@ -64,7 +66,12 @@ impl PageMark {
         self.0.store(true, Ordering::Relaxed);
     }
 
-    /// Marks the request these parts belong to, if it passed through [`harden`].
+    pub(crate) fn is_set(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// Marks the request these parts belong to, if it passed through the outermost layer
+    /// (`web::around`), which adds the headers to its response.
     pub(crate) fn mark(parts: &Parts) {
         if let Some(mark) = parts.extensions.get::<PageMark>() {
             mark.set();
@@ -72,27 +79,37 @@ impl PageMark {
     }
 }
 
-/// Around every route: the response of a request marked as a page gets the headers.
-pub(crate) async fn harden(
-    State(pages): State<Arc<PageHeaders>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let mark = PageMark::default();
-    request.extensions_mut().insert(mark.clone());
-    let mut response = next.run(request).await;
-    if mark.0.load(Ordering::Relaxed) {
-        pages.apply(&mut response);
+/// On the runtime's page routes (SSO, sign-out): marks the request as a page. A layer of its
+/// own kind rather than a middleware function: it adds nothing to the route's future.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct MarkPage;
+
+impl<S> Layer<S> for MarkPage {
+    type Service = Marked<S>;
+
+    fn layer(&self, inner: S) -> Marked<S> {
+        Marked(inner)
     }
-    response
 }
 
-/// On the runtime's page routes (SSO, sign-out): marks the request as a page.
-pub(crate) async fn page(request: Request, next: Next) -> Response {
-    if let Some(mark) = request.extensions().get::<PageMark>() {
-        mark.set();
+#[derive(Clone, Debug)]
+pub(crate) struct Marked<S>(S);
+
+impl<S: Service<Request>> Service<Request> for Marked<S> {
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.0.poll_ready(cx)
     }
-    next.run(request).await
+
+    fn call(&mut self, request: Request) -> S::Future {
+        if let Some(mark) = request.extensions().get::<PageMark>() {
+            mark.set();
+        }
+        self.0.call(request)
+    }
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use super::limits;
@@ -52,7 +52,7 @@ pub(crate) async fn serve(
 ) -> io::Result<()> {
     let max_connections = connection_cap(limits.max_connections);
     let connections = Arc::new(Semaphore::new(max_connections));
-    let in_flight = Arc::new(Semaphore::new(limits.max_in_flight));
+    let in_flight = Arc::new(InFlight { now: AtomicUsize::new(0), max: limits.max_in_flight });
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut builder = hyper::server::conn::http1::Builder::new();
     // Timers are the watchdog's (below): hyper's header timer would also close idle
@@ -143,7 +143,6 @@ struct Watch {
     /// `NONE` when no head is arriving.
     head_started: AtomicU64,
     requests: AtomicUsize,
-    changed: Notify,
 }
 
 const NONE: u64 = u64::MAX;
@@ -155,7 +154,6 @@ impl Watch {
             last_traffic: AtomicU64::new(0),
             head_started: AtomicU64::new(NONE),
             requests: AtomicUsize::new(0),
-            changed: Notify::new(),
         }
     }
 
@@ -169,10 +167,8 @@ impl Watch {
         }
         let now = self.now();
         self.last_traffic.store(now, Ordering::Relaxed);
-        if self.requests.load(Ordering::Acquire) == 0
-            && self.head_started.compare_exchange(NONE, now, Ordering::AcqRel, Ordering::Relaxed).is_ok()
-        {
-            self.changed.notify_one();
+        if self.requests.load(Ordering::Acquire) == 0 {
+            let _ = self.head_started.compare_exchange(NONE, now, Ordering::AcqRel, Ordering::Relaxed);
         }
     }
 
@@ -188,15 +184,20 @@ impl Watch {
     fn request_ended(&self) {
         self.last_traffic.store(self.now(), Ordering::Relaxed);
         self.requests.fetch_sub(1, Ordering::AcqRel);
-        self.changed.notify_one();
     }
 
     /// Resolves when the connection has outlived a limit, naming which.
+    ///
+    /// Nothing wakes the watchdog when a head starts or a request ends (that would be two wake-ups
+    /// of another task for every request). It looks at least once per the shorter limit instead,
+    /// which is exact: whatever starts after a look (a head, an idle spell) is due no earlier
+    /// than one limit later, so no later than the next look, which then sleeps until it is due.
     async fn expired(&self, header_timeout: Duration, idle_timeout: Duration) -> &'static str {
         let (header_ms, idle_ms) = (millis(header_timeout), millis(idle_timeout));
         loop {
             let now = self.now();
-            let mut next = now.saturating_add(idle_ms);
+            // At least a millisecond apart: limits set below that in code must not spin.
+            let mut next = now.saturating_add(header_ms.min(idle_ms).max(1));
             if self.requests.load(Ordering::Acquire) == 0 {
                 let head = self.head_started.load(Ordering::Acquire);
                 if head != NONE {
@@ -212,11 +213,7 @@ impl Watch {
                 }
                 next = next.min(due);
             }
-            let sleep = tokio::time::sleep_until(self.born + Duration::from_millis(next));
-            tokio::select! {
-                () = sleep => {}
-                () = self.changed.notified() => {}
-            }
+            tokio::time::sleep_until(self.born + Duration::from_millis(next)).await;
         }
     }
 }
@@ -269,7 +266,7 @@ impl AsyncWrite for Watched {
 #[derive(Clone)]
 struct Service {
     router: Router,
-    in_flight: Arc<Semaphore>,
+    in_flight: Arc<InFlight>,
     watch: Arc<Watch>,
     body_timeout: Duration,
 }
@@ -291,7 +288,7 @@ impl hyper::service::Service<hyper::Request<Incoming>> for Service {
     fn call(&self, request: hyper::Request<Incoming>) -> Self::Future {
         self.watch.request_started();
         let guard = RequestGuard(self.watch.clone());
-        let Ok(permit) = self.in_flight.clone().try_acquire_owned() else {
+        let Some(permit) = InFlight::enter(&self.in_flight) else {
             drop(guard);
             return Box::pin(async { Ok(shed()) });
         };
@@ -303,6 +300,32 @@ impl hyper::service::Service<hyper::Request<Incoming>> for Service {
             drop(guard);
             response
         })
+    }
+}
+
+/// How many requests are being answered, across connections, and how many may be.
+struct InFlight {
+    now: AtomicUsize,
+    max: usize,
+}
+
+/// One request's place among those in flight, given back when it is dropped.
+struct InFlightPermit(Arc<InFlight>);
+
+impl InFlight {
+    /// A place, unless all `max` are taken. (An atomic count: a semaphore's release takes a lock.)
+    fn enter(this: &Arc<Self>) -> Option<InFlightPermit> {
+        if this.now.fetch_add(1, Ordering::AcqRel) >= this.max {
+            this.now.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        Some(InFlightPermit(this.clone()))
+    }
+}
+
+impl Drop for InFlightPermit {
+    fn drop(&mut self) {
+        self.0.now.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

@@ -1,43 +1,108 @@
 //! One log line per request, with a request id, and never the query string (legacy SSO links
 //! carry tokens there).
+//!
+//! Every line logged while a request is answered names it: `request{id=.. method=.. path=..}:`,
+//! the way a tracing span would. How depends on the log:
+//!
+//! - **Plain** (what [`crate::init_logging`] installs when standard output is not a terminal:
+//!   a server's log): the request's fields are the task's (`base::log_context`), which the log's
+//!   own event format (`web::log_format`) writes, and the request's own line is written straight
+//!   to the log. A tracing span per request (its fields formatted into the registry, entered and
+//!   left on every poll) cost more than a fifth of a short request's CPU.
+//! - **Otherwise** (a terminal, or a subscriber the program installed): a `request` span with
+//!   the same fields, and the line as a tracing event, so any subscriber sees both.
 
+use std::fmt::Write as _;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
+use axum::body::Bytes;
 use axum::extract::Request;
-use axum::http::HeaderValue;
-use axum::middleware::Next;
+use axum::http::{HeaderMap, HeaderValue, Method, Uri};
 use axum::response::Response;
-use tracing::Instrument;
-use tracing_subscriber::field::RecordFields;
-use tracing_subscriber::fmt::format::{DefaultFields, Writer};
-use tracing_subscriber::fmt::FormatFields;
+use tracing::Span;
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
+
+use super::log_format::Escaping;
+use super::log_sink;
+use crate::base::log_context::{self, InRequest};
 
 const REQUEST_ID: &str = "x-request-id";
 
-pub(crate) async fn trace(request: Request, next: Next) -> Response {
-    let id = request
-        .headers()
+/// The request a line is logged for.
+#[derive(Debug)]
+pub(crate) struct RequestContext {
+    id: String,
+    method: Method,
+    uri: Uri,
+    /// `id=.. method=.. path=..`, escaped, as tracing writes a span's fields (the query never).
+    fields: Arc<str>,
+}
+
+impl RequestContext {
+    pub(crate) fn new(request: &Request) -> Self {
+        let id = request_id(request.headers());
+        let mut fields = String::with_capacity(48 + request.uri().path().len());
+        let _ = write!(
+            Escaping(&mut fields),
+            "id={id} method={} path={}",
+            request.method(),
+            request.uri().path()
+        );
+        Self { id, method: request.method().clone(), uri: request.uri().clone(), fields: fields.into() }
+    }
+
+    /// `answer`, run as the work of this request (`base::log_context`).
+    pub(crate) fn scope<F: Future>(&self, answer: F) -> InRequest<F> {
+        log_context::scope(self.fields.clone(), answer)
+    }
+}
+
+/// The span for the request's lines, when the log is not plain (see the module's documentation).
+pub(crate) fn span(context: &RequestContext) -> Span {
+    if log_sink::plain() {
+        return Span::none();
+    }
+    tracing::info_span!("request", id = %context.id, method = %context.method, path = %context.uri.path())
+}
+
+/// Logs the request's line and hands its id back to the caller.
+pub(crate) fn answered(span: &Span, context: &RequestContext, started: Instant, response: &mut Response) {
+    let status = response.status().as_u16();
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    if !log_sink::plain() {
+        span.in_scope(|| tracing::info!(status, elapsed_ms, "answered"));
+    } else if tracing::enabled!(tracing::Level::INFO) {
+        log_sink::gather(answered_line(context, status, elapsed_ms).as_bytes());
+    }
+    // The id is only letters, digits and dashes: always a valid header value.
+    if let Ok(value) = HeaderValue::from_maybe_shared(Bytes::from(context.id.clone())) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+}
+
+/// The request's line as the plain log writes an event of this module: time, level, request,
+/// target, message, fields.
+fn answered_line(context: &RequestContext, status: u16, elapsed_ms: u64) -> String {
+    let mut line = String::with_capacity(160);
+    let _ = SystemTime.format_time(&mut Writer::new(&mut line));
+    line.push_str("  INFO request{");
+    line.push_str(&context.fields);
+    let _ = writeln!(line, "}}: {}: answered status={status} elapsed_ms={elapsed_ms}", module_path!());
+    line
+}
+
+/// The request's id: the caller's `X-Request-Id` when it is a plausible one (letters, digits
+/// and dashes, at most 128), else a new one.
+fn request_id(headers: &HeaderMap) -> String {
+    headers
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .filter(|v| v.len() <= 128 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
-        .map_or_else(new_id, str::to_owned);
-    let span =
-        tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path());
-    let started = Instant::now();
-    let mut response = next.run(request).instrument(span.clone()).await;
-    span.in_scope(|| {
-        tracing::info!(
-            status = response.status().as_u16(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "answered"
-        );
-    });
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(REQUEST_ID, value);
-    }
-    response
+        .map_or_else(new_id, str::to_owned)
 }
 
 /// A new request id: 16 hex digits, distinct for every request of a process (a bijective mix
@@ -63,34 +128,6 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The log's field formatter: tracing's default, with every control character escaped, so no
-/// value (a vendor's field included) can end a line early or paint the terminal.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct EscapedFields;
-
-impl<'writer> FormatFields<'writer> for EscapedFields {
-    fn format_fields<R: RecordFields>(&self, mut writer: Writer<'writer>, fields: R) -> std::fmt::Result {
-        DefaultFields::new().format_fields(Writer::new(&mut Escaping(&mut writer)), fields)
-    }
-}
-
-/// Passes text on with every control character escaped as it goes (as [`crate::base::answer::escaped`] does), with
-/// no buffer of its own: the log's formatting allocates nothing for it.
-struct Escaping<'a, 'writer>(&'a mut Writer<'writer>);
-
-impl std::fmt::Write for Escaping<'_, '_> {
-    fn write_str(&mut self, mut text: &str) -> std::fmt::Result {
-        while let Some((at, control)) = text.char_indices().find(|(_, c)| c.is_control()) {
-            self.0.write_str(&text[..at])?;
-            for escape in control.escape_default() {
-                self.0.write_char(escape)?;
-            }
-            text = &text[at + control.len_utf8()..];
-        }
-        self.0.write_str(text)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,12 +140,20 @@ mod tests {
     }
 
     #[test]
-    fn escaping_matches_the_one_escape_rule() {
-        for text in ["plain", "a\nb\r\n", "\u{1b}[31mred", "é\u{7f}ü", "", "\n"] {
-            let mut out = String::new();
-            let mut writer = Writer::new(&mut out);
-            std::fmt::Write::write_str(&mut Escaping(&mut writer), text).unwrap();
-            assert_eq!(out, crate::base::answer::escaped(text), "{text:?}");
-        }
+    fn the_plain_line_names_the_request_but_not_its_query() {
+        let request = Request::builder()
+            .method("POST")
+            .uri("/sso/login?token=secret")
+            .header(REQUEST_ID, "abc-123")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let line = answered_line(&RequestContext::new(&request), 303, 4);
+        let (time, rest) = line.split_once(' ').unwrap();
+        assert!(time.ends_with('Z') && time.contains('T'), "{line}");
+        assert_eq!(
+            rest,
+            " INFO request{id=abc-123 method=POST path=/sso/login}: addon_runtime::web::trace: answered \
+             status=303 elapsed_ms=4\n"
+        );
     }
 }

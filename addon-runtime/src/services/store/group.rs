@@ -11,7 +11,7 @@
 
 use std::sync::Mutex;
 
-use sqlx::{AnyConnection, AnyPool};
+use sqlx::{AnyConnection, AnyPool, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use super::config_index::{self, Entry};
@@ -184,6 +184,12 @@ pub(super) async fn alone(conn: &mut AnyConnection, write: &Write) -> Result<Opt
     if let Write::Claim(claim) = write {
         return Ok(Some(apply_claim(conn, claim).await?));
     }
+    if let Write::Answer(answer) = write {
+        if answer.follow_up.is_none() && conn.backend_name() == POSTGRES {
+            answer_in_one_statement(conn, answer).await?;
+            return Ok(None);
+        }
+    }
     let mut tx = sqlx::Connection::begin(conn).await?;
     let outcome = apply(&mut tx, write).await?;
     tx.commit().await?;
@@ -240,6 +246,50 @@ async fn apply_claim(conn: &mut AnyConnection, claim: &ClaimWrite) -> Result<Cla
     Ok(if taken_over.rows_affected() == 1 { Claimed::TakenOver } else { Claimed::Known })
 }
 
+/// The name sqlx's `Any` driver gives PostgreSQL connections.
+const POSTGRES: &str = "PostgreSQL";
+
+/// [`apply_answer`] without a follow-up job, on PostgreSQL: the update and its index rows in one
+/// statement (data-modifying CTEs), which is atomic on its own. No `BEGIN` and `COMMIT`, and
+/// one statement instead of two: three round trips fewer per provision.
+async fn answer_in_one_statement(conn: &mut AnyConnection, answer: &AnswerWrite) -> Result<(), sqlx::Error> {
+    // The index rows are inserted only if the update took: they join `answered`.
+    let index = if answer.entries.is_empty() {
+        String::new()
+    } else {
+        let rows: Vec<String> =
+            (0..answer.entries.len()).map(|i| format!("(${}, ${})", 8 + 2 * i, 9 + 2 * i)).collect();
+        format!(
+            ", indexed AS (INSERT INTO addon_config_index (var, digest, uuid) \
+             SELECT e.var, e.digest, answered.uuid FROM answered, (VALUES {}) AS e (var, digest) \
+             ON CONFLICT DO NOTHING)",
+            rows.join(", ")
+        )
+    };
+    let sql = format!(
+        "WITH answered AS (UPDATE addon_resources SET state = $6, id = $2, response = $3, \
+         response_status = $7, config = $4, lease_until = NULL, updated_at = $5 \
+         WHERE uuid = $1 AND state = 'provisioning' RETURNING uuid){index} \
+         SELECT COUNT(*) AS answered FROM answered"
+    );
+    let mut query = sqlx::query(&sql)
+        .bind(&answer.uuid)
+        .bind(&answer.id)
+        .bind(&answer.sealed_response)
+        .bind(&answer.sealed_config)
+        .bind(answer.now)
+        .bind(answer.state)
+        .bind(answer.status);
+    for (var, digest) in &answer.entries {
+        query = query.bind(var).bind(digest);
+    }
+    let answered: i64 = query.fetch_one(conn).await?.try_get("answered")?;
+    if answered == 0 {
+        came_late(&answer.uuid);
+    }
+    Ok(())
+}
+
 /// The answer and config recorded, the resource live (or pending), its follow-up job added.
 /// Only the claim's owner gets here, while the row is `provisioning`; should the row have been
 /// answered already (a claim taken over from a process that was slow, not dead), nothing of
@@ -259,7 +309,7 @@ async fn apply_answer(conn: &mut AnyConnection, answer: &AnswerWrite) -> Result<
     .execute(&mut *conn)
     .await?;
     if updated.rows_affected() == 0 {
-        tracing::warn!(uuid = %answer.uuid, "a provision's answer came after the resource was answered; it was not recorded");
+        came_late(&answer.uuid);
         return Ok(());
     }
     if let Some(follow_up) = &answer.follow_up {
@@ -267,4 +317,10 @@ async fn apply_answer(conn: &mut AnyConnection, answer: &AnswerWrite) -> Result<
     }
     // A provisioning row has no index rows yet: they are only written here, with its answer.
     config_index::insert(&mut *conn, &answer.uuid, &answer.entries).await
+}
+
+/// An answer for a resource answered already (its claim was taken over from a process that was
+/// slow, not dead): nothing of it is written.
+fn came_late(uuid: &str) {
+    tracing::warn!(uuid = %uuid, "a provision's answer came after the resource was answered; it was not recorded");
 }

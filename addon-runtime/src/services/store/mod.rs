@@ -244,10 +244,7 @@ impl Store {
 
     /// The resource with this uuid, or with this id if the vendor chose its own.
     pub async fn resource(&self, uuid_or_id: &str) -> Result<Option<ResourceRecord>, StoreError> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM addon_resources WHERE uuid = $1 OR id = $1 \
-             ORDER BY CASE WHEN uuid = $1 THEN 0 ELSE 1 END LIMIT 1"
-        );
+        let sql = format!("SELECT {COLUMNS} FROM addon_resources {}", glance::BY_UUID_OR_ID);
         let row = sqlx::query(&sql).bind(uuid_or_id).fetch_optional(&self.pool).await?;
         Ok(row.map(|row| record::from_row(self, &row)).transpose()?)
     }

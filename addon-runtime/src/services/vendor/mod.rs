@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::task::JoinError;
 
 use crate::base::answer::AddonError;
+use crate::base::log_context;
 
 /// Runs a vendor method. A panic becomes a 500 and a method slower than `timeout` is stopped
 /// and answered with a 503; either way the caller can undo what it prepared.
@@ -19,7 +20,7 @@ pub(crate) async fn call<T: Send + 'static>(
     method: &'static str,
     future: impl Future<Output = Result<T, AddonError>> + Send + 'static,
 ) -> Result<T, AddonError> {
-    let mut task = tokio::spawn(future);
+    let mut task = tokio::spawn(log_context::carry(future));
     match tokio::time::timeout(timeout, &mut task).await {
         Ok(joined) => settled(method, joined)?,
         Err(_) => {
@@ -34,7 +35,7 @@ pub(crate) async fn call<T: Send + 'static>(
 pub(crate) async fn detached<T: Send + 'static>(
     work: impl Future<Output = Result<T, AddonError>> + Send + 'static,
 ) -> Result<T, AddonError> {
-    settled("request", tokio::spawn(work).await)?
+    settled("request", tokio::spawn(log_context::carry(work)).await)?
 }
 
 /// A finished task's output, or the one answer a panic gets.

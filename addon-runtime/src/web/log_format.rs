@@ -1,0 +1,97 @@
+//! How the log writes a line: tracing's own format, with every field's control characters
+//! escaped, and (in the plain log) the request a line belongs to taken from the task rather
+//! than from a span (`base::log_context`).
+
+use std::fmt;
+
+use tracing::{Event, Subscriber};
+use tracing_subscriber::field::RecordFields;
+use tracing_subscriber::fmt::format::{DefaultFields, Writer};
+use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::base::log_context;
+
+/// The log's field formatter: tracing's default, with every control character escaped, so no
+/// value (a vendor's field included) can end a line early or paint the terminal.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct EscapedFields;
+
+impl<'writer> FormatFields<'writer> for EscapedFields {
+    fn format_fields<R: RecordFields>(&self, mut writer: Writer<'writer>, fields: R) -> fmt::Result {
+        DefaultFields::new().format_fields(Writer::new(&mut Escaping(&mut writer)), fields)
+    }
+}
+
+/// Passes text on with every control character escaped as it goes (as [`crate::base::answer::escaped`] does), with
+/// no buffer of its own: the log's formatting allocates nothing for it.
+pub(crate) struct Escaping<W>(pub(crate) W);
+
+impl<W: fmt::Write> fmt::Write for Escaping<W> {
+    fn write_str(&mut self, mut text: &str) -> fmt::Result {
+        while let Some((at, control)) = text.char_indices().find(|(_, c)| c.is_control()) {
+            self.0.write_str(&text[..at])?;
+            for escape in control.escape_default() {
+                self.0.write_char(escape)?;
+            }
+            text = &text[at + control.len_utf8()..];
+        }
+        self.0.write_str(text)
+    }
+}
+
+/// The plain log's line, without colours: what tracing's default format writes (time, level,
+/// spans, target, fields), with the task's request first among the spans.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct PlainFormat;
+
+impl<S, N> FormatEvent<S, N> for PlainFormat
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let meta = event.metadata();
+        SystemTime.format_time(&mut writer)?;
+        write!(writer, " {:>5} ", meta.level())?;
+        let mut named = false;
+        if let Some(request) = log_context::current() {
+            write!(writer, "request{{{request}}}:")?;
+            named = true;
+        }
+        for span in ctx.event_scope().into_iter().flat_map(|scope| scope.from_root()) {
+            writer.write_str(span.name())?;
+            if let Some(fields) = span.extensions().get::<FormattedFields<N>>().filter(|f| !f.is_empty()) {
+                write!(writer, "{{{fields}}}")?;
+            }
+            writer.write_char(':')?;
+            named = true;
+        }
+        if named {
+            writer.write_char(' ')?;
+        }
+        write!(writer, "{}: ", meta.target())?;
+        ctx.format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_matches_the_one_escape_rule() {
+        for text in ["plain", "a\nb\r\n", "\u{1b}[31mred", "é\u{7f}ü", "", "\n"] {
+            let mut out = String::new();
+            fmt::Write::write_str(&mut Escaping(&mut out), text).unwrap();
+            assert_eq!(out, crate::base::answer::escaped(text), "{text:?}");
+        }
+    }
+}
