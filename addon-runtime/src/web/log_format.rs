@@ -84,7 +84,76 @@ where
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use tracing_subscriber::fmt::MakeWriter;
+
     use super::*;
+
+    /// Lines written to memory.
+    #[derive(Clone, Default)]
+    struct Memory(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Memory {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Memory {
+        type Writer = Memory;
+
+        fn make_writer(&'a self) -> Memory {
+            self.clone()
+        }
+    }
+
+    #[test]
+    fn lines_name_the_tasks_request_as_a_span_would_and_the_vendors_tasks_inherit_it() {
+        let memory = Memory::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .fmt_fields(EscapedFields)
+            .event_format(PlainFormat)
+            .with_writer(memory.clone())
+            .finish();
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        tracing::subscriber::with_default(subscriber, || {
+            runtime.block_on(async {
+                tracing::info!("outside");
+                log_context::scope("id=7 method=GET path=/x".into(), async {
+                    tracing::info!(field = "a\nb", "inside");
+                    // The vendor's methods run on tasks of their own.
+                    tokio::spawn(log_context::carry(async {
+                        let _span = tracing::info_span!("vendor", plan = "hobby").entered();
+                        tracing::warn!("carried");
+                    }))
+                    .await
+                    .unwrap();
+                })
+                .await;
+            });
+        });
+        let text = String::from_utf8(memory.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().map(|line| line.split_once(' ').unwrap().1).collect();
+        let target = module_path!();
+        assert_eq!(
+            lines,
+            [
+                format!(" INFO {target}: outside"),
+                format!(" INFO request{{id=7 method=GET path=/x}}: {target}: inside field=\"a\\nb\""),
+                format!(
+                    " WARN request{{id=7 method=GET path=/x}}:vendor{{plan=\"hobby\"}}: {target}: carried"
+                ),
+            ]
+        );
+    }
 
     #[test]
     fn escaping_matches_the_one_escape_rule() {
