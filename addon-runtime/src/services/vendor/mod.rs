@@ -9,6 +9,9 @@ use std::future::Future;
 use std::time::Duration;
 
 use tokio::task::JoinError;
+// What the task logs names the request it works for, in the plain log (`log_context`) and in
+// any other (the current span).
+use tracing::Instrument;
 
 use crate::base::answer::AddonError;
 use crate::base::log_context;
@@ -20,7 +23,7 @@ pub(crate) async fn call<T: Send + 'static>(
     method: &'static str,
     future: impl Future<Output = Result<T, AddonError>> + Send + 'static,
 ) -> Result<T, AddonError> {
-    let mut task = tokio::spawn(log_context::carry(future));
+    let mut task = tokio::spawn(log_context::carry(future).in_current_span());
     match tokio::time::timeout(timeout, &mut task).await {
         Ok(joined) => settled(method, joined)?,
         Err(_) => {
@@ -35,7 +38,7 @@ pub(crate) async fn call<T: Send + 'static>(
 pub(crate) async fn detached<T: Send + 'static>(
     work: impl Future<Output = Result<T, AddonError>> + Send + 'static,
 ) -> Result<T, AddonError> {
-    settled("request", tokio::spawn(log_context::carry(work)).await)?
+    settled("request", tokio::spawn(log_context::carry(work).in_current_span()).await)?
 }
 
 /// A finished task's output, or the one answer a panic gets.
