@@ -11,7 +11,9 @@
 
 use std::sync::Mutex;
 
-use sqlx::{AnyConnection, AnyPool, Row};
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, AnyConnection, AnyPool, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use super::config_index::{self, Entry};
@@ -246,6 +248,24 @@ async fn apply_claim(conn: &mut AnyConnection, claim: &ClaimWrite) -> Result<Cla
     Ok(if taken_over.rows_affected() == 1 { Claimed::TakenOver } else { Claimed::Known })
 }
 
+/// The answer recorded on its claimed row, if the row is still `provisioning`; its parameters
+/// are bound by [`bind_answer`].
+const UPDATE_ANSWER: &str = "UPDATE addon_resources SET state = $6, id = $2, response = $3, \
+     response_status = $7, config = $4, lease_until = NULL, updated_at = $5 \
+     WHERE uuid = $1 AND state = 'provisioning'";
+
+/// `sql` with the answer's fields as $1..$7, as [`UPDATE_ANSWER`] takes them.
+fn bind_answer<'q>(sql: &'q str, answer: &'q AnswerWrite) -> Query<'q, Any, AnyArguments<'q>> {
+    sqlx::query(sql)
+        .bind(&answer.uuid)
+        .bind(&answer.id)
+        .bind(&answer.sealed_response)
+        .bind(&answer.sealed_config)
+        .bind(answer.now)
+        .bind(answer.state)
+        .bind(answer.status)
+}
+
 /// The name sqlx's `Any` driver gives PostgreSQL connections.
 const POSTGRES: &str = "PostgreSQL";
 
@@ -267,19 +287,9 @@ async fn answer_in_one_statement(conn: &mut AnyConnection, answer: &AnswerWrite)
         )
     };
     let sql = format!(
-        "WITH answered AS (UPDATE addon_resources SET state = $6, id = $2, response = $3, \
-         response_status = $7, config = $4, lease_until = NULL, updated_at = $5 \
-         WHERE uuid = $1 AND state = 'provisioning' RETURNING uuid){index} \
-         SELECT COUNT(*) AS answered FROM answered"
+        "WITH answered AS ({UPDATE_ANSWER} RETURNING uuid){index} SELECT COUNT(*) AS answered FROM answered"
     );
-    let mut query = sqlx::query(&sql)
-        .bind(&answer.uuid)
-        .bind(&answer.id)
-        .bind(&answer.sealed_response)
-        .bind(&answer.sealed_config)
-        .bind(answer.now)
-        .bind(answer.state)
-        .bind(answer.status);
+    let mut query = bind_answer(&sql, answer);
     for (var, digest) in &answer.entries {
         query = query.bind(var).bind(digest);
     }
@@ -295,19 +305,7 @@ async fn answer_in_one_statement(conn: &mut AnyConnection, answer: &AnswerWrite)
 /// answered already (a claim taken over from a process that was slow, not dead), nothing of
 /// this answer is written, so the first answer's config index stays whole.
 async fn apply_answer(conn: &mut AnyConnection, answer: &AnswerWrite) -> Result<(), sqlx::Error> {
-    let updated = sqlx::query(
-        "UPDATE addon_resources SET state = $6, id = $2, response = $3, response_status = $7, config = $4, \
-         lease_until = NULL, updated_at = $5 WHERE uuid = $1 AND state = 'provisioning'",
-    )
-    .bind(&answer.uuid)
-    .bind(&answer.id)
-    .bind(&answer.sealed_response)
-    .bind(&answer.sealed_config)
-    .bind(answer.now)
-    .bind(answer.state)
-    .bind(answer.status)
-    .execute(&mut *conn)
-    .await?;
+    let updated = bind_answer(UPDATE_ANSWER, answer).execute(&mut *conn).await?;
     if updated.rows_affected() == 0 {
         came_late(&answer.uuid);
         return Ok(());
