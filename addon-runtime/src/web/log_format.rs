@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use tracing::{Event, Subscriber};
+use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::field::RecordFields;
 use tracing_subscriber::fmt::format::{DefaultFields, Writer};
 use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
@@ -58,13 +58,9 @@ where
         event: &Event<'_>,
     ) -> fmt::Result {
         let meta = event.metadata();
-        SystemTime.format_time(&mut writer)?;
-        write!(writer, " {:>5} ", meta.level())?;
-        let mut named = false;
-        if let Some(request) = log_context::current() {
-            write!(writer, "request{{{request}}}:")?;
-            named = true;
-        }
+        let request = log_context::current();
+        write_head(&mut writer, meta.level(), request.as_deref())?;
+        let mut named = request.is_some();
         for span in ctx.event_scope().into_iter().flat_map(|scope| scope.from_root()) {
             writer.write_str(span.name())?;
             if let Some(fields) = span.extensions().get::<FormattedFields<N>>().filter(|f| !f.is_empty()) {
@@ -80,6 +76,18 @@ where
         ctx.format_fields(writer.by_ref(), event)?;
         writeln!(writer)
     }
+}
+
+/// The start of a plain line, as tracing's default format writes it: the time, the level, and
+/// the request's fields in the place of a first span. `web::trace` writes the request's own
+/// line with it too.
+pub(crate) fn write_head(out: &mut Writer<'_>, level: &Level, request: Option<&str>) -> fmt::Result {
+    SystemTime.format_time(out)?;
+    write!(out, " {level:>5} ")?;
+    if let Some(fields) = request {
+        write!(out, "request{{{fields}}}:")?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

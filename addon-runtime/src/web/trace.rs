@@ -22,11 +22,10 @@ use axum::body::Bytes;
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, Method, Uri};
 use axum::response::Response;
-use tracing::Span;
+use tracing::{Level, Span};
 use tracing_subscriber::fmt::format::Writer;
-use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
 
-use super::log_format::Escaping;
+use super::log_format::{self, Escaping};
 use super::log_sink;
 use crate::base::log_context::{self, InRequest};
 
@@ -75,7 +74,7 @@ pub(crate) fn answered(span: &Span, context: &RequestContext, started: Instant, 
     let elapsed_ms = started.elapsed().as_millis() as u64;
     if !log_sink::plain() {
         span.in_scope(|| tracing::info!(status, elapsed_ms, "answered"));
-    } else if tracing::enabled!(tracing::Level::INFO) {
+    } else if tracing::enabled!(Level::INFO) {
         log_sink::gather(answered_line(context, status, elapsed_ms).as_bytes());
     }
     // The id is only letters, digits and dashes: always a valid header value.
@@ -88,10 +87,8 @@ pub(crate) fn answered(span: &Span, context: &RequestContext, started: Instant, 
 /// target, message, fields.
 fn answered_line(context: &RequestContext, status: u16, elapsed_ms: u64) -> String {
     let mut line = String::with_capacity(160);
-    let _ = SystemTime.format_time(&mut Writer::new(&mut line));
-    line.push_str("  INFO request{");
-    line.push_str(&context.fields);
-    let _ = writeln!(line, "}}: {}: answered status={status} elapsed_ms={elapsed_ms}", module_path!());
+    let _ = log_format::write_head(&mut Writer::new(&mut line), &Level::INFO, Some(&context.fields));
+    let _ = writeln!(line, " {}: answered status={status} elapsed_ms={elapsed_ms}", module_path!());
     line
 }
 
