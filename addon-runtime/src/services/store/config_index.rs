@@ -42,7 +42,7 @@ impl Store {
             let rows = sqlx::query("SELECT uuid FROM addon_config_index WHERE var = $1 AND digest = $2")
                 .bind(var)
                 .bind(digest)
-                .fetch_all(self.pool())
+                .fetch_all(&self.connections)
                 .await?;
             for row in rows {
                 let uuid: String = row.try_get("uuid")?;
@@ -82,7 +82,7 @@ impl Store {
              AND NOT EXISTS (SELECT 1 FROM addon_config_index i WHERE i.uuid = addon_resources.uuid)",
             super::COLUMNS
         );
-        let rows = sqlx::query(&sql).fetch_all(self.pool()).await?;
+        let rows = sqlx::query(&sql).fetch_all(&self.connections).await?;
         let mut indexed = 0;
         for row in rows {
             let record = super::record::from_row(self, &row)?;
@@ -90,9 +90,11 @@ impl Store {
             if entries.is_empty() {
                 continue;
             }
-            let mut tx = self.pool().begin().await?;
+            let mut lent = self.connections.lend().await?;
+            let mut tx = lent.begin().await?;
             replace(&mut tx, &record.uuid, &entries).await?;
             tx.commit().await?;
+            lent.done();
             indexed += 1;
         }
         Ok(indexed)

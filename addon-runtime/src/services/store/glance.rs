@@ -49,7 +49,7 @@ impl Store {
         let sql = format!(
             "SELECT uuid, plan, state, lease_until, marketplace, suspended_at FROM addon_resources {BY_UUID_OR_ID}"
         );
-        let row = sqlx::query(&sql).bind(uuid_or_id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql).bind(uuid_or_id).fetch_optional(&self.connections).await?;
         let summary = row.map(|row| -> Result<Summary, sqlx::Error> {
             let state: String = row.try_get("state")?;
             Ok(Summary {
@@ -71,7 +71,7 @@ impl Store {
             "SELECT state, lease_until, response_status, response, marketplace FROM addon_resources WHERE uuid = $1",
         )
         .bind(uuid)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.connections)
         .await?;
         let answer = row.map(|row| -> Result<ProvisionAnswer, sqlx::Error> {
             let state: String = row.try_get("state")?;

@@ -4,24 +4,29 @@
 //!
 //! A caller hands its write to the writer's task and waits for the reply, which is sent only
 //! after the commit that holds the write: nothing is answered before it is durable. The writer
-//! takes whatever is waiting when it is free and never waits for more, so an idle registry adds
-//! no latency. Each write runs the same statements, with the same conditions, as it would alone;
-//! if a batch fails as a whole, each of its writes is retried in a transaction of its own, so
-//! one write's failure is only its own.
+//! takes whatever is waiting when it is free, then lets the tasks that are ready run while they
+//! bring more (never a timer: an idle registry adds one turn of the scheduler). Each write runs
+//! the same statements, with the same conditions, as it would alone; if a batch fails as a
+//! whole, each of its writes is retried in a transaction of its own, so one write's failure is
+//! only its own.
 
 use std::sync::Mutex;
 
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
-use sqlx::{Any, AnyConnection, AnyPool, Row};
+use sqlx::{Any, AnyConnection, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use super::config_index::{self, Entry};
+use super::connections::Connections;
 use super::jobs::{self, FollowUp};
 use super::StoreError;
 
 /// The most writes committed together: bounds a transaction's length (and its lock's).
 const MOST_PER_BATCH: usize = 128;
+
+/// How many turns the writer gives other tasks to join a batch ([`gather_more`]).
+const MOST_TURNS: usize = 8;
 
 /// A provision's claim: the row a new uuid gets, or the takeover of an expired one.
 pub(super) struct ClaimWrite {
@@ -81,12 +86,12 @@ pub(super) struct GroupWriter {
 
 impl GroupWriter {
     /// Commits `write` with whatever else is waiting; returns once that commit is durable.
-    pub(super) async fn submit(&self, pool: &AnyPool, write: Write) -> Outcome {
+    pub(super) async fn submit(&self, connections: &Connections, write: Write) -> Outcome {
         let (reply, answer) = oneshot::channel();
         let mut pending = Pending { write, reply };
         // At most twice: a writer whose runtime ended has dropped its receiver.
         for _ in 0..2 {
-            let sender = self.sender(pool);
+            let sender = self.sender(connections);
             match sender.send(pending) {
                 Ok(()) => {
                     return answer.await.unwrap_or_else(|_| {
@@ -102,18 +107,19 @@ impl GroupWriter {
             }
         }
         // No writer could be started: commit it alone.
-        let mut conn = pool.acquire().await?;
-        let outcome = alone(&mut conn, &pending.write).await;
-        outcome.map_err(StoreError)
+        let mut lent = connections.lend().await?;
+        let outcome = alone(&mut lent, &pending.write).await?;
+        lent.done();
+        Ok(outcome)
     }
 
-    fn sender(&self, pool: &AnyPool) -> mpsc::UnboundedSender<Pending> {
+    fn sender(&self, connections: &Connections) -> mpsc::UnboundedSender<Pending> {
         let mut slot = self.sender.lock().unwrap_or_else(|p| p.into_inner());
         match slot.as_ref() {
             Some(sender) if !sender.is_closed() => sender.clone(),
             _ => {
                 let (sender, receiver) = mpsc::unbounded_channel();
-                tokio::spawn(run(pool.clone(), receiver));
+                tokio::spawn(run(connections.clone(), receiver));
                 *slot = Some(sender.clone());
                 sender
             }
@@ -122,11 +128,12 @@ impl GroupWriter {
 }
 
 /// The writer: takes what is waiting, commits it in one transaction, answers each write.
-async fn run(pool: AnyPool, mut receiver: mpsc::UnboundedReceiver<Pending>) {
+async fn run(connections: Connections, mut receiver: mpsc::UnboundedReceiver<Pending>) {
     let mut batch = Vec::with_capacity(MOST_PER_BATCH);
     while receiver.recv_many(&mut batch, MOST_PER_BATCH).await > 0 {
+        gather_more(&mut receiver, &mut batch).await;
         let batch = std::mem::take(&mut batch);
-        match commit_together(&pool, &batch).await {
+        match commit_together(&connections, &batch).await {
             Ok(outcomes) => {
                 for (pending, outcome) in batch.into_iter().zip(outcomes) {
                     let _ = pending.reply.send(Ok(outcome));
@@ -150,13 +157,33 @@ async fn run(pool: AnyPool, mut receiver: mpsc::UnboundedReceiver<Pending>) {
             Err(Failed { error, .. }) => {
                 tracing::debug!("a batch of registry writes failed ({error}); committing each alone");
                 for pending in batch {
-                    let outcome = match pool.acquire().await {
-                        Ok(mut conn) => alone(&mut conn, &pending.write).await,
+                    let outcome = match connections.lend().await {
+                        Ok(mut lent) => alone(&mut lent, &pending.write).await.inspect(|_| lent.done()),
                         Err(error) => Err(error),
                     };
                     let _ = pending.reply.send(outcome.map_err(StoreError));
                 }
             }
+        }
+    }
+}
+
+/// Lets the tasks that are ready run before the batch commits, while each turn brings more
+/// writes. On one busy core the writer wakes as soon as the first write arrives, before the
+/// provisions right behind it have run far enough to send theirs: committing at once made
+/// batches of two or three and left most commits' fsyncs unshared. A lone write waits one turn.
+async fn gather_more(receiver: &mut mpsc::UnboundedReceiver<Pending>, batch: &mut Vec<Pending>) {
+    for _ in 0..MOST_TURNS {
+        tokio::task::yield_now().await;
+        let before = batch.len();
+        while batch.len() < MOST_PER_BATCH {
+            match receiver.try_recv() {
+                Ok(pending) => batch.push(pending),
+                Err(_) => break,
+            }
+        }
+        if batch.len() == before {
+            return;
         }
     }
 }
@@ -168,14 +195,19 @@ struct Failed {
 }
 
 /// Every write of `batch` in one transaction; their outcomes once it committed.
-async fn commit_together(pool: &AnyPool, batch: &[Pending]) -> Result<Vec<Option<Claimed>>, Failed> {
+async fn commit_together(
+    connections: &Connections,
+    batch: &[Pending],
+) -> Result<Vec<Option<Claimed>>, Failed> {
     let before = |error| Failed { error, at_commit: false };
-    let mut tx = pool.begin().await.map_err(before)?;
+    let mut lent = connections.lend().await.map_err(before)?;
+    let mut tx = lent.begin().await.map_err(before)?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for pending in batch {
         outcomes.push(apply(&mut tx, &pending.write).await.map_err(before)?);
     }
     tx.commit().await.map_err(|error| Failed { error, at_commit: true })?;
+    lent.done();
     Ok(outcomes)
 }
 

@@ -123,7 +123,7 @@ impl Store {
         )
         .bind(now + millis(lease))
         .bind(now)
-        .fetch_optional(self.pool())
+        .fetch_optional(&self.connections)
         .await?;
         let Some(row) = row else { return Ok(None) };
         let kind: String = row.try_get("kind")?;
@@ -148,7 +148,7 @@ impl Store {
         )
         .bind(id)
         .bind(now)
-        .execute(self.pool())
+        .execute(&self.connections)
         .await?;
         Ok(())
     }
@@ -168,7 +168,7 @@ impl Store {
         .bind(run_at)
         .bind(error)
         .bind(now)
-        .execute(self.pool())
+        .execute(&self.connections)
         .await?;
         Ok(())
     }
@@ -177,7 +177,8 @@ impl Store {
     /// transaction: even if the job got as far as recording it live, Heroku never heard so, and
     /// removes it.
     pub(crate) async fn fail_job(&self, job: &Job, error: &str, now: i64) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut lent = self.connections.lend().await?;
+        let mut tx = lent.begin().await?;
         sqlx::query(
             "UPDATE addon_jobs SET state = 'failed', lease_until = NULL, last_error = $2, updated_at = $3 \
              WHERE id = $1 AND state = 'pending'",
@@ -198,6 +199,7 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
+        lent.done();
         Ok(())
     }
 
@@ -211,7 +213,7 @@ impl Store {
             "SELECT kind, state, attempts, last_error FROM addon_jobs WHERE uuid = $1 ORDER BY created_at, id",
         )
         .bind(uuid)
-        .fetch_all(self.pool())
+        .fetch_all(&self.connections)
         .await?;
         rows.iter()
             .map(|row| {

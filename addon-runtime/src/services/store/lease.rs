@@ -107,7 +107,7 @@ impl Store {
         .bind(uuid)
         .bind(until)
         .bind(now)
-        .execute(self.pool())
+        .execute(&self.connections)
         .await?;
         Ok((result.rows_affected() == 1).then_some(until))
     }
@@ -121,7 +121,7 @@ impl Store {
                 .bind(uuid)
                 .bind(until)
                 .bind(renewed)
-                .execute(self.pool())
+                .execute(&self.connections)
                 .await?;
         Ok((result.rows_affected() == 1).then_some(renewed))
     }
@@ -131,7 +131,7 @@ impl Store {
         sqlx::query("UPDATE addon_resources SET lease_until = NULL WHERE uuid = $1 AND lease_until = $2")
             .bind(uuid)
             .bind(until)
-            .execute(self.pool())
+            .execute(&self.connections)
             .await?;
         Ok(())
     }

@@ -17,6 +17,7 @@
 //! measured, its concurrent commits beat one serial writer.
 
 mod config_index;
+mod connections;
 mod glance;
 mod group;
 mod jobs;
@@ -39,6 +40,8 @@ use std::time::Duration;
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
+
+use self::connections::Connections;
 
 pub(crate) use glance::ProvisionAnswer;
 pub use lease::Lease;
@@ -67,7 +70,7 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Store {
     /// The runtime's own queries only, so the vendor's work can never take its connections.
-    pool: AnyPool,
+    connections: Connections,
     /// The vendor's own tables: [`Store::vendor_pool`].
     vendor_pool: AnyPool,
     backend: Backend,
@@ -160,8 +163,15 @@ impl Store {
         }
         let vendor_pool = pool::connect(&url, backend, sizes, pool::Purpose::Vendor).await?;
         let writer = (backend == Backend::Sqlite).then(Arc::default);
-        let store =
-            Store { pool, vendor_pool, backend, clock: clock::system(), keyring: Arc::default(), writer };
+        let connections = Connections::new(pool, pool::ping_after(backend));
+        let store = Store {
+            connections,
+            vendor_pool,
+            backend,
+            clock: clock::system(),
+            keyring: Arc::default(),
+            writer,
+        };
         schema::migrate(&store).await.map_err(|e| Error::Store(format!("could not migrate: {e}")))?;
         Ok(store)
     }
@@ -224,7 +234,7 @@ impl Store {
     /// tests and tools. Keep your own tables' work on [`Store::vendor_pool`]: queries here take
     /// connections that provisions, plan changes and sessions need.
     pub fn pool(&self) -> &AnyPool {
-        &self.pool
+        self.connections.pool()
     }
 
     /// A pool of the vendor's own on the registry's database, for the add-on's own tables (the
@@ -245,7 +255,7 @@ impl Store {
     /// The resource with this uuid, or with this id if the vendor chose its own.
     pub async fn resource(&self, uuid_or_id: &str) -> Result<Option<ResourceRecord>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM addon_resources {}", glance::BY_UUID_OR_ID);
-        let row = sqlx::query(&sql).bind(uuid_or_id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql).bind(uuid_or_id).fetch_optional(&self.connections).await?;
         Ok(row.map(|row| record::from_row(self, &row)).transpose()?)
     }
 
@@ -254,7 +264,7 @@ impl Store {
         let sql = format!(
             "SELECT {COLUMNS} FROM addon_resources WHERE log_drain_token = $1 AND state = 'provisioned' LIMIT 1"
         );
-        let row = sqlx::query(&sql).bind(token).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql).bind(token).fetch_optional(&self.connections).await?;
         Ok(row.map(|row| record::from_row(self, &row)).transpose()?)
     }
 
@@ -266,7 +276,7 @@ impl Store {
         )
         .bind(token)
         .bind(uuid)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.connections)
         .await?;
         Ok(row.try_get::<i64, _>("n")? > 0)
     }
@@ -310,10 +320,12 @@ impl Store {
     /// a pool connection. Either way it returns once the write is durable.
     async fn write(&self, write: group::Write) -> Result<Option<group::Claimed>, StoreError> {
         match &self.writer {
-            Some(writer) => writer.submit(&self.pool, write).await,
+            Some(writer) => writer.submit(&self.connections, write).await,
             None => {
-                let mut conn = self.pool.acquire().await?;
-                Ok(group::alone(&mut conn, &write).await?)
+                let mut lent = self.connections.lend().await?;
+                let outcome = group::alone(&mut lent, &write).await?;
+                lent.done();
+                Ok(outcome)
             }
         }
     }
@@ -353,7 +365,8 @@ impl Store {
         config: &BTreeMap<String, String>,
     ) -> Result<bool, StoreError> {
         let entries = self.index_entries(config)?;
-        let mut tx = self.pool.begin().await?;
+        let mut lent = self.connections.lend().await?;
+        let mut tx = lent.begin().await?;
         let result = sqlx::query(
             "UPDATE addon_resources SET state = 'provisioned', config = $2, updated_at = $3 \
              WHERE uuid = $1 AND state IN ('pending', 'provisioned')",
@@ -368,6 +381,7 @@ impl Store {
             config_index::replace(&mut tx, uuid, &entries).await?;
         }
         tx.commit().await?;
+        lent.done();
         Ok(live)
     }
 
@@ -386,7 +400,8 @@ impl Store {
         let mut merged = self.resource_by_uuid(uuid).await?.map(|record| record.config).unwrap_or_default();
         merged.extend(config.iter().map(|(var, value)| (var.clone(), value.clone())));
         let entries = self.index_entries(&merged)?;
-        let mut tx = self.pool.begin().await?;
+        let mut lent = self.connections.lend().await?;
+        let mut tx = lent.begin().await?;
         sqlx::query(
             "UPDATE addon_resources SET config = $2, lease_until = NULL, updated_at = $3 WHERE uuid = $1",
         )
@@ -397,6 +412,7 @@ impl Store {
         .await?;
         config_index::replace(&mut tx, uuid, &entries).await?;
         tx.commit().await?;
+        lent.done();
         Ok(true)
     }
 
@@ -404,7 +420,7 @@ impl Store {
     pub(crate) async fn abandon_provision(&self, uuid: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM addon_resources WHERE uuid = $1 AND state = 'provisioning'")
             .bind(uuid)
-            .execute(&self.pool)
+            .execute(&self.connections)
             .await?;
         Ok(())
     }
@@ -425,7 +441,7 @@ impl Store {
         .bind(now + millis(lease))
         .bind(now)
         .bind(state.as_str())
-        .execute(&self.pool)
+        .execute(&self.connections)
         .await?;
         Ok(result.rows_affected() == 1)
     }
@@ -433,7 +449,7 @@ impl Store {
     pub(crate) async fn release(&self, uuid: &str) -> Result<(), StoreError> {
         sqlx::query("UPDATE addon_resources SET lease_until = NULL WHERE uuid = $1")
             .bind(uuid)
-            .execute(&self.pool)
+            .execute(&self.connections)
             .await?;
         Ok(())
     }
@@ -448,7 +464,8 @@ impl Store {
         follow_up: Option<FollowUp>,
     ) -> Result<(), StoreError> {
         let entries = self.index_entries(config)?;
-        let mut tx = self.pool.begin().await?;
+        let mut lent = self.connections.lend().await?;
+        let mut tx = lent.begin().await?;
         if let Some(follow_up) = &follow_up {
             jobs::add(&mut tx, uuid, follow_up).await?;
         }
@@ -463,6 +480,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        lent.done();
         Ok(())
     }
 
@@ -476,7 +494,8 @@ impl Store {
         follow_up: Option<FollowUp>,
     ) -> Result<(), StoreError> {
         let now = self.now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut lent = self.connections.lend().await?;
+        let mut tx = lent.begin().await?;
         jobs::cancel(&mut tx, uuid, now).await?;
         config_index::remove(&mut tx, uuid).await?;
         if let Some(follow_up) = &follow_up {
@@ -492,19 +511,20 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        lent.done();
         Ok(())
     }
 
     async fn resource_by_uuid(&self, uuid: &str) -> Result<Option<ResourceRecord>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM addon_resources WHERE uuid = $1");
-        let row: Option<AnyRow> = sqlx::query(&sql).bind(uuid).fetch_optional(&self.pool).await?;
+        let row: Option<AnyRow> = sqlx::query(&sql).bind(uuid).fetch_optional(&self.connections).await?;
         Ok(row.map(|row| record::from_row(self, &row)).transpose()?)
     }
 
     /// Closes both pools' connections.
     pub async fn close(&self) {
         self.vendor_pool.close().await;
-        self.pool.close().await;
+        self.connections.close().await;
     }
 }
 

@@ -55,7 +55,7 @@ impl Store {
         .bind(&instance.plan_id)
         .bind(self.seal(uuid, field::OSB_PARAMETERS, &instance.parameters)?)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.connections)
         .await?
         .rows_affected()
             == 1;
@@ -74,7 +74,7 @@ impl Store {
         let row =
             sqlx::query("SELECT service_id, plan_id, parameters FROM addon_osb_instances WHERE uuid = $1")
                 .bind(uuid)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.connections)
                 .await?;
         let Some(row) = row else { return Ok(None) };
         let sealed: String = row.try_get("parameters")?;
@@ -92,7 +92,7 @@ impl Store {
             .bind(uuid)
             .bind(plan_id)
             .bind(self.now_ms())
-            .execute(&self.pool)
+            .execute(&self.connections)
             .await?;
         Ok(())
     }
@@ -105,7 +105,7 @@ impl Store {
              AND NOT EXISTS (SELECT 1 FROM addon_resources WHERE addon_resources.uuid = $1)",
         )
         .bind(uuid)
-        .execute(&self.pool)
+        .execute(&self.connections)
         .await?;
         Ok(())
     }
@@ -115,7 +115,8 @@ impl Store {
     /// deprovision, a repeated DELETE) and is never provisioned again.
     pub(crate) async fn remove_osb_instance(&self, uuid: &str) -> Result<(), StoreError> {
         let scrubbed = self.seal(uuid, field::OSB_PARAMETERS, "{}")?;
-        let mut tx = self.pool.begin().await?;
+        let mut lent = self.connections.lend().await?;
+        let mut tx = lent.begin().await?;
         sqlx::query("DELETE FROM addon_osb_bindings WHERE uuid = $1").bind(uuid).execute(&mut *tx).await?;
         sqlx::query("UPDATE addon_osb_instances SET parameters = $2, updated_at = $3 WHERE uuid = $1")
             .bind(uuid)
@@ -124,6 +125,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        lent.done();
         Ok(())
     }
 
@@ -149,7 +151,7 @@ impl Store {
         .bind(&binding.plan_id)
         .bind(&attributes)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.connections)
         .await?
         .rows_affected()
             == 1;
@@ -167,7 +169,7 @@ impl Store {
         .bind(&attributes)
         .bind(now)
         .bind(now - stale_ms)
-        .execute(&self.pool)
+        .execute(&self.connections)
         .await?
         .rows_affected()
             == 1;
@@ -193,7 +195,7 @@ impl Store {
         )
         .bind(binding_id)
         .bind(self.seal(binding_id, field::OSB_BINDING_CREDENTIALS, credentials)?)
-        .execute(&self.pool)
+        .execute(&self.connections)
         .await?;
         Ok(())
     }
@@ -202,7 +204,7 @@ impl Store {
     pub(crate) async fn abandon_osb_binding(&self, binding_id: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM addon_osb_bindings WHERE binding_id = $1 AND credentials = ''")
             .bind(binding_id)
-            .execute(&self.pool)
+            .execute(&self.connections)
             .await?;
         Ok(())
     }
@@ -213,7 +215,7 @@ impl Store {
             "SELECT uuid, service_id, plan_id, attributes, credentials FROM addon_osb_bindings WHERE binding_id = $1",
         )
         .bind(binding_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.connections)
         .await?;
         let Some(row) = row else { return Ok(None) };
         let open = |field: &'static str, column: &str| -> Result<String, StoreError> {
@@ -237,7 +239,7 @@ impl Store {
         let result = sqlx::query("DELETE FROM addon_osb_bindings WHERE binding_id = $1 AND uuid = $2")
             .bind(binding_id)
             .bind(uuid)
-            .execute(&self.pool)
+            .execute(&self.connections)
             .await?;
         Ok(result.rows_affected() == 1)
     }
@@ -253,7 +255,7 @@ impl Store {
         )
         .bind(uuid)
         .bind(kind)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.connections)
         .await?;
         let Some(row) = row else { return Ok(None) };
         let state: String = row.try_get("state")?;

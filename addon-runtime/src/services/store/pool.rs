@@ -41,6 +41,12 @@ pub(super) enum Purpose {
 }
 
 /// Opens one pool of `purpose` on `url` (already normalised by `Store::open_with`).
+/// How long a PostgreSQL connection may sit unused before it is pinged (see above); `None` on
+/// SQLite.
+pub(super) fn ping_after(backend: Backend) -> Option<Duration> {
+    (backend == Backend::Postgres).then_some(PING_AFTER_IDLE)
+}
+
 pub(super) async fn connect(
     url: &str,
     backend: Backend,

@@ -27,7 +27,7 @@ impl Store {
         )
         .bind(uuid)
         .bind(sid)
-        .fetch_optional(self.pool())
+        .fetch_optional(&self.connections)
         .await?;
         let Some(row) = row else {
             return Ok(Standing::Gone);
@@ -55,11 +55,11 @@ impl Store {
         )
         .bind(sid)
         .bind(expires_at)
-        .execute(self.pool())
+        .execute(&self.connections)
         .await?;
         sqlx::query("DELETE FROM addon_ended_sessions WHERE expires_at < $1")
             .bind(i64::try_from(self.clock.now_secs()).unwrap_or(i64::MAX))
-            .execute(self.pool())
+            .execute(&self.connections)
             .await?;
         Ok(())
     }
@@ -71,14 +71,14 @@ impl Store {
         let now = i64::try_from(self.clock.now_secs()).unwrap_or(i64::MAX);
         sqlx::query("DELETE FROM addon_seen_logins WHERE expires_at < $1")
             .bind(now)
-            .execute(self.pool())
+            .execute(&self.connections)
             .await?;
         let inserted = sqlx::query(
             "INSERT INTO addon_seen_logins (proof, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         )
         .bind(proof)
         .bind(i64::try_from(valid_until).unwrap_or(i64::MAX))
-        .execute(self.pool())
+        .execute(&self.connections)
         .await?;
         Ok(inserted.rows_affected() == 1)
     }

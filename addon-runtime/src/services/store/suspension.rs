@@ -18,7 +18,7 @@ impl Store {
         )
         .bind(uuid)
         .bind(self.now_ms())
-        .execute(self.pool())
+        .execute(&self.connections)
         .await?;
         Ok(result.rows_affected() == 1)
     }
@@ -31,7 +31,7 @@ impl Store {
         )
         .bind(uuid)
         .bind(self.now_ms())
-        .execute(self.pool())
+        .execute(&self.connections)
         .await?;
         Ok(result.rows_affected() == 1)
     }
@@ -40,7 +40,7 @@ impl Store {
     pub async fn suspended_since(&self, uuid: &str) -> Result<Option<i64>, StoreError> {
         let row = sqlx::query("SELECT suspended_at FROM addon_resources WHERE uuid = $1")
             .bind(uuid)
-            .fetch_optional(self.pool())
+            .fetch_optional(&self.connections)
             .await?;
         Ok(row.map(|row| row.try_get::<Option<i64>, _>("suspended_at")).transpose()?.flatten())
     }
@@ -53,7 +53,7 @@ impl Store {
         )
         .bind(uuid)
         .bind(self.now_ms())
-        .execute(self.pool())
+        .execute(&self.connections)
         .await?;
         Ok(result.rows_affected() == 1)
     }
@@ -74,7 +74,7 @@ impl Store {
         .bind(plan)
         .bind(name)
         .bind(self.now_ms())
-        .execute(self.pool())
+        .execute(&self.connections)
         .await?;
         Ok(result.rows_affected() == 1)
     }

@@ -56,7 +56,7 @@ impl Store {
         .bind(refresh_token)
         .bind(expires_at)
         .bind(now)
-        .execute(self.pool())
+        .execute(&self.connections)
         .await?;
         Ok(())
     }
@@ -66,7 +66,7 @@ impl Store {
             "SELECT grant_code, access_token, refresh_token, expires_at FROM addon_tokens WHERE uuid = $1",
         )
         .bind(uuid)
-        .fetch_optional(self.pool())
+        .fetch_optional(&self.connections)
         .await?;
         let Some(row) = row else { return Ok(SealedTokens::default()) };
         Ok(SealedTokens {
