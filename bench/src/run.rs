@@ -225,6 +225,7 @@ async fn measure(server: &Running, endpoint: &str, options: &Options, tick: f64)
         "plan-change-same" => fixed(plan_request(port, &server.uuid), 200),
         "sso" => fixed(sso_request(port, &server.uuid), 303),
         "session-page" => fixed(page_request(port, &server.cookie), 303),
+        "not-found" => fixed(request("GET", port, "/nothing-here", &[], ""), 404),
         other => panic!("unknown endpoint {other}; one of {ENDPOINTS:?}"),
     };
     let c = options.connections;

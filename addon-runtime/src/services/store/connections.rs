@@ -14,9 +14,12 @@
 //! - **A connection idle for a while** on PostgreSQL may have been cut (a restart, a proxy's
 //!   idle timeout): it is pinged before use, as the pool's own connections are
 //!   (`pool::PING_AFTER_IDLE`), and replaced if the ping fails.
-//! - **Everyone else still finds a connection**: at most one fewer than the pool's size is
-//!   kept, so [`Store::pool`](super::Store::pool) (tests and tools) is never left waiting on
-//!   connections kept idle here.
+//! - **Everyone else still finds a connection**: the runtime uses at most one fewer than the
+//!   pool's size at once, so [`Store::pool`](super::Store::pool) (tests and tools) is never left
+//!   waiting on connections kept idle here.
+//! - **Waiting is fair**: a statement that finds every connection busy waits its turn (first
+//!   come, first served), and the next connection given back goes to it. A waiter inside sqlx's
+//!   pool would see only connections given back to sqlx, never the ones kept here.
 
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
@@ -29,6 +32,7 @@ use futures_core::stream::{BoxStream, Stream};
 use sqlx::any::{AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Describe, Either, Error, Execute, Executor};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -40,10 +44,11 @@ pub(crate) struct Connections {
 
 struct Shared {
     pool: AnyPool,
+    /// One per connection the runtime may use at once; each lent connection holds one.
+    turns: Semaphore,
     /// Most recently used last: taken from the end, so the warmest is used first and the
     /// others may age past `ping_after` only when the load falls.
     kept: Mutex<Vec<Kept>>,
-    most: usize,
     /// `None` on SQLite, whose connections are in the process and cannot be cut.
     ping_after: Option<Duration>,
 }
@@ -55,8 +60,10 @@ struct Kept {
 
 impl Connections {
     pub(crate) fn new(pool: AnyPool, ping_after: Option<Duration>) -> Self {
-        let most = pool.options().get_max_connections().saturating_sub(1) as usize;
-        Self { shared: Arc::new(Shared { pool, kept: Mutex::default(), most, ping_after }) }
+        let size = pool.options().get_max_connections() as usize;
+        // One is left for `Store::pool`; a pool of one is shared with it, as any pool is.
+        let turns = Semaphore::new(size.saturating_sub(1).max(1));
+        Self { shared: Arc::new(Shared { pool, turns, kept: Mutex::default(), ping_after }) }
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {
@@ -66,10 +73,11 @@ impl Connections {
     /// A connection for one piece of work: a kept one if there is one, else the pool's. Give it
     /// back with [`Lent::done`] when the work succeeded; dropped, it goes back to the pool.
     pub(crate) async fn lend(&self) -> Result<Lent<'_>, Error> {
+        let turn = self.shared.turns.acquire().await.map_err(|_| Error::PoolClosed)?;
         loop {
             let Some(Kept { mut connection, since }) = self.kept().pop() else {
                 let connection = self.shared.pool.acquire().await?;
-                return Ok(Lent { connection: Some(connection), home: &self.shared });
+                return Ok(Lent { connection: Some(connection), home: &self.shared, _turn: turn });
             };
             if self.shared.ping_after.is_some_and(|after| since.elapsed() >= after)
                 && connection.ping().await.is_err()
@@ -78,12 +86,13 @@ impl Connections {
                 connection.close_on_drop();
                 continue;
             }
-            return Ok(Lent { connection: Some(connection), home: &self.shared });
+            return Ok(Lent { connection: Some(connection), home: &self.shared, _turn: turn });
         }
     }
 
     /// Lets the pool close: what is kept goes back to it first.
     pub(crate) async fn close(&self) {
+        self.shared.turns.close();
         let kept = std::mem::take(&mut *self.kept());
         drop(kept);
         self.shared.pool.close().await;
@@ -98,7 +107,7 @@ impl std::fmt::Debug for Connections {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connections")
             .field("kept", &self.kept().len())
-            .field("most", &self.shared.most)
+            .field("free_turns", &self.shared.turns.available_permits())
             .finish()
     }
 }
@@ -114,19 +123,19 @@ impl Shared {
 pub(crate) struct Lent<'a> {
     connection: Option<PoolConnection<Any>>,
     home: &'a Shared,
+    /// Given back after the connection (fields drop in order): the next waiter finds it kept.
+    _turn: SemaphorePermit<'a>,
 }
 
 impl Lent<'_> {
     /// The work succeeded and left nothing open: the connection is kept for the next.
     pub(crate) fn done(mut self) {
         let Some(connection) = self.connection.take() else { return };
-        let mut kept = self.home.kept();
-        if kept.len() < self.home.most && !self.home.pool.is_closed() {
-            kept.push(Kept { connection, since: Instant::now() });
+        if self.home.pool.is_closed() {
             return;
         }
-        drop(kept);
-        drop(connection);
+        // As many are kept as may be lent at once: a waiter always finds one here.
+        self.home.kept().push(Kept { connection, since: Instant::now() });
     }
 }
 
@@ -367,16 +376,18 @@ mod tests {
             sqlx::query("SELECT no_such_column FROM no_such_table").fetch_optional(connections).await;
         assert!(failed.is_err());
         assert_eq!(connections.kept().len(), 0, "neither connection is kept");
-        // Every connection of the pool, each in a transaction: none is still inside the one
-        // cut off (BEGIN would fail), and its insert was rolled back.
-        let mut all = Vec::new();
-        for _ in 0..SIZE {
-            let mut lent = connections.lend().await.unwrap();
-            sqlx::query("BEGIN").execute(&mut *lent).await.expect("no transaction is left open");
-            sqlx::query("ROLLBACK").execute(&mut *lent).await.unwrap();
-            all.push(lent);
+        // Every connection of the pool (the runtime's turns and the one left for others), each
+        // in a transaction: none is still inside the one cut off (BEGIN would fail).
+        let mut lent = Vec::new();
+        for _ in 0..SIZE - 1 {
+            lent.push(connections.lend().await.unwrap());
         }
-        drop(all);
+        let mut other = connections.pool().acquire().await.unwrap();
+        for connection in lent.iter_mut().map(|lent| &mut **lent).chain([&mut *other]) {
+            sqlx::query("BEGIN").execute(&mut *connection).await.expect("no transaction is left open");
+            sqlx::query("ROLLBACK").execute(&mut *connection).await.unwrap();
+        }
+        drop((lent, other));
         assert_eq!(rows(connections, table).await, 0, "the cut-off transaction wrote nothing");
         finish(fixture).await;
     }
@@ -385,15 +396,33 @@ mod tests {
         let fixture = open(backend, None).await;
         let connections = &fixture.connections;
         let mut all = Vec::new();
-        for _ in 0..SIZE {
+        for _ in 0..SIZE - 1 {
             all.push(connections.lend().await.unwrap());
         }
+        let other = tokio::time::timeout(Duration::from_secs(1), connections.pool().acquire()).await;
+        assert!(matches!(other, Ok(Ok(_))), "Store::pool still hands out a connection");
+        // The next statement waits its turn, and gets the first connection given back.
+        let waiting = tokio::time::timeout(Duration::from_millis(100), connections.lend()).await;
+        assert!(waiting.is_err(), "every turn is taken");
+        drop(waiting);
+        let (waiter, given_back) = tokio::join!(
+            async {
+                let mut lent = connections.lend().await.unwrap();
+                is_marked(&mut lent).await
+            },
+            async {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let mut first = all.pop().unwrap();
+                mark(&mut first).await;
+                first.done();
+            }
+        );
+        let () = given_back;
+        assert!(waiter, "the waiter got the connection given back");
         for lent in all {
             lent.done();
         }
-        assert_eq!(connections.kept().len(), SIZE as usize - 1);
-        let other = tokio::time::timeout(Duration::from_secs(1), connections.pool().acquire()).await;
-        assert!(matches!(other, Ok(Ok(_))), "Store::pool still hands out a connection");
+        assert!(connections.kept().len() <= SIZE as usize - 1);
         drop(other);
         // And closing does not wait for the kept ones.
         finish(fixture).await;
