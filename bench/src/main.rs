@@ -3,10 +3,11 @@
 //!
 //! - `addon-bench` compares the servers: it starts each on core 1 and loads it from its own core;
 //!   `BENCH_SECONDS` (10), `BENCH_WARM_UP` (2), `BENCH_ROUNDS` (5), `BENCH_CONNECTIONS` (32),
-//!   `BENCH_ENDPOINTS`, `BENCH_DATABASES` (`sqlite postgres`) and `BENCH_SERVERS`
-//!   (`baseline acme-logs acme-logs-warn acme-logs-pair`; the first is the reference; `-pair` is
-//!   two acme-logs processes on one database sharing the connections) change it, and
-//!   `BENCH_RSS_EVERY` (seconds) prints each server's RSS that often while it is measured (the
+//!   `BENCH_ENDPOINTS` (the five of the comparison; also `not-found`, a path no route knows:
+//!   what each server's stack costs with no work), `BENCH_DATABASES` (`sqlite postgres`) and
+//!   `BENCH_SERVERS` (`baseline acme-logs acme-logs-warn acme-logs-pair`; the first is the
+//!   reference; `-pair` is two acme-logs processes on one database sharing the connections)
+//!   change it, and `BENCH_RSS_EVERY` (seconds) prints each server's RSS that often while it is measured (the
 //!   no-growth check: `BENCH_SECONDS=60 BENCH_RSS_EVERY=10`);
 //! - `addon-bench baseline` is the hand-written server (configured by the environment).
 
