@@ -7,8 +7,8 @@
 //!   what each server's stack costs with no work), `BENCH_DATABASES` (`sqlite postgres`) and
 //!   `BENCH_SERVERS` (`baseline acme-logs acme-logs-warn acme-logs-pair`; the first is the
 //!   reference; `-pair` is two acme-logs processes on one database sharing the connections)
-//!   change it, and `BENCH_RSS_EVERY` (seconds) prints each server's RSS that often while it is measured (the
-//!   no-growth check: `BENCH_SECONDS=60 BENCH_RSS_EVERY=10`);
+//!   change it, and `BENCH_RSS_EVERY` (seconds) prints each server's RSS that often while it is
+//!   measured (the no-growth check: `BENCH_SECONDS=60 BENCH_RSS_EVERY=10`);
 //! - `addon-bench baseline` is the hand-written server (configured by the environment).
 
 mod baseline;

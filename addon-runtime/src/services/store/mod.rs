@@ -13,7 +13,7 @@
 //!
 //! On SQLite, where every commit is an fsync under the file's one write lock, provisions' claims
 //! and answers are committed many to a transaction by one writer task (`group.rs`); each caller
-//! is answered after the commit that holds its write. PostgreSQL commits them alone on the pool:
+//! is answered after the commit that holds its write. PostgreSQL commits each alone:
 //! measured, its concurrent commits beat one serial writer.
 
 mod config_index;
@@ -231,8 +231,9 @@ impl Store {
     }
 
     /// The registry's own connection pool: for reading the runtime's tables (`addon_*`) in
-    /// tests and tools. Keep your own tables' work on [`Store::vendor_pool`]: queries here take
-    /// connections that provisions, plan changes and sessions need.
+    /// tests and tools. Keep your own tables' work on [`Store::vendor_pool`]: the runtime keeps
+    /// all but one of this pool's connections for its own statements (`ADDON_DB_CONNECTIONS`,
+    /// 4 on SQLite and 10 on PostgreSQL by default), and queries here share the one left.
     pub fn pool(&self) -> &AnyPool {
         self.connections.pool()
     }
