@@ -3,11 +3,11 @@
 //! than from a span (`base::log_context`).
 
 use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::field::RecordFields;
 use tracing_subscriber::fmt::format::{DefaultFields, Writer};
-use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
 use tracing_subscriber::registry::LookupSpan;
 
@@ -59,7 +59,9 @@ where
     ) -> fmt::Result {
         let meta = event.metadata();
         let request = log_context::current();
-        write_head(&mut writer, meta.level(), request.as_deref())?;
+        let mut head = Vec::with_capacity(64);
+        write_head(&mut head, meta.level(), request.as_deref());
+        writer.write_str(std::str::from_utf8(&head).map_err(|_| fmt::Error)?)?;
         let mut named = request.is_some();
         for span in ctx.event_scope().into_iter().flat_map(|scope| scope.from_root()) {
             writer.write_str(span.name())?;
@@ -80,14 +82,76 @@ where
 
 /// The start of a plain line, as tracing's default format writes it: the time, the level, and
 /// the request's fields in the place of a first span. `web::trace` writes the request's own
-/// line with it too.
-pub(crate) fn write_head(out: &mut Writer<'_>, level: &Level, request: Option<&str>) -> fmt::Result {
-    SystemTime.format_time(out)?;
-    write!(out, " {level:>5} ")?;
+/// line with it too, straight into the log's batch: bytes, without the formatting machinery,
+/// as that line is written once per request.
+pub(crate) fn write_head(out: &mut Vec<u8>, level: &Level, request: Option<&str>) {
+    out.extend_from_slice(&timestamp(SystemTime::now()));
+    // The level right-aligned in five columns, between spaces.
+    let level: &[u8] = if *level == Level::ERROR {
+        b" ERROR "
+    } else if *level == Level::WARN {
+        b"  WARN "
+    } else if *level == Level::INFO {
+        b"  INFO "
+    } else if *level == Level::DEBUG {
+        b" DEBUG "
+    } else {
+        b" TRACE "
+    };
+    out.extend_from_slice(level);
     if let Some(fields) = request {
-        write!(out, "request{{{fields}}}:")?;
+        out.extend_from_slice(b"request{");
+        out.extend_from_slice(fields.as_bytes());
+        out.extend_from_slice(b"}:");
     }
-    Ok(())
+}
+
+/// `now` as tracing's default format writes it: RFC 3339 in UTC, with microseconds
+/// (`2026-11-30T15:18:39.123456Z`). A clock before 1970 reads as 1970.
+pub(crate) fn timestamp(now: SystemTime) -> [u8; 27] {
+    let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let (seconds, micros) = (since.as_secs(), u64::from(since.subsec_micros()));
+    let (year, month, day) = civil_date(seconds / 86_400);
+    let of_day = seconds % 86_400;
+    let mut out = *b"0000-00-00T00:00:00.000000Z";
+    put_digits(&mut out[0..4], year);
+    put_digits(&mut out[5..7], month);
+    put_digits(&mut out[8..10], day);
+    put_digits(&mut out[11..13], of_day / 3_600);
+    put_digits(&mut out[14..16], of_day / 60 % 60);
+    put_digits(&mut out[17..19], of_day % 60);
+    put_digits(&mut out[20..26], micros);
+    out
+}
+
+/// `value` in decimal, as `Display` writes it.
+pub(crate) fn push_decimal(out: &mut Vec<u8>, value: u64) {
+    let mut digits = [0u8; 20];
+    let width = value.checked_ilog10().map_or(1, |log| log as usize + 1);
+    put_digits(&mut digits[..width], value);
+    out.extend_from_slice(&digits[..width]);
+}
+
+/// The last `out.len()` decimal digits of `value`, zero-padded.
+fn put_digits(out: &mut [u8], mut value: u64) {
+    for digit in out.iter_mut().rev() {
+        *digit = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+}
+
+/// The (year, month, day) of the Gregorian calendar `days` after 1970-01-01. Counted in eras
+/// of 400 years (146,097 days) whose years start on March 1st, so a leap day ends its year.
+fn civil_date(days: u64) -> (u64, u64, u64) {
+    // Days since 0000-03-01.
+    let days = days + 719_468;
+    let (era, of_era) = (days / 146_097, days % 146_097);
+    let year_of_era = (of_era - of_era / 1_460 + of_era / 36_524 - of_era / 146_096) / 365;
+    let of_year = of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * of_year + 2) / 153;
+    let day = of_year - (153 * month_from_march + 2) / 5 + 1;
+    let month = if month_from_march < 10 { month_from_march + 3 } else { month_from_march - 9 };
+    (era * 400 + year_of_era + u64::from(month <= 2), month, day)
 }
 
 #[cfg(test)]
@@ -161,6 +225,41 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn timestamps_are_written_as_tracing_writes_them() {
+        let at = |seconds: u64, micros: u64| {
+            let time = UNIX_EPOCH + std::time::Duration::from_micros(seconds * 1_000_000 + micros);
+            String::from_utf8(timestamp(time).to_vec()).unwrap()
+        };
+        assert_eq!(at(0, 0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(at(68_169_600, 1), "1972-02-29T00:00:00.000001Z");
+        assert_eq!(at(951_782_400, 0), "2000-02-29T00:00:00.000000Z");
+        assert_eq!(at(951_868_799, 999_999), "2000-02-29T23:59:59.999999Z");
+        assert_eq!(at(1_798_761_599, 120_000), "2026-12-31T23:59:59.120000Z");
+        assert_eq!(at(4_102_444_800, 0), "2100-01-01T00:00:00.000000Z");
+        // Now, against tracing's own clock format, to the minute (retried across a minute's end).
+        let agrees = (0..3).any(|_| {
+            let mut theirs = String::new();
+            tracing_subscriber::fmt::time::FormatTime::format_time(
+                &tracing_subscriber::fmt::time::SystemTime,
+                &mut Writer::new(&mut theirs),
+            )
+            .unwrap();
+            let ours = String::from_utf8(timestamp(SystemTime::now()).to_vec()).unwrap();
+            ours.len() == theirs.len() && ours[..16] == theirs[..16]
+        });
+        assert!(agrees);
+    }
+
+    #[test]
+    fn decimals_are_written_as_display_writes_them() {
+        for value in [0, 7, 10, 99, 303, 1_000_000, u64::MAX] {
+            let mut out = Vec::new();
+            push_decimal(&mut out, value);
+            assert_eq!(String::from_utf8(out).unwrap(), value.to_string());
+        }
     }
 
     #[test]

@@ -62,14 +62,22 @@ fn write_through(line: &[u8]) {
 
 /// Gathers `line`, or writes it (and what waits) when no server gathers or the batch is full.
 pub(crate) fn gather(line: &[u8]) {
+    gather_with(|out| out.extend_from_slice(line));
+}
+
+/// Gathers the line `write` appends, written straight into the batch (no buffer of its own),
+/// or writes it after what waits when no server gathers or the batch is full.
+pub(crate) fn gather_with(write: impl FnOnce(&mut Vec<u8>)) {
     if GATHERING.load(Ordering::Relaxed) {
         let mut waiting = gathered();
-        if waiting.len() + line.len() <= BATCH {
-            waiting.extend_from_slice(line);
+        if waiting.len() < BATCH {
+            write(&mut waiting);
             return;
         }
     }
-    write_through(line);
+    let mut line = Vec::with_capacity(256);
+    write(&mut line);
+    write_through(&line);
 }
 
 /// Runs `serving` with informational lines gathered and written every [`EVERY`]; everything

@@ -23,7 +23,6 @@ use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, Method, Uri};
 use axum::response::Response;
 use tracing::{Level, Span};
-use tracing_subscriber::fmt::format::Writer;
 
 use super::log_format::{self, Escaping};
 use super::log_sink;
@@ -75,7 +74,7 @@ pub(crate) fn answered(span: &Span, context: &RequestContext, started: Instant, 
     if !log_sink::plain() {
         span.in_scope(|| tracing::info!(status, elapsed_ms, "answered"));
     } else if tracing::enabled!(Level::INFO) {
-        log_sink::gather(answered_line(context, status, elapsed_ms).as_bytes());
+        log_sink::gather_with(|out| write_answered(out, context, status, elapsed_ms));
     }
     // The id is only letters, digits and dashes: always a valid header value.
     if let Ok(value) = HeaderValue::from_maybe_shared(Bytes::from(context.id.clone())) {
@@ -85,11 +84,13 @@ pub(crate) fn answered(span: &Span, context: &RequestContext, started: Instant, 
 
 /// The request's line as the plain log writes an event of this module: time, level, request,
 /// target, message, fields.
-fn answered_line(context: &RequestContext, status: u16, elapsed_ms: u64) -> String {
-    let mut line = String::with_capacity(160);
-    let _ = log_format::write_head(&mut Writer::new(&mut line), &Level::INFO, Some(&context.fields));
-    let _ = writeln!(line, " {}: answered status={status} elapsed_ms={elapsed_ms}", module_path!());
-    line
+fn write_answered(out: &mut Vec<u8>, context: &RequestContext, status: u16, elapsed_ms: u64) {
+    log_format::write_head(out, &Level::INFO, Some(&context.fields));
+    out.extend_from_slice(concat!(" ", module_path!(), ": answered status=").as_bytes());
+    log_format::push_decimal(out, u64::from(status));
+    out.extend_from_slice(b" elapsed_ms=");
+    log_format::push_decimal(out, elapsed_ms);
+    out.push(b'\n');
 }
 
 /// The request's id: the caller's `X-Request-Id` when it is a plausible one (letters, digits
@@ -144,7 +145,9 @@ mod tests {
             .header(REQUEST_ID, "abc-123")
             .body(axum::body::Body::empty())
             .unwrap();
-        let line = answered_line(&RequestContext::new(&request), 303, 4);
+        let mut line = Vec::new();
+        write_answered(&mut line, &RequestContext::new(&request), 303, 4);
+        let line = String::from_utf8(line).unwrap();
         let (time, rest) = line.split_once(' ').unwrap();
         assert!(time.ends_with('Z') && time.contains('T'), "{line}");
         assert_eq!(
