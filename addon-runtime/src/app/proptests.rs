@@ -21,10 +21,11 @@ use proptest::prelude::*;
 use crate::base::clock::{Clock, SharedClock};
 use crate::base::protocol::{ProvisionRequest, SsoUser, TokenKind};
 use crate::base::settings::UserScopedToken;
-use crate::heroku::auth::BasicAuth;
 use crate::heroku::sso_token::{self, Refusal, Rules, SsoParams};
 use crate::services::sessions::{self, SessionKeys, Unreadable};
-use crate::web::{body, json};
+use crate::web::basic_auth::BasicCredentials;
+use crate::web::gate::Gate;
+use crate::web::json;
 
 /// Modest case counts: the whole suite runs in seconds in a debug build.
 fn config(cases: u32) -> ProptestConfig {
@@ -83,7 +84,7 @@ proptest! {
     /// Any header value a client can send is refused without a panic.
     #[test]
     fn basic_auth_refuses_any_header(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
-        let auth = BasicAuth::new("addon-slug", "super-secret-password");
+        let auth = BasicCredentials::new("addon-slug", "super-secret-password");
         if let Ok(value) = HeaderValue::from_bytes(&bytes) {
             prop_assert!(!auth.accepts(Some(&value)));
         }
@@ -93,7 +94,7 @@ proptest! {
     /// refused unless it is the credentials.
     #[test]
     fn basic_auth_refuses_any_decoded_text(decoded in proptest::collection::vec(any::<u8>(), 0..300)) {
-        let auth = BasicAuth::new("addon-slug", "super-secret-password");
+        let auth = BasicCredentials::new("addon-slug", "super-secret-password");
         let value = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(&decoded));
         prop_assert!(!auth.accepts(Some(&HeaderValue::from_str(&value).unwrap())));
     }
@@ -108,7 +109,7 @@ proptest! {
         at in any::<usize>(),
         by in proptest::char::range('!', '~'),
     ) {
-        let auth = BasicAuth::new(&user, &password);
+        let auth = BasicCredentials::new(&user, &password);
         let value = basic(&user, &password);
         let value = if upper { value.replacen("Basic", "BASIC", 1) } else { value };
         prop_assert!(auth.accepts(Some(&HeaderValue::from_str(&value).unwrap())));
@@ -267,7 +268,7 @@ async fn read_through_limit(limit: usize, bytes: Vec<u8>) -> (StatusCode, Vec<u8
     use tower::Service;
     let mut router = axum::Router::new()
         .route("/", axum::routing::post(|body: Bytes| async move { body.len().to_string() }))
-        .layer(axum::middleware::from_fn_with_state(limit, body::read_whole));
+        .route_layer(Gate::body(limit));
     let request = Request::post("/").body(Body::from(bytes)).unwrap();
     let response = router.call(request).await.unwrap();
     let status = response.status();

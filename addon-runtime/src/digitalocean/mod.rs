@@ -21,34 +21,31 @@ pub(crate) mod sso_token;
 use std::sync::Arc;
 
 use addon_manifest::DigitalOceanListing;
-use axum::middleware::from_fn_with_state;
 use axum::routing::{post, put};
 use axum::Router;
 use tower::ServiceBuilder;
 
 use crate::lifecycle::Core;
 use crate::services::vendor::addon::Addon;
-use crate::web::{body, pages};
+use crate::web::gate::Gate;
+use crate::web::pages;
 
 /// DigitalOcean's routes: the resource calls and notifications behind Basic auth, the SSO form
 /// signed by its token instead.
 pub(crate) fn routes<A: Addon>(core: Arc<Core<A>>, listing: DigitalOceanListing<'static>) -> Router {
     let secrets = &core.settings.digitalocean;
     let slug = listing.slug_or(A::SPEC.id);
-    let basic_auth =
-        from_fn_with_state(Arc::new(auth::BasicAuth::new(slug, &secrets.password)), auth::require);
-    // Inside auth, so that a caller without credentials gets 401 whatever it sends.
-    let whole_body = from_fn_with_state(core.settings.body_limit, body::read_whole);
+    let authenticated = auth::gate(slug, &secrets.password, core.settings.body_limit);
     let base = listing.base_path;
     // Each stack is one `route_layer`: every call of it boxes the route once more, per request.
-    let authenticated = ServiceBuilder::new().layer(basic_auth).layer(whole_body.clone());
     let provision = post(resources::provision::<A>).route_layer(authenticated.clone());
     let resource = put(resources::plan_change::<A>)
         .delete(resources::deprovision::<A>)
         .route_layer(authenticated.clone());
     let notification = post(notifications::receive::<A>).route_layer(authenticated);
-    let sso =
-        post(sso::form_post::<A>).route_layer(ServiceBuilder::new().layer(pages::MarkPage).layer(whole_body));
+    let sso = post(sso::form_post::<A>).route_layer(
+        ServiceBuilder::new().layer(pages::MarkPage).layer(Gate::body(core.settings.body_limit)),
+    );
     Router::new()
         .route(&format!("{base}/resources"), provision)
         .route(&format!("{base}/resources/{{uuid}}"), resource)

@@ -9,28 +9,24 @@ pub(crate) mod sso_token;
 use std::sync::Arc;
 
 use axum::handler::Handler;
-use axum::middleware::from_fn_with_state;
 use axum::routing::{post, put};
 use axum::Router;
 use tower::ServiceBuilder;
 
 use crate::lifecycle::Core;
 use crate::services::vendor::addon::Addon;
-use crate::web::{body, pages};
+use crate::web::gate::Gate;
+use crate::web::pages;
 
 /// Heroku's routes: provision, plan change and deprovision behind Basic auth, and the two SSO
 /// entry points (the form post, and the legacy signed GET).
 pub(crate) fn routes<A: Addon>(core: Arc<Core<A>>) -> Router {
     let spec = &A::SPEC;
-    let basic_auth =
-        from_fn_with_state(Arc::new(auth::BasicAuth::new(spec.id, &core.settings.password)), auth::require);
-    // Inside auth, so that a caller without credentials gets 401 whatever it sends.
-    let whole_body = from_fn_with_state(core.settings.body_limit, body::read_whole);
+    let authenticated = auth::gate(spec.id, &core.settings.password, core.settings.body_limit);
     // The same path serves plan change and deprovision (authenticated) and the legacy SSO
     // link (signed by its token instead): auth is layered onto the first two only.
     // Each stack is one `route_layer`: every call of it boxes the route once more, per request.
-    let authenticated = ServiceBuilder::new().layer(basic_auth).layer(whole_body.clone());
-    let page = ServiceBuilder::new().layer(pages::MarkPage).layer(whole_body);
+    let page = ServiceBuilder::new().layer(pages::MarkPage).layer(Gate::body(core.settings.body_limit));
     let resource = put(resources::plan_change::<A>)
         .delete(resources::deprovision::<A>)
         .route_layer(authenticated.clone())

@@ -2,45 +2,25 @@
 //! (compared in constant time, as digests), then `X-Broker-API-Version` (major version 2, else
 //! 412), then the request's identity (`X-Broker-API-Request-Identity`) logged.
 
-use std::sync::Arc;
-
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue};
-use axum::middleware::Next;
+use axum::extract::Request;
+use axum::http::HeaderValue;
 use axum::response::Response;
 
 use super::reply;
 use crate::base::answer::{escaped, AddonError};
 use crate::web::basic_auth::BasicCredentials;
-use crate::web::body;
+use crate::web::gate::Gate;
 
 pub(crate) const VERSION_HEADER: &str = "x-broker-api-version";
 pub(crate) const REQUEST_IDENTITY_HEADER: &str = "x-broker-api-request-identity";
 pub(crate) const ORIGINATING_IDENTITY_HEADER: &str = "x-broker-api-originating-identity";
 
-/// The platform's credentials.
-pub(crate) struct BasicAuth {
-    credentials: BasicCredentials,
-}
-
-impl BasicAuth {
-    pub(crate) fn new(user: &str, password: &str) -> Self {
-        Self { credentials: BasicCredentials::new(user, password) }
-    }
-
-    pub(crate) fn accepts(&self, header: Option<&HeaderValue>) -> bool {
-        self.credentials.accepts(header)
-    }
-}
-
-pub(crate) async fn require(State(auth): State<Arc<BasicAuth>>, request: Request, next: Next) -> Response {
-    if auth.accepts(request.headers().get(header::AUTHORIZATION)) {
-        return next.run(request).await;
-    }
-    body::drain(request.into_body()).await;
-    let mut response = reply::refuse(AddonError::osb_unauthenticated());
-    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"osb\""));
-    response
+/// The gate of every OSB route: the platform's credentials, the version, then the body read
+/// whole within `body_limit`.
+pub(crate) fn gate(user: &str, password: &str, body_limit: usize) -> Gate {
+    let refuse = || reply::refuse(AddonError::osb_unauthenticated());
+    let challenge = HeaderValue::from_static("Basic realm=\"osb\"");
+    Gate::basic(BasicCredentials::new(user, password), challenge, refuse, Some(version), body_limit)
 }
 
 /// Whether the header names a version this broker speaks: `2.<minor>`.
@@ -53,12 +33,11 @@ pub(crate) fn supported(version: &str) -> bool {
     }
 }
 
-pub(crate) async fn require_version(request: Request, next: Next) -> Response {
+/// A version this broker speaks (else the refusal), and the request's identity logged.
+fn version(request: &Request) -> Option<Response> {
     let sent = request.headers().get(VERSION_HEADER).map(|v| v.to_str().unwrap_or("(not text)"));
     if !sent.is_some_and(supported) {
-        let refusal = AddonError::osb_version_unsupported(sent);
-        body::drain(request.into_body()).await;
-        return reply::refuse(refusal);
+        return Some(reply::refuse(AddonError::osb_version_unsupported(sent)));
     }
     if let Some(identity) = request.headers().get(REQUEST_IDENTITY_HEADER).and_then(|v| v.to_str().ok()) {
         let identity: String = identity.chars().take(128).collect();
@@ -69,7 +48,7 @@ pub(crate) async fn require_version(request: Request, next: Next) -> Response {
             "OSB request"
         );
     }
-    next.run(request).await
+    None
 }
 
 #[cfg(test)]
@@ -94,7 +73,7 @@ mod tests {
         #[test]
         fn any_header_is_judged_without_panicking(text in ".{0,200}", user in "[a-z]{1,12}", password in ".{0,40}") {
             let _ = supported(&text);
-            let auth = BasicAuth::new("broker", "s3cret");
+            let auth = BasicCredentials::new("broker", "s3cret");
             if let Ok(value) = HeaderValue::from_str(&text) {
                 proptest::prop_assert!(!auth.accepts(Some(&value)));
             }
@@ -106,7 +85,7 @@ mod tests {
 
     #[test]
     fn credentials() {
-        let auth = BasicAuth::new("broker", "s3cret");
+        let auth = BasicCredentials::new("broker", "s3cret");
         let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
         let header = |s: String| HeaderValue::from_str(&s).unwrap();
         assert!(auth.accepts(Some(&header(format!("Basic {}", b64("broker:s3cret"))))));

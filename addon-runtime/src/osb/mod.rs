@@ -15,21 +15,19 @@ mod reply;
 
 use std::sync::Arc;
 
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::from_fn;
 use axum::routing::{get, put};
 use axum::Router;
-use tower::ServiceBuilder;
 
 use crate::lifecycle::Core;
 use crate::services::vendor::addon::Addon;
-use crate::web::{body, pages};
+use crate::web::pages;
 
 /// The OSB routes, or `None` when the add-on does not declare `osb(...)`.
 pub(crate) fn routes<A: Addon>(core: Arc<Core<A>>) -> Option<Router> {
     let service = A::SPEC.osb?;
     let (user, password) = core.settings.osb_credentials_of(&A::SPEC);
-    let basic_auth = from_fn_with_state(Arc::new(auth::BasicAuth::new(user, password)), auth::require);
-    let whole_body = from_fn_with_state(core.settings.body_limit, body::read_whole);
+    let gate = auth::gate(user, password, core.settings.body_limit);
     let catalog = Arc::new(catalog::Catalog::new(&A::SPEC, &service));
     let state = broker::Broker { core: core.clone(), catalog };
     let api = Router::new()
@@ -50,11 +48,8 @@ pub(crate) fn routes<A: Addon>(core: Arc<Core<A>>) -> Option<Router> {
             "/v2/service_instances/{instance_id}/service_bindings/{binding_id}/last_operation",
             get(bindings::last_operation::<A>),
         )
-        // Auth outermost: an unauthenticated caller learns nothing, not even the version
-        // wanted. One `route_layer`: every call of it boxes the routes once more, per request.
-        .route_layer(
-            ServiceBuilder::new().layer(basic_auth).layer(from_fn(auth::require_version)).layer(whole_body),
-        )
+        // Auth first: an unauthenticated caller learns nothing, not even the version wanted.
+        .route_layer(gate)
         .layer(from_fn(reply::osb_bodies))
         .with_state(state);
     let dashboard = Router::new()

@@ -7,8 +7,12 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// The expected credentials, kept as a digest so the comparison takes the same time whatever
-/// the length or content of what the caller sent.
+/// The expected credentials, kept as the digest of their token: the comparison takes the same
+/// time whatever the length or content of what the caller sent.
+///
+/// Basic auth's token is the standard base64 of `user:password`, padded, and padded base64 has
+/// exactly one encoding per text (the decoder refuses any other), so comparing the tokens is
+/// comparing the credentials, without decoding what was sent.
 #[derive(Clone)]
 pub(crate) struct BasicCredentials {
     expected: [u8; 32],
@@ -16,15 +20,15 @@ pub(crate) struct BasicCredentials {
 
 impl BasicCredentials {
     pub(crate) fn new(user: &str, password: &str) -> Self {
-        Self { expected: digest(user.as_bytes(), password.as_bytes()) }
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        Self { expected: Sha256::digest(token).into() }
     }
 
     /// Whether an `Authorization` header value carries the right user and password.
     pub(crate) fn accepts(&self, header: Option<&HeaderValue>) -> bool {
-        let Some(decoded) = header.and_then(decode) else { return false };
-        let Some(colon) = decoded.iter().position(|&b| b == b':') else { return false };
-        let (user, password) = (&decoded[..colon], &decoded[colon + 1..]);
-        bool::from(digest(user, password).ct_eq(&self.expected))
+        let Some(token) = header.and_then(token) else { return false };
+        let sent: [u8; 32] = Sha256::digest(token).into();
+        bool::from(sent.ct_eq(&self.expected))
     }
 }
 
@@ -34,19 +38,50 @@ pub(crate) fn challenge(realm: &str) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("Basic"))
 }
 
-fn digest(user: &[u8], password: &[u8]) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    hasher.update(user);
-    hasher.update([0]);
-    hasher.update(password);
-    hasher.finalize().into()
+/// The token of `Basic <token>`, with the scheme in any case.
+fn token(value: &HeaderValue) -> Option<&[u8]> {
+    let value = value.as_bytes().trim_ascii();
+    let space = value.iter().position(|&b| b == b' ')?;
+    let (scheme, token) = (&value[..space], &value[space + 1..]);
+    scheme.eq_ignore_ascii_case(b"basic").then(|| token.trim_ascii())
 }
 
-/// The decoded `user:password` of `Basic <base64(user:password)>`, with the scheme in any case.
-fn decode(value: &HeaderValue) -> Option<Vec<u8>> {
-    let (scheme, encoded) = value.to_str().ok()?.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    fn header(s: &str) -> HeaderValue {
+        HeaderValue::from_str(s).unwrap()
     }
-    base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()
+
+    #[test]
+    fn the_documented_example() {
+        let auth = BasicCredentials::new("addon-slug", "super-secret");
+        assert!(auth.accepts(Some(&header("Basic YWRkb24tc2x1ZzpzdXBlci1zZWNyZXQ="))));
+        assert!(auth.accepts(Some(&header("basic YWRkb24tc2x1ZzpzdXBlci1zZWNyZXQ="))));
+    }
+
+    /// Padded base64 has one encoding per text; any other is refused, as a decoder refuses it.
+    #[test]
+    fn only_the_one_encoding() {
+        let auth = BasicCredentials::new("addon-slug", "super-secret");
+        assert!(auth.accepts(Some(&header("  BASIC   YWRkb24tc2x1ZzpzdXBlci1zZWNyZXQ=  "))));
+        assert!(!auth.accepts(Some(&header("Basic YWRkb24tc2x1ZzpzdXBlci1zZWNyZXQ"))));
+        assert!(!auth.accepts(Some(&header("Basic YWRkb24tc2x1ZzpzdXBlci1zZWNyZXR="))));
+        assert!(!auth.accepts(Some(&header("Basic\tYWRkb24tc2x1ZzpzdXBlci1zZWNyZXQ="))));
+        assert!(!auth.accepts(Some(&header("BasicYWRkb24tc2x1ZzpzdXBlci1zZWNyZXQ="))));
+    }
+
+    #[test]
+    fn refusals() {
+        let auth = BasicCredentials::new("addon-slug", "super-secret");
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        assert!(!auth.accepts(None));
+        assert!(!auth.accepts(Some(&header(&format!("Basic {}", b64("addon-slug:wrong"))))));
+        assert!(!auth.accepts(Some(&header(&format!("Basic {}", b64("other:super-secret"))))));
+        assert!(!auth.accepts(Some(&header(&format!("Bearer {}", b64("addon-slug:super-secret"))))));
+        assert!(!auth.accepts(Some(&header("Basic !!!"))));
+        assert!(!auth.accepts(Some(&header(&format!("Basic {}", b64("addon-slugsuper-secret"))))));
+    }
 }

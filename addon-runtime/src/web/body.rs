@@ -9,9 +9,8 @@
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{header, HeaderValue};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 
@@ -68,9 +67,10 @@ async fn read(mut body: Body, limit: usize) -> Read {
     Read::Whole(first.unwrap_or_else(|| whole.into()))
 }
 
-/// Middleware for Heroku's routes: the body within `limit` bytes is read whole and handed on;
-/// a larger one is read to its end (within bounds) and answered with a JSON 413.
-pub(crate) async fn read_whole(State(limit): State<usize>, request: Request, next: Next) -> Response {
+/// The request with its body read whole, if it is within `limit` bytes; a larger one is read to
+/// its end (within bounds) and answered with a JSON 413. (`web::gate` calls this for every
+/// marketplace route and page form.)
+pub(crate) async fn whole(request: Request, limit: usize) -> Result<Request, Response> {
     let (parts, body) = request.into_parts();
     let declared = parts
         .headers
@@ -83,16 +83,16 @@ pub(crate) async fn read_whole(State(limit): State<usize>, request: Request, nex
         if declared <= DRAIN_BYTES as u64 {
             drain(body).await;
         }
-        return closing(AddonError::body_too_large(limit).into_response());
+        return Err(closing(AddonError::body_too_large(limit).into_response()));
     }
     match read(body, limit).await {
-        Read::Whole(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Read::Whole(bytes) => Ok(Request::from_parts(parts, Body::from(bytes))),
         Read::TooLarge(rest) => {
             drain(rest).await;
-            AddonError::body_too_large(limit).into_response()
+            Err(AddonError::body_too_large(limit).into_response())
         }
-        Read::Broken => AddonError::body_unreadable().into_response(),
-        Read::TimedOut(limit) => closing(AddonError::body_timeout(limit).into_response()),
+        Read::Broken => Err(AddonError::body_unreadable().into_response()),
+        Read::TimedOut(limit) => Err(closing(AddonError::body_timeout(limit).into_response())),
     }
 }
 

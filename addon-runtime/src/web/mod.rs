@@ -8,6 +8,7 @@ mod around;
 pub(crate) mod basic_auth;
 pub(crate) mod body;
 pub mod extract;
+pub(crate) mod gate;
 pub(crate) mod json;
 pub(crate) mod limits;
 pub(crate) mod log_format;
@@ -24,7 +25,6 @@ pub(crate) mod trace;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::middleware::from_fn_with_state;
 use axum::routing::post;
 use axum::Router;
 use tower::ServiceBuilder;
@@ -43,9 +43,8 @@ pub(crate) fn around(
     body_limit: usize,
     pages: PageHeaders,
 ) -> Router {
-    let sign_out = post(logout::logout).route_layer(
-        ServiceBuilder::new().layer(MarkPage).layer(from_fn_with_state(body_limit, body::read_whole)),
-    );
+    let sign_out = post(logout::logout)
+        .route_layer(ServiceBuilder::new().layer(MarkPage).layer(gate::Gate::body(body_limit)));
     // One `layer` call: each wraps every route in a boxed service of its own, which costs two
     // allocations per request and layer.
     let shared = ServiceBuilder::new()
