@@ -73,7 +73,7 @@ where
     fn call(&mut self, mut request: Request) -> Self::Future {
         let started = Instant::now();
         let context = trace::RequestContext::new(&request);
-        let span = trace::span(&context);
+        let span = context.span(&request);
         let mark = PageMark::default();
         let extensions = request.extensions_mut();
         extensions.insert(mark.clone());

@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderValue, Method, Uri};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
 use tracing::{Level, Span};
 
@@ -34,8 +34,6 @@ const REQUEST_ID: &str = "x-request-id";
 #[derive(Debug)]
 pub(crate) struct RequestContext {
     id: String,
-    method: Method,
-    uri: Uri,
     /// `id=.. method=.. path=..`, escaped, as tracing writes a span's fields (the query never).
     fields: Arc<str>,
 }
@@ -50,21 +48,22 @@ impl RequestContext {
             request.method(),
             request.uri().path()
         );
-        Self { id, method: request.method().clone(), uri: request.uri().clone(), fields: fields.into() }
+        Self { id, fields: fields.into() }
+    }
+
+    /// The span for the request's lines, when the log is not plain (see the module's
+    /// documentation).
+    pub(crate) fn span(&self, request: &Request) -> Span {
+        if log_sink::plain() {
+            return Span::none();
+        }
+        tracing::info_span!("request", id = %self.id, method = %request.method(), path = %request.uri().path())
     }
 
     /// `answer`, run as the work of this request (`base::log_context`).
     pub(crate) fn scope<F: Future>(&self, answer: F) -> InRequest<F> {
         log_context::scope(self.fields.clone(), answer)
     }
-}
-
-/// The span for the request's lines, when the log is not plain (see the module's documentation).
-pub(crate) fn span(context: &RequestContext) -> Span {
-    if log_sink::plain() {
-        return Span::none();
-    }
-    tracing::info_span!("request", id = %context.id, method = %context.method, path = %context.uri.path())
 }
 
 /// Logs the request's line and hands its id back to the caller.

@@ -107,10 +107,7 @@ impl GroupWriter {
             }
         }
         // No writer could be started: commit it alone.
-        let mut lent = connections.lend().await?;
-        let outcome = alone(&mut lent, &pending.write).await?;
-        lent.done();
-        Ok(outcome)
+        Ok(alone(connections, &pending.write).await?)
     }
 
     fn sender(&self, connections: &Connections) -> mpsc::UnboundedSender<Pending> {
@@ -157,10 +154,7 @@ async fn run(connections: Connections, mut receiver: mpsc::UnboundedReceiver<Pen
             Err(Failed { error, .. }) => {
                 tracing::debug!("a batch of registry writes failed ({error}); committing each alone");
                 for pending in batch {
-                    let outcome = match connections.lend().await {
-                        Ok(mut lent) => alone(&mut lent, &pending.write).await.inspect(|_| lent.done()),
-                        Err(error) => Err(error),
-                    };
+                    let outcome = alone(&connections, &pending.write).await;
                     let _ = pending.reply.send(outcome.map_err(StoreError));
                 }
             }
@@ -211,8 +205,17 @@ async fn commit_together(
     Ok(outcomes)
 }
 
+/// One write committed on its own, on a connection lent for it (and kept for the next statement
+/// once it succeeded).
+pub(super) async fn alone(connections: &Connections, write: &Write) -> Result<Option<Claimed>, sqlx::Error> {
+    let mut lent = connections.lend().await?;
+    let outcome = alone_on(&mut lent, write).await?;
+    lent.done();
+    Ok(outcome)
+}
+
 /// One write in a transaction of its own.
-pub(super) async fn alone(conn: &mut AnyConnection, write: &Write) -> Result<Option<Claimed>, sqlx::Error> {
+async fn alone_on(conn: &mut AnyConnection, write: &Write) -> Result<Option<Claimed>, sqlx::Error> {
     // A claim is one statement (or, if its insert finds a row, one conditional update), each
     // atomic on its own: no transaction around them, which saves two round trips.
     if let Write::Claim(claim) = write {

@@ -322,12 +322,7 @@ impl Store {
     async fn write(&self, write: group::Write) -> Result<Option<group::Claimed>, StoreError> {
         match &self.writer {
             Some(writer) => writer.submit(&self.connections, write).await,
-            None => {
-                let mut lent = self.connections.lend().await?;
-                let outcome = group::alone(&mut lent, &write).await?;
-                lent.done();
-                Ok(outcome)
-            }
+            None => Ok(group::alone(&self.connections, &write).await?),
         }
     }
 
