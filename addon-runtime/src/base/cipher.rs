@@ -11,7 +11,7 @@
 
 use base64::engine::general_purpose::{STANDARD_NO_PAD as B64, URL_SAFE_NO_PAD as B64_URL};
 use base64::Engine;
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::aead::{Aead, AeadInPlace, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -139,16 +139,19 @@ impl Keyring {
     /// The plaintext, if the value was sealed by a key of this ring for this binding and not
     /// altered since.
     pub(crate) fn open(&self, sealed: &str, binding: Binding<'_>) -> Result<String, Unopenable> {
-        let parts: Vec<&str> = sealed.split('.').collect();
-        let plain = match parts[..] {
-            ["v2", id, nonce, data] if !id.is_empty() => {
+        // Every replay opens one: its parts are read in place, with no list of them.
+        let mut parts = sealed.split('.');
+        let plain = match [parts.next(), parts.next(), parts.next(), parts.next(), parts.next()] {
+            [Some("v2"), Some(id), Some(nonce), Some(data), None] if !id.is_empty() => {
                 let key = self.keys().find(|key| key.id == id);
                 let key = key.ok_or_else(|| Unopenable::UnknownKey(id.to_owned()))?;
                 let aad = binding.associated_data();
                 decrypt(key, nonce, data, &aad)
             }
             // The first format names no key: try each.
-            ["v1", nonce, data] => self.keys().find_map(|key| decrypt(key, nonce, data, b"")),
+            [Some("v1"), Some(nonce), Some(data), None, _] => {
+                self.keys().find_map(|key| decrypt(key, nonce, data, b""))
+            }
             _ => None,
         };
         plain.and_then(|p| String::from_utf8(p).ok()).ok_or(Unopenable::Invalid)
@@ -178,10 +181,15 @@ impl Keyring {
     }
 }
 
+/// The plaintext, decrypted in the buffer the ciphertext was decoded into.
 fn decrypt(key: &SealingKey, nonce: &str, data: &str, aad: &[u8]) -> Option<Vec<u8>> {
-    let nonce = B64.decode(nonce).ok().filter(|n| n.len() == 12)?;
-    let data = B64.decode(data).ok()?;
-    key.cipher.decrypt(Nonce::from_slice(&nonce), Payload { msg: &data, aad }).ok()
+    let mut nonce_bytes = [0u8; 12];
+    if B64.decode_slice(nonce, &mut nonce_bytes).ok()? != nonce_bytes.len() {
+        return None;
+    }
+    let mut buffer = B64.decode(data).ok()?;
+    key.cipher.decrypt_in_place(Nonce::from_slice(&nonce_bytes), aad, &mut buffer).ok()?;
+    Some(buffer)
 }
 
 impl std::fmt::Debug for Keyring {
@@ -225,6 +233,16 @@ mod tests {
         assert_eq!(ring.open(&tampered, TOKEN), Err(Unopenable::Invalid));
         for garbage in ["plain", "v2.x", "v2...", "v1..", "{\"A\":\"b\"}", ""] {
             assert_eq!(ring.open(garbage, TOKEN), Err(Unopenable::Invalid), "{garbage}");
+        }
+        // A part too many, or a nonce of another length, is not a sealed value.
+        let (head, data) = sealed.rsplit_once('.').unwrap();
+        let (prefix, nonce) = head.rsplit_once('.').unwrap();
+        for altered in [
+            format!("{sealed}.x"),
+            format!("{prefix}.{}.{data}", &nonce[..12]),
+            format!("{prefix}.{nonce}AAAA.{data}"),
+        ] {
+            assert_eq!(ring.open(&altered, TOKEN), Err(Unopenable::Invalid), "{altered}");
         }
     }
 
