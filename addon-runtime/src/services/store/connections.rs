@@ -137,9 +137,7 @@ impl Lent<'_> {
         // As many are kept as may be lent at once: a waiter always finds one here.
         self.home.kept().push(Kept { connection, since: Instant::now() });
     }
-}
 
-impl Lent<'_> {
     /// A transaction on this connection. Commit it, then [`Lent::done`]; dropped uncommitted, it
     /// rolls back when the pool tests the connection.
     pub(crate) async fn begin(&mut self) -> Result<sqlx::Transaction<'_, Any>, Error> {
@@ -428,35 +426,34 @@ mod tests {
         finish(fixture).await;
     }
 
-    #[tokio::test]
-    async fn sqlite_finished_work_is_kept_and_the_next_statement_takes_that_connection() {
-        finished_work_is_kept_and_the_next_statement_takes_that_connection(Backend::Sqlite).await;
+    /// Runs each listed test on a SQLite file and on the PostgreSQL of `TEST_DATABASE_URL`, as
+    /// the integration tests' `on_both_databases!` does.
+    macro_rules! on_both_databases {
+        ($($name:ident),* $(,)?) => {
+            mod sqlite {
+                $(
+                    #[tokio::test]
+                    async fn $name() {
+                        super::$name(super::Backend::Sqlite).await
+                    }
+                )*
+            }
+            mod postgres {
+                $(
+                    #[tokio::test]
+                    async fn $name() {
+                        super::$name(super::Backend::Postgres).await
+                    }
+                )*
+            }
+        };
     }
 
-    #[tokio::test]
-    async fn postgres_finished_work_is_kept_and_the_next_statement_takes_that_connection() {
-        finished_work_is_kept_and_the_next_statement_takes_that_connection(Backend::Postgres).await;
-    }
-
-    #[tokio::test]
-    async fn sqlite_unfinished_work_leaves_nothing_open_and_is_not_kept() {
-        unfinished_work_leaves_nothing_open_and_is_not_kept(Backend::Sqlite).await;
-    }
-
-    #[tokio::test]
-    async fn postgres_unfinished_work_leaves_nothing_open_and_is_not_kept() {
-        unfinished_work_leaves_nothing_open_and_is_not_kept(Backend::Postgres).await;
-    }
-
-    #[tokio::test]
-    async fn sqlite_the_pool_always_has_a_connection_left_for_others() {
-        the_pool_always_has_a_connection_left_for_others(Backend::Sqlite).await;
-    }
-
-    #[tokio::test]
-    async fn postgres_the_pool_always_has_a_connection_left_for_others() {
-        the_pool_always_has_a_connection_left_for_others(Backend::Postgres).await;
-    }
+    on_both_databases!(
+        finished_work_is_kept_and_the_next_statement_takes_that_connection,
+        unfinished_work_leaves_nothing_open_and_is_not_kept,
+        the_pool_always_has_a_connection_left_for_others,
+    );
 
     /// A kept PostgreSQL connection the server cut while it waited is found by the ping before
     /// use, closed, and replaced: the statement succeeds on a new one.
