@@ -1,26 +1,30 @@
 //! Group commit: one writer per store commits the provisions' claims and answers that are
-//! waiting, many in one transaction, so concurrent provisions share one commit (on SQLite, one
-//! fsync) instead of queueing for the file's lock one commit each.
+//! waiting together, so concurrent provisions share one commit instead of one commit each: on
+//! SQLite one fsync under the file's one write lock, on PostgreSQL one WAL flush.
 //!
 //! A caller hands its write to the writer's task and waits for the reply, which is sent only
 //! after the commit that holds the write: nothing is answered before it is durable. The writer
 //! takes whatever is waiting when it is free, then lets the tasks that are ready run while they
-//! bring more (never a timer: an idle registry adds one turn of the scheduler). Each write runs
-//! the same statements, with the same conditions, as it would alone; if a batch fails as a
-//! whole, each of its writes is retried in a transaction of its own, so one write's failure is
-//! only its own.
+//! bring more (never a timer: an idle registry adds one turn of the scheduler). Each write has
+//! the same conditions as it would alone, and one write's failure is only its own:
+//! - on SQLite a batch is one transaction running each write's own statements; if a statement
+//!   fails, each write is committed alone;
+//! - on PostgreSQL a batch's claims are one statement and its answers another (`bulk.rs`), each
+//!   atomic on its own, so a batch costs two round trips however many writes it holds.
+
+mod bulk;
 
 use std::sync::Mutex;
 
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
-use sqlx::{Any, AnyConnection, Row};
+use sqlx::{Any, AnyConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use super::config_index::{self, Entry};
 use super::connections::Connections;
 use super::jobs::{self, FollowUp};
-use super::StoreError;
+use super::{Backend, StoreError};
 
 /// The most writes committed together: bounds a transaction's length (and its lock's).
 const MOST_PER_BATCH: usize = 128;
@@ -28,7 +32,9 @@ const MOST_PER_BATCH: usize = 128;
 /// How many turns the writer gives other tasks to join a batch ([`gather_more`]).
 const MOST_TURNS: usize = 8;
 
-/// A provision's claim: the row a new uuid gets, or the takeover of an expired one.
+/// A provision's claim: the row a new uuid gets, or the takeover of an expired one. Its fields
+/// are named as the columns of `bulk.rs`'s record set.
+#[derive(serde::Serialize)]
 pub(super) struct ClaimWrite {
     pub(super) uuid: String,
     pub(super) plan: String,
@@ -79,12 +85,16 @@ struct Pending {
 
 /// The handle every clone of a store shares: the channel to its writer task, started on first
 /// use in the runtime of the caller (and again if that runtime has ended since).
-#[derive(Default)]
 pub(super) struct GroupWriter {
+    backend: Backend,
     sender: Mutex<Option<mpsc::UnboundedSender<Pending>>>,
 }
 
 impl GroupWriter {
+    pub(super) fn new(backend: Backend) -> Self {
+        Self { backend, sender: Mutex::default() }
+    }
+
     /// Commits `write` with whatever else is waiting; returns once that commit is durable.
     pub(super) async fn submit(&self, connections: &Connections, write: Write) -> Outcome {
         let (reply, answer) = oneshot::channel();
@@ -107,7 +117,7 @@ impl GroupWriter {
             }
         }
         // No writer could be started: commit it alone.
-        Ok(alone(connections, &pending.write).await?)
+        Ok(alone(connections, self.backend, &pending.write).await?)
     }
 
     fn sender(&self, connections: &Connections) -> mpsc::UnboundedSender<Pending> {
@@ -116,7 +126,7 @@ impl GroupWriter {
             Some(sender) if !sender.is_closed() => sender.clone(),
             _ => {
                 let (sender, receiver) = mpsc::unbounded_channel();
-                tokio::spawn(run(connections.clone(), receiver));
+                tokio::spawn(run(connections.clone(), self.backend, receiver));
                 *slot = Some(sender.clone());
                 sender
             }
@@ -124,40 +134,19 @@ impl GroupWriter {
     }
 }
 
-/// The writer: takes what is waiting, commits it in one transaction, answers each write.
-async fn run(connections: Connections, mut receiver: mpsc::UnboundedReceiver<Pending>) {
+/// The writer: takes what is waiting, commits it together, answers each write.
+async fn run(connections: Connections, backend: Backend, mut receiver: mpsc::UnboundedReceiver<Pending>) {
     let mut batch = Vec::with_capacity(MOST_PER_BATCH);
     while receiver.recv_many(&mut batch, MOST_PER_BATCH).await > 0 {
         gather_more(&mut receiver, &mut batch).await;
-        let batch = std::mem::take(&mut batch);
-        match commit_together(&connections, &batch).await {
-            Ok(outcomes) => {
-                for (pending, outcome) in batch.into_iter().zip(outcomes) {
-                    let _ = pending.reply.send(Ok(outcome));
-                }
-            }
-            // Whether a commit that failed took effect is unknown: retrying could add a follow-up
-            // job twice, so every write of it fails, as one write alone would (a 503 to retry).
-            Err(Failed { error, at_commit }) if at_commit || batch.len() == 1 => {
-                let message = error.to_string();
-                let mut batch = batch.into_iter();
-                let last = batch.next_back();
-                for pending in batch {
-                    let _ = pending.reply.send(Err(StoreError(sqlx::Error::Protocol(message.clone()))));
-                }
-                if let Some(pending) = last {
-                    let _ = pending.reply.send(Err(StoreError(error)));
-                }
-            }
-            // A statement failed and the transaction was rolled back: each write alone, so one
-            // write's failure is its own.
-            Err(Failed { error, .. }) => {
-                tracing::debug!("a batch of registry writes failed ({error}); committing each alone");
-                for pending in batch {
-                    let outcome = alone(&connections, &pending.write).await;
-                    let _ = pending.reply.send(outcome.map_err(StoreError));
-                }
-            }
+        let (writes, replies): (Vec<Write>, Vec<_>) =
+            batch.drain(..).map(|pending| (pending.write, pending.reply)).unzip();
+        let outcomes = match backend {
+            Backend::Sqlite => in_one_transaction(&connections, &writes).await,
+            Backend::Postgres => bulk::commit(&connections, &writes).await,
+        };
+        for (reply, outcome) in replies.into_iter().zip(outcomes) {
+            let _ = reply.send(outcome);
         }
     }
 }
@@ -182,23 +171,57 @@ async fn gather_more(receiver: &mut mpsc::UnboundedReceiver<Pending>, batch: &mu
     }
 }
 
+/// SQLite: every write of the batch in one transaction; if a statement fails, each alone.
+async fn in_one_transaction(connections: &Connections, writes: &[Write]) -> Vec<Outcome> {
+    match commit_together(connections, writes).await {
+        Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+        // Whether a commit that failed took effect is unknown: retrying could add a follow-up
+        // job twice, so every write of it fails, as one write alone would (a 503 to retry).
+        Err(Failed { error, at_commit }) if at_commit || writes.len() == 1 => all_failed(error, writes.len()),
+        // A statement failed and the transaction was rolled back: each write alone, so one
+        // write's failure is its own.
+        Err(Failed { error, .. }) => {
+            tracing::debug!("a batch of registry writes failed ({error}); committing each alone");
+            each_alone(connections, Backend::Sqlite, &writes.iter().collect::<Vec<_>>()).await
+        }
+    }
+}
+
+/// Each write committed on its own, in order.
+async fn each_alone(connections: &Connections, backend: Backend, writes: &[&Write]) -> Vec<Outcome> {
+    let mut outcomes = Vec::with_capacity(writes.len());
+    for write in writes {
+        outcomes.push(alone(connections, backend, write).await.map_err(StoreError));
+    }
+    outcomes
+}
+
+/// `count` writes that share one failure: the last gets the error itself, the others its text.
+fn all_failed(error: sqlx::Error, count: usize) -> Vec<Outcome> {
+    let message = error.to_string();
+    let mut outcomes: Vec<Outcome> =
+        (1..count).map(|_| Err(StoreError(sqlx::Error::Protocol(message.clone())))).collect();
+    outcomes.push(Err(StoreError(error)));
+    outcomes
+}
+
 /// A batch that did not commit, and whether it was its commit that failed.
 struct Failed {
     error: sqlx::Error,
     at_commit: bool,
 }
 
-/// Every write of `batch` in one transaction; their outcomes once it committed.
+/// Every write of the batch in one transaction; their outcomes once it committed.
 async fn commit_together(
     connections: &Connections,
-    batch: &[Pending],
+    writes: &[Write],
 ) -> Result<Vec<Option<Claimed>>, Failed> {
     let before = |error| Failed { error, at_commit: false };
     let mut lent = connections.lend().await.map_err(before)?;
     let mut tx = lent.begin().await.map_err(before)?;
-    let mut outcomes = Vec::with_capacity(batch.len());
-    for pending in batch {
-        outcomes.push(apply(&mut tx, &pending.write).await.map_err(before)?);
+    let mut outcomes = Vec::with_capacity(writes.len());
+    for write in writes {
+        outcomes.push(apply(&mut tx, write).await.map_err(before)?);
     }
     tx.commit().await.map_err(|error| Failed { error, at_commit: true })?;
     lent.done();
@@ -207,23 +230,33 @@ async fn commit_together(
 
 /// One write committed on its own, on a connection lent for it (and kept for the next statement
 /// once it succeeded).
-pub(super) async fn alone(connections: &Connections, write: &Write) -> Result<Option<Claimed>, sqlx::Error> {
+pub(super) async fn alone(
+    connections: &Connections,
+    backend: Backend,
+    write: &Write,
+) -> Result<Option<Claimed>, sqlx::Error> {
     let mut lent = connections.lend().await?;
-    let outcome = alone_on(&mut lent, write).await?;
+    let outcome = alone_on(&mut lent, backend, write).await?;
     lent.done();
     Ok(outcome)
 }
 
 /// One write in a transaction of its own.
-async fn alone_on(conn: &mut AnyConnection, write: &Write) -> Result<Option<Claimed>, sqlx::Error> {
+async fn alone_on(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    write: &Write,
+) -> Result<Option<Claimed>, sqlx::Error> {
     // A claim is one statement (or, if its insert finds a row, one conditional update), each
     // atomic on its own: no transaction around them, which saves two round trips.
     if let Write::Claim(claim) = write {
         return Ok(Some(apply_claim(conn, claim).await?));
     }
-    if let Write::Answer(answer) = write {
-        if answer.follow_up.is_none() && conn.backend_name() == POSTGRES {
-            answer_in_one_statement(conn, answer).await?;
+    // On PostgreSQL an answer with no job to add is one statement, atomic on its own: no
+    // `BEGIN` and `COMMIT`, three round trips fewer.
+    if let Write::Answer(answer @ AnswerWrite { follow_up: None, .. }) = write {
+        if backend == Backend::Postgres {
+            bulk::record_answers(conn, &[answer]).await?;
             return Ok(None);
         }
     }
@@ -246,41 +279,48 @@ async fn apply(conn: &mut AnyConnection, write: &Write) -> Result<Option<Claimed
 /// `INSERT .. ON CONFLICT DO NOTHING` of a `provisioning` row; else the takeover of a claim
 /// whose lease expired; else the row is someone else's.
 async fn apply_claim(conn: &mut AnyConnection, claim: &ClaimWrite) -> Result<Claimed, sqlx::Error> {
-    // Both statements take the request's fields as $1..$7, the lease as $8, now as $9 and the
-    // marketplace as $10. Only a claim from the same marketplace takes another one over.
-    macro_rules! bound {
-        ($sql:expr) => {
-            sqlx::query($sql)
-                .bind(&claim.uuid)
-                .bind(&claim.plan)
-                .bind(claim.region.as_deref())
-                .bind(claim.name.as_deref())
-                .bind(&claim.options)
-                .bind(claim.callback_url.as_deref())
-                .bind(claim.log_drain_token.as_deref())
-                .bind(claim.lease_until)
-                .bind(claim.now)
-                .bind(claim.marketplace)
-        };
-    }
-    let inserted = bound!(
+    let inserted = bind_claim(
         "INSERT INTO addon_resources (uuid, plan, region, name, options, callback_url, log_drain_token, \
          state, config, lease_until, created_at, updated_at, marketplace) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'provisioning', '{}', $8, $9, $9, $10) ON CONFLICT DO NOTHING"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'provisioning', '{}', $8, $9, $9, $10) ON CONFLICT DO NOTHING",
+        claim,
     )
     .execute(&mut *conn)
     .await?;
     if inserted.rows_affected() == 1 {
         return Ok(Claimed::Inserted);
     }
-    let taken_over = bound!(
+    take_over(conn, claim).await
+}
+
+/// The takeover of a claim on a uuid that already has a row: only of one whose lease expired,
+/// and only by a claim from the same marketplace.
+async fn take_over(conn: &mut AnyConnection, claim: &ClaimWrite) -> Result<Claimed, sqlx::Error> {
+    let taken_over = bind_claim(
         "UPDATE addon_resources SET plan = $2, region = $3, name = $4, options = $5, callback_url = $6, \
          log_drain_token = $7, lease_until = $8, updated_at = $9 \
-         WHERE uuid = $1 AND state = 'provisioning' AND lease_until < $9 AND marketplace = $10"
+         WHERE uuid = $1 AND state = 'provisioning' AND lease_until < $9 AND marketplace = $10",
+        claim,
     )
     .execute(&mut *conn)
     .await?;
     Ok(if taken_over.rows_affected() == 1 { Claimed::TakenOver } else { Claimed::Known })
+}
+
+/// `sql` with the claim's request fields as $1..$7, the lease as $8, now as $9 and the
+/// marketplace as $10.
+fn bind_claim<'q>(sql: &'q str, claim: &'q ClaimWrite) -> Query<'q, Any, AnyArguments<'q>> {
+    sqlx::query(sql)
+        .bind(&claim.uuid)
+        .bind(&claim.plan)
+        .bind(claim.region.as_deref())
+        .bind(claim.name.as_deref())
+        .bind(&claim.options)
+        .bind(claim.callback_url.as_deref())
+        .bind(claim.log_drain_token.as_deref())
+        .bind(claim.lease_until)
+        .bind(claim.now)
+        .bind(claim.marketplace)
 }
 
 /// The answer recorded on its claimed row, if the row is still `provisioning`; its parameters
@@ -299,40 +339,6 @@ fn bind_answer<'q>(sql: &'q str, answer: &'q AnswerWrite) -> Query<'q, Any, AnyA
         .bind(answer.now)
         .bind(answer.state)
         .bind(answer.status)
-}
-
-/// The name sqlx's `Any` driver gives PostgreSQL connections.
-const POSTGRES: &str = "PostgreSQL";
-
-/// [`apply_answer`] without a follow-up job, on PostgreSQL: the update and its index rows in one
-/// statement (data-modifying CTEs), which is atomic on its own. No `BEGIN` and `COMMIT`, and
-/// one statement instead of two: three round trips fewer per provision.
-async fn answer_in_one_statement(conn: &mut AnyConnection, answer: &AnswerWrite) -> Result<(), sqlx::Error> {
-    // The index rows are inserted only if the update took: they join `answered`.
-    let index = if answer.entries.is_empty() {
-        String::new()
-    } else {
-        let rows: Vec<String> =
-            (0..answer.entries.len()).map(|i| format!("(${}, ${})", 8 + 2 * i, 9 + 2 * i)).collect();
-        format!(
-            ", indexed AS (INSERT INTO addon_config_index (var, digest, uuid) \
-             SELECT e.var, e.digest, answered.uuid FROM answered, (VALUES {}) AS e (var, digest) \
-             ON CONFLICT DO NOTHING)",
-            rows.join(", ")
-        )
-    };
-    let sql = format!(
-        "WITH answered AS ({UPDATE_ANSWER} RETURNING uuid){index} SELECT COUNT(*) AS answered FROM answered"
-    );
-    let mut query = bind_answer(&sql, answer);
-    for (var, digest) in &answer.entries {
-        query = query.bind(var).bind(digest);
-    }
-    let answered: i64 = query.fetch_one(conn).await?.try_get("answered")?;
-    if answered == 0 {
-        came_late(&answer.uuid);
-    }
-    Ok(())
 }
 
 /// The answer and config recorded, the resource live (or pending), its follow-up job added.
@@ -354,6 +360,6 @@ async fn apply_answer(conn: &mut AnyConnection, answer: &AnswerWrite) -> Result<
 
 /// An answer for a resource answered already (its claim was taken over from a process that was
 /// slow, not dead): nothing of it is written.
-fn came_late(uuid: &str) {
+pub(super) fn came_late(uuid: &str) {
     tracing::warn!(uuid = %uuid, "a provision's answer came after the resource was answered; it was not recorded");
 }

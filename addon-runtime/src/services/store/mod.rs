@@ -11,10 +11,10 @@
 //! calls the vendor; everyone else waits for it to end. A lease left by a crashed process
 //! expires, so the work can be taken over.
 //!
-//! On SQLite, where every commit is an fsync under the file's one write lock, provisions' claims
-//! and answers are committed many to a transaction by one writer task (`group.rs`); each caller
-//! is answered after the commit that holds its write. PostgreSQL commits each alone:
-//! measured, its concurrent commits beat one serial writer.
+//! Provisions' claims and answers are committed many at a time by one writer task (`group.rs`):
+//! on SQLite, where every commit is an fsync under the file's one write lock, in one
+//! transaction; on PostgreSQL, in one statement for the claims and one for the answers. Each
+//! caller is answered after the commit that holds its write.
 
 mod config_index;
 mod connections;
@@ -79,9 +79,8 @@ pub struct Store {
     /// Seals config and answers before they are written, opens them when read. Shared by every
     /// clone, so a clone taken before the app installed its keys reads them too.
     keyring: Arc<RwLock<Option<Keyring>>>,
-    /// Commits provisions' claims and answers many to a transaction; `None` where each takes a
-    /// pool connection and commits alone (PostgreSQL, where commits do not queue for one lock).
-    writer: Option<Arc<group::GroupWriter>>,
+    /// Commits provisions' claims and answers together (group commit).
+    writer: Arc<group::GroupWriter>,
 }
 
 /// A database operation failed (unreachable, timed out, refused). Requests answer 503 and the
@@ -162,7 +161,7 @@ impl Store {
                 .map_err(|e| Error::Store(format!("could not enable WAL: {e}")))?;
         }
         let vendor_pool = pool::connect(&url, backend, sizes, pool::Purpose::Vendor).await?;
-        let writer = (backend == Backend::Sqlite).then(Arc::default);
+        let writer = Arc::new(group::GroupWriter::new(backend));
         let connections = Connections::new(pool, pool::ping_after(backend));
         let store = Store {
             connections,
@@ -317,13 +316,9 @@ impl Store {
         }
     }
 
-    /// Commits a provision's write: through the group writer where there is one, else alone on
-    /// a pool connection. Either way it returns once the write is durable.
+    /// Commits a provision's write with whatever others are waiting; returns once it is durable.
     async fn write(&self, write: group::Write) -> Result<Option<group::Claimed>, StoreError> {
-        match &self.writer {
-            Some(writer) => writer.submit(&self.connections, write).await,
-            None => Ok(group::alone(&self.connections, &write).await?),
-        }
+        self.writer.submit(&self.connections, write).await
     }
 
     /// Records the vendor's answer and makes the resource live (200) or pending (202), with the
