@@ -81,21 +81,35 @@ pub(super) async fn commit(connections: &Connections, writes: &[Write]) -> Vec<O
     if let [write] = writes {
         return vec![alone(connections, Backend::Postgres, write).await.map_err(StoreError)];
     }
-    let (mut claims, mut answers, mut with_jobs) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut claims, mut claim_places) = (Vec::new(), Vec::new());
+    let (mut answers, mut answer_places) = (Vec::new(), Vec::new());
+    let mut with_jobs = Vec::new();
     for (at, write) in writes.iter().enumerate() {
         match write {
-            Write::Claim(claim) => claims.push((at, claim)),
-            Write::Answer(answer) if answer.follow_up.is_none() => answers.push((at, answer)),
+            Write::Claim(claim) => {
+                claims.push(claim);
+                claim_places.push(at);
+            }
+            Write::Answer(answer) if answer.follow_up.is_none() => {
+                answers.push(answer);
+                answer_places.push(at);
+            }
             Write::Answer(_) => with_jobs.push(at),
         }
     }
-    let mut outcomes: Vec<Option<Outcome>> = writes.iter().map(|_| None).collect();
     // Two statements on two connections at once: their rows are not the same (an answer's own
     // claim was committed in an earlier batch).
     let (claimed, recorded) =
-        tokio::join!(claim_all(connections, writes, &claims), answer_all(connections, writes, &answers));
-    for (at, outcome) in claimed.into_iter().chain(recorded) {
-        outcomes[at] = Some(outcome);
+        tokio::join!(claim_all(connections, &claims), answer_all(connections, &answers));
+    let mut outcomes: Vec<Option<Outcome>> = writes.iter().map(|_| None).collect();
+    for (places, result) in [(claim_places, claimed), (answer_places, recorded)] {
+        let settled = match result {
+            Ok(settled) => settled,
+            Err(error) => after_failure(connections, writes, &places, error).await,
+        };
+        for (at, outcome) in places.into_iter().zip(settled) {
+            outcomes[at] = Some(outcome);
+        }
     }
     for at in with_jobs {
         outcomes[at] = Some(alone(connections, Backend::Postgres, &writes[at]).await.map_err(StoreError));
@@ -103,82 +117,45 @@ pub(super) async fn commit(connections: &Connections, writes: &[Write]) -> Vec<O
     outcomes.into_iter().map(|outcome| outcome.expect("every write has its outcome")).collect()
 }
 
-/// The claims (at their places in `writes`) in one statement; each claim that found a row
-/// tries its takeover.
-async fn claim_all(
-    connections: &Connections,
-    writes: &[Write],
-    claims: &[(usize, &ClaimWrite)],
-) -> Vec<(usize, Outcome)> {
+/// The claims in one statement, then the takeover of each that found a row; `Err` if that
+/// statement (or a connection for it) failed.
+async fn claim_all(connections: &Connections, claims: &[&ClaimWrite]) -> Result<Vec<Outcome>, sqlx::Error> {
     if claims.is_empty() {
-        return Vec::new();
+        return Ok(Vec::new());
     }
-    let places: Vec<usize> = claims.iter().map(|(at, _)| *at).collect();
-    let mut lent = match connections.lend().await {
-        Ok(lent) => lent,
-        Err(error) => return places.into_iter().zip(all_failed(error, claims.len())).collect(),
-    };
-    let inserted = match insert_claims(&mut lent, claims).await {
-        Ok(inserted) => inserted,
-        Err(error) => {
-            drop(lent);
-            let outcomes = after_failure(connections, writes, &places, error).await;
-            return places.into_iter().zip(outcomes).collect();
-        }
-    };
+    let mut lent = connections.lend().await?;
+    let rows = serde_json::to_string(claims).expect("claims serialize");
+    let inserted = sqlx::query(INSERT_CLAIMS).bind(rows).fetch_all(&mut *lent).await?;
+    let inserted: HashSet<&str> = inserted.iter().map(|row| row.try_get("uuid")).collect::<Result<_, _>>()?;
     let mut outcomes = Vec::with_capacity(claims.len());
     let mut all_went_through = true;
-    for (at, claim) in claims {
+    for claim in claims {
         let outcome = if inserted.contains(claim.uuid.as_str()) {
             Ok(Claimed::Inserted)
         } else {
             take_over(&mut lent, claim).await
         };
         all_went_through &= outcome.is_ok();
-        outcomes.push((*at, outcome.map(Some).map_err(StoreError)));
+        outcomes.push(outcome.map(Some).map_err(StoreError));
     }
     if all_went_through {
         lent.done();
     }
-    outcomes
+    Ok(outcomes)
 }
 
-async fn insert_claims(
-    conn: &mut AnyConnection,
-    claims: &[(usize, &ClaimWrite)],
-) -> Result<HashSet<String>, sqlx::Error> {
-    let rows: Vec<&ClaimWrite> = claims.iter().map(|(_, claim)| *claim).collect();
-    let rows = serde_json::to_string(&rows).expect("claims serialize");
-    let inserted = sqlx::query(INSERT_CLAIMS).bind(rows).fetch_all(conn).await?;
-    inserted.iter().map(|row| row.try_get::<String, _>("uuid")).collect()
-}
-
-/// The answers (at their places in `writes`) in one statement.
+/// The answers in one statement; `Err` if it (or a connection for it) failed.
 async fn answer_all(
     connections: &Connections,
-    writes: &[Write],
-    answers: &[(usize, &AnswerWrite)],
-) -> Vec<(usize, Outcome)> {
+    answers: &[&AnswerWrite],
+) -> Result<Vec<Outcome>, sqlx::Error> {
     if answers.is_empty() {
-        return Vec::new();
+        return Ok(Vec::new());
     }
-    let places: Vec<usize> = answers.iter().map(|(at, _)| *at).collect();
-    let mut lent = match connections.lend().await {
-        Ok(lent) => lent,
-        Err(error) => return places.into_iter().zip(all_failed(error, answers.len())).collect(),
-    };
-    let list: Vec<&AnswerWrite> = answers.iter().map(|(_, answer)| *answer).collect();
-    match record_answers(&mut lent, &list).await {
-        Ok(()) => {
-            lent.done();
-            places.into_iter().map(|at| (at, Ok(None))).collect()
-        }
-        Err(error) => {
-            drop(lent);
-            let outcomes = after_failure(connections, writes, &places, error).await;
-            places.into_iter().zip(outcomes).collect()
-        }
-    }
+    let mut lent = connections.lend().await?;
+    record_answers(&mut lent, answers).await?;
+    lent.done();
+    Ok(answers.iter().map(|_| Ok(None)).collect())
 }
 
 /// Records `answers` in one statement (see [`RECORD_ANSWERS`]); an answer that came after its
@@ -209,8 +186,7 @@ pub(super) async fn record_answers(
     let index = serde_json::to_string(&index).expect("index rows serialize");
     let sql = record_answers_sql(RECORDED.fetch_add(answers.len() as u64, Ordering::Relaxed));
     let answered = sqlx::query(&sql).bind(rows).bind(index).fetch_all(conn).await?;
-    let answered: HashSet<&str> =
-        answered.iter().filter_map(|row| row.try_get_unchecked::<&str, _>("uuid").ok()).collect();
+    let answered: HashSet<&str> = answered.iter().map(|row| row.try_get("uuid")).collect::<Result<_, _>>()?;
     for answer in answers {
         if !answered.contains(answer.uuid.as_str()) {
             came_late(&answer.uuid);
@@ -223,6 +199,7 @@ pub(super) async fn record_answers(
 /// by the database, it took no effect: each write is tried alone, so one write's failure is only
 /// its own. Cut off (the connection lost), whether it took effect is unknown: every write fails,
 /// as one write alone would (a 503; a retried claim finds its row held until its lease runs out).
+/// With no connection to be had, nothing was sent: they fail too.
 async fn after_failure(
     connections: &Connections,
     writes: &[Write],
