@@ -24,7 +24,7 @@ use super::session::SessionContext;
 use super::trace;
 use crate::base::answer::AddonError;
 
-/// The layer [`super::around`] puts outermost.
+/// The layer [`super::around()`] puts outermost.
 #[derive(Clone)]
 pub(crate) struct AroundLayer {
     shared: Arc<Shared>,

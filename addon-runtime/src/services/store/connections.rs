@@ -228,7 +228,7 @@ impl<'c> Executor<'c> for &'c Connections {
     }
 }
 
-/// The rows of [`Connections::fetch_many`]: all read first, then handed out one by one.
+/// The rows of `fetch_many` on `&Connections`: all read first, then handed out one by one.
 enum Rows<'e> {
     Pending(BoxFuture<'e, Result<Vec<Either<AnyQueryResult, AnyRow>>, Error>>),
     Ready(std::vec::IntoIter<Either<AnyQueryResult, AnyRow>>),

@@ -26,7 +26,8 @@ use super::connections::Connections;
 use super::jobs::{self, FollowUp};
 use super::{Backend, StoreError};
 
-/// The most writes committed together: bounds a transaction's length (and its lock's).
+/// The most writes committed together: bounds a batch's transaction (and its lock) on SQLite, its
+/// statements on PostgreSQL.
 const MOST_PER_BATCH: usize = 128;
 
 /// How many turns the writer gives other tasks to join a batch ([`gather_more`]).
