@@ -2,10 +2,11 @@
 //! process killed between its claim and its answer leaves a claim the other process takes over
 //! only once the lease ran out; duplicates of one uuid across two processes, in the middle of a
 //! batch of other provisions, reach the vendor once; every provision answered 200 is recorded.
-//! On SQLite (where the registry's writer batches) and on PostgreSQL.
+//! On SQLite (where the registry's writer batches) and on PostgreSQL. On SQLite, the writer's
+//! commits are checkpointed beside it, not inside a commit.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use addon_runtime::{ResourceState, Store};
 use addon_tests::*;
@@ -188,4 +189,29 @@ async fn fifty_concurrent_provisions_all_answer_and_are_all_recorded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_provisions_all_answer_and_are_all_recorded_on_postgresql() {
     fifty_concurrent_provisions(TestDatabase::postgres().await).await;
+}
+
+/// SQLite's own checkpoint runs inside a commit once the WAL holds 4,000 pages; fifty provisions
+/// write far fewer, so the database file grows only if the writer's checkpoints copy them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_writers_commits_are_checkpointed_in_the_background_on_sqlite() {
+    let database = TestDatabase::sqlite();
+    let file = database.url().strip_prefix("sqlite://").expect("a SQLite URL").to_owned();
+    let size = |path: &str| std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let server = TestServer::start_on(settings(), &database).await;
+    let before = size(&file);
+    let uuids: Vec<String> = (0..50).map(|_| new_uuid()).collect();
+    let answers = provision_all(&Arc::new(server.heroku.clone()), &uuids, "basic").await;
+    assert!(answers.iter().all(|(status, _)| *status == StatusCode::OK), "{answers:?}");
+    let wal = size(&format!("{file}-wal"));
+    assert!(wal < 4_000 * 4_096, "the WAL ({wal} bytes) reached SQLite's own checkpoint");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while size(&file) <= before {
+        assert!(
+            Instant::now() < deadline,
+            "the database file stayed at {before} bytes: nothing was checkpointed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_recorded(&database.store().await, &uuids).await;
 }

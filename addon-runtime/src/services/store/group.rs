@@ -13,6 +13,7 @@
 //!   atomic on its own, so a batch costs two round trips however many writes it holds.
 
 mod bulk;
+mod checkpoints;
 
 use std::sync::Mutex;
 
@@ -138,6 +139,8 @@ impl GroupWriter {
 /// The writer: takes what is waiting, commits it together, answers each write.
 async fn run(connections: Connections, backend: Backend, mut receiver: mpsc::UnboundedReceiver<Pending>) {
     let mut batch = Vec::with_capacity(MOST_PER_BATCH);
+    let checkpoints =
+        (backend == Backend::Sqlite).then(|| checkpoints::Checkpoints::start(connections.clone()));
     while receiver.recv_many(&mut batch, MOST_PER_BATCH).await > 0 {
         gather_more(&mut receiver, &mut batch).await;
         let (writes, replies): (Vec<Write>, Vec<_>) =
@@ -148,6 +151,9 @@ async fn run(connections: Connections, backend: Backend, mut receiver: mpsc::Unb
         };
         for (reply, outcome) in replies.into_iter().zip(outcomes) {
             let _ = reply.send(outcome);
+        }
+        if let Some(checkpoints) = &checkpoints {
+            checkpoints.after_commit();
         }
     }
 }

@@ -29,6 +29,10 @@ const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 /// 16 MiB across both pools): the registry's hot rows are a few pages, and the file's pages stay
 /// in the kernel's cache anyway.
 const SQLITE_CACHE_KIB: u32 = 512;
+/// The WAL's size, in pages, past which a commit checkpoints on its own (SQLite's default is
+/// 1,000): the registry's writer checkpoints in the background long before (every 10 ms while
+/// it commits), so this is the backstop, for writes made outside the writer.
+const SQLITE_BACKSTOP_CHECKPOINT_PAGES: u32 = 4_000;
 
 /// How long a PostgreSQL connection may sit idle before it is pinged on its way out of the pool.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
@@ -86,6 +90,10 @@ pub(super) async fn connect(
                     let pragma = format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}");
                     sqlx::query(&pragma).execute(&mut *conn).await?;
                     let pragma = format!("PRAGMA cache_size = -{SQLITE_CACHE_KIB}");
+                    sqlx::query(&pragma).execute(&mut *conn).await?;
+                    // The registry's writer checkpoints beside its commits
+                    // (`group/checkpoints.rs`); SQLite's own, in a commit, only past this size.
+                    let pragma = format!("PRAGMA wal_autocheckpoint = {SQLITE_BACKSTOP_CHECKPOINT_PAGES}");
                     sqlx::query(&pragma).execute(&mut *conn).await?;
                     if matches!(purpose, Purpose::Vendor) {
                         // In WAL mode, NORMAL skips the fsync inside each commit (the file
