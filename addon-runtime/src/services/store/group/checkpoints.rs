@@ -18,7 +18,7 @@ use crate::services::store::connections::Connections;
 
 /// The least time between two checkpoints. The longer, the more pages each copies and the longer
 /// it holds the disk: new provisions on SQLite (5 s × 3 rounds, p99 against p50) measured
-/// 1.6× with 5 ms, 2.0× with 10, 2.5× with 20, 3.3× with 30 and 5.0× with 100. With no spacing
+/// 1.5× with 5 ms, 2.0× with 10, 2.5× with 20, 3.3× with 30 and 5.0× with 100. With no spacing
 /// (checkpoints back to back) 1.4×, at the lowest rate: 4,824 a second against 5,795-7,011.
 const SPACING: Duration = Duration::from_millis(10);
 
