@@ -52,8 +52,10 @@ pub(crate) async fn change_plan_with<A: Addon>(
     if unleased_plan(core, marketplace, &id).await?.as_deref() == Some(plan.as_str()) {
         return Ok(already_on(&plan));
     }
+    // Boxed, as a provision's first claim is (`provision.rs`): the no-op above stays small.
     let core = core.clone();
-    vendor::detached(async move { change_once(&core, marketplace, &id, plan, synchronous_only).await }).await
+    let change = async move { change_once(&core, marketplace, &id, plan, synchronous_only).await };
+    vendor::detached(Box::pin(change)).await
 }
 
 fn already_on(plan: &str) -> PlanChangeOutcome {

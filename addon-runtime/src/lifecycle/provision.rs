@@ -66,8 +66,10 @@ pub(crate) async fn provision<A: Addon>(
     if let Some(settled) = known.and_then(|answer| Recorded::settled(&request.uuid, answer)) {
         return settled;
     }
+    // Boxed: unboxed, this work (the claim, the vendor's method, the answer's write) would be
+    // part of every replay's future, which each layer of the router moves and boxes.
     let core = core.clone();
-    vendor::detached(async move { provision_once(&core, request, unknown).await }).await
+    vendor::detached(Box::pin(async move { provision_once(&core, request, unknown).await })).await
 }
 
 async fn provision_once<A: Addon>(

@@ -100,7 +100,7 @@ where
             if mark.is_set() {
                 shared.pages.apply(&mut response);
             }
-            trace::answered(&span, &context, started, &mut response);
+            trace::answered(&span, context, started, &mut response);
             Ok(response)
         })
     }

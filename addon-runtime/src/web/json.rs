@@ -40,15 +40,24 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), AddonError> {
     let Some(value) = headers.get(header::CONTENT_TYPE) else {
         return Ok(());
     };
-    let essence =
-        value.to_str().unwrap_or_default().split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    let is_json =
-        essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"));
+    let essence = value.to_str().unwrap_or_default().split(';').next().unwrap_or_default().trim();
+    let is_json = essence.eq_ignore_ascii_case("application/json")
+        || (starts_with_ignoring_case(essence, "application/") && ends_with_ignoring_case(essence, "+json"));
     if is_json {
         Ok(())
     } else {
-        Err(AddonError::not_json(&essence, HEROKU_ADDONS_JSON))
+        Err(AddonError::not_json(&essence.to_ascii_lowercase(), HEROKU_ADDONS_JSON))
     }
+}
+
+// Types are compared without ASCII case, and without a lower-cased copy: every call has one.
+fn starts_with_ignoring_case(text: &str, prefix: &str) -> bool {
+    text.as_bytes().get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+}
+
+fn ends_with_ignoring_case(text: &str, suffix: &str) -> bool {
+    let tail = text.len().checked_sub(suffix.len()).map(|start| &text.as_bytes()[start..]);
+    tail.is_some_and(|tail| tail.eq_ignore_ascii_case(suffix.as_bytes()))
 }
 
 #[cfg(test)]
@@ -68,6 +77,10 @@ mod tests {
         assert!(check_content_type(&headers("application/json; charset=utf-8")).is_ok());
         assert!(check_content_type(&headers(HEROKU_ADDONS_JSON)).is_ok());
         assert!(check_content_type(&headers("Application/JSON")).is_ok());
+        assert!(check_content_type(&headers("APPLICATION/VND.HEROKU-ADDONS+JSON; version=3")).is_ok());
+        assert!(check_content_type(&headers("application/")).is_err());
+        assert!(check_content_type(&headers("text/+json")).is_err());
+        assert!(check_content_type(&headers("+json")).is_err());
         assert!(check_content_type(&headers("text/plain")).is_err());
         assert!(check_content_type(&headers("application/x-www-form-urlencoded")).is_err());
     }

@@ -2,7 +2,7 @@
 //! `{"message": ...}` with its status, logged once), and JSON successes. Statuses and messages of
 //! refusals are decided in `base::answer`, not here.
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -64,7 +64,8 @@ pub(crate) fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
 
 /// Bytes that already hold JSON (a recorded answer, say).
 pub(crate) fn raw(status: StatusCode, bytes: Vec<u8>) -> Response {
-    let mut response = (status, bytes).into_response();
+    let mut response = Response::new(Body::from(bytes));
+    *response.status_mut() = status;
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
 }

@@ -67,16 +67,16 @@ impl RequestContext {
 }
 
 /// Logs the request's line and hands its id back to the caller.
-pub(crate) fn answered(span: &Span, context: &RequestContext, started: Instant, response: &mut Response) {
+pub(crate) fn answered(span: &Span, context: RequestContext, started: Instant, response: &mut Response) {
     let status = response.status().as_u16();
     let elapsed_ms = started.elapsed().as_millis() as u64;
     if !log_sink::plain() {
         span.in_scope(|| tracing::info!(status, elapsed_ms, "answered"));
     } else if tracing::enabled!(Level::INFO) {
-        log_sink::gather_with(|out| write_answered(out, context, status, elapsed_ms));
+        log_sink::gather_with(|out| write_answered(out, &context, status, elapsed_ms));
     }
     // The id is only letters, digits and dashes: always a valid header value.
-    if let Ok(value) = HeaderValue::from_maybe_shared(Bytes::from(context.id.clone())) {
+    if let Ok(value) = HeaderValue::from_maybe_shared(Bytes::from(context.id)) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
 }

@@ -2,6 +2,8 @@
 //! options to parse. The hot paths (a replayed provision, SSO, a plan change to the current plan)
 //! answer from these; anything that changes a resource still reads the whole record.
 
+use std::sync::LazyLock;
+
 use sqlx::Row;
 
 use super::record::{self, ResourceState};
@@ -46,16 +48,17 @@ impl Store {
     /// The uuid, plan, state and lease of the resource with this uuid, or with this id if the
     /// vendor chose its own.
     pub(crate) async fn summary(&self, uuid_or_id: &str) -> Result<Option<Summary>, StoreError> {
-        let sql = format!(
-            "SELECT uuid, plan, state, lease_until, marketplace, suspended_at FROM addon_resources {BY_UUID_OR_ID}"
-        );
-        let row = sqlx::query(&sql).bind(uuid_or_id).fetch_optional(&self.connections).await?;
+        // Written once: a plan change and a sign-in read it on every call.
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!("SELECT uuid, plan, state, lease_until, marketplace, suspended_at FROM addon_resources {BY_UUID_OR_ID}")
+        });
+        let row = sqlx::query(&SQL).bind(uuid_or_id).fetch_optional(&self.connections).await?;
         let summary = row.map(|row| -> Result<Summary, sqlx::Error> {
-            let state: String = row.try_get("state")?;
+            let state: &str = row.try_get("state")?;
             Ok(Summary {
                 uuid: row.try_get("uuid")?,
                 plan: row.try_get("plan")?,
-                state: ResourceState::parse(&state)?,
+                state: ResourceState::parse(state)?,
                 lease_until: row.try_get("lease_until")?,
                 marketplace: record::marketplace(&row)?,
                 suspended: row.try_get::<Option<i64>, _>("suspended_at")?.is_some(),
@@ -74,14 +77,15 @@ impl Store {
         .fetch_optional(&self.connections)
         .await?;
         let answer = row.map(|row| -> Result<ProvisionAnswer, sqlx::Error> {
-            let state: String = row.try_get("state")?;
-            let response: Option<String> = row.try_get("response")?;
+            // Borrowed from the row: a replay copies the answer once, as it opens it.
+            let state: &str = row.try_get("state")?;
+            let response: Option<&str> = row.try_get("response")?;
             let body = response.map(|text| self.open_sealed(uuid, field::RESPONSE, text)).transpose();
             if let Err(why) = &body {
                 tracing::warn!(uuid = %uuid, field = field::RESPONSE, "a sealed value in the registry did not open: {why}");
             }
             Ok(ProvisionAnswer {
-                state: ResourceState::parse(&state)?,
+                state: ResourceState::parse(state)?,
                 lease_until: row.try_get("lease_until")?,
                 status: row.try_get("response_status")?,
                 body,

@@ -209,16 +209,16 @@ impl Store {
         &self,
         uuid: &str,
         field: &'static str,
-        stored: String,
+        stored: &str,
     ) -> Result<String, String> {
-        if !Keyring::is_sealed(&stored) {
-            return Ok(stored);
+        if !Keyring::is_sealed(stored) {
+            return Ok(stored.to_owned());
         }
         let keyring = self.keyring.read().unwrap_or_else(|poisoned| poisoned.into_inner());
         let Some(keyring) = keyring.as_ref() else {
             return Err("the registry was opened without keys (read it through the app's Store)".to_owned());
         };
-        keyring.open(&stored, Binding::new(uuid, field)).map_err(|why| why.to_string())
+        keyring.open(stored, Binding::new(uuid, field)).map_err(|why| why.to_string())
     }
 
     pub(crate) fn now_ms(&self) -> i64 {

@@ -77,7 +77,7 @@ impl Store {
                 .fetch_optional(&self.connections)
                 .await?;
         let Some(row) = row else { return Ok(None) };
-        let sealed: String = row.try_get("parameters")?;
+        let sealed: &str = row.try_get("parameters")?;
         let parameters = self.open_sealed(uuid, field::OSB_PARAMETERS, sealed).map_err(decode_error)?;
         Ok(Some(OsbInstance {
             service_id: row.try_get("service_id")?,
@@ -219,7 +219,7 @@ impl Store {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let open = |field: &'static str, column: &str| -> Result<String, StoreError> {
-            let sealed: String = row.try_get(column)?;
+            let sealed: &str = row.try_get(column)?;
             if sealed.is_empty() {
                 return Ok(String::new());
             }

@@ -101,7 +101,7 @@ pub(super) fn from_row(store: &super::Store, row: &AnyRow) -> Result<ResourceRec
     let uuid: String = row.try_get("uuid")?;
     // A config sealed with a key no longer configured reads as empty (and is logged); the
     // recorded answer is not read here: a replay reads it alone (`glance.rs`).
-    let stored: Option<String> = row.try_get("config")?;
+    let stored: Option<&str> = row.try_get("config")?;
     let config = stored.map(|text| store.open_sealed(&uuid, field::CONFIG, text)).transpose();
     let config = config.unwrap_or_else(|why| {
         tracing::warn!(uuid = %uuid, field = field::CONFIG, "a sealed value in the registry did not open: {why}");
@@ -129,7 +129,7 @@ pub(super) fn from_row(store: &super::Store, row: &AnyRow) -> Result<ResourceRec
 
 /// The row's `marketplace` column, as the type.
 pub(super) fn marketplace(row: &AnyRow) -> Result<Marketplace, sqlx::Error> {
-    let name: String = row.try_get("marketplace")?;
-    Marketplace::parse(&name)
+    let name: &str = row.try_get("marketplace")?;
+    Marketplace::parse(name)
         .ok_or_else(|| sqlx::Error::Decode(format!("unknown marketplace `{name}`").into()))
 }
