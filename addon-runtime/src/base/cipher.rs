@@ -145,17 +145,18 @@ impl Keyring {
     /// The plaintext, if the value was sealed by a key of this ring for this binding and not
     /// altered since.
     pub(crate) fn open(&self, sealed: &str, binding: Binding<'_>) -> Result<String, Unopenable> {
-        // Every replay opens one: its parts are read in place, with no list of them.
-        let mut parts = sealed.split('.');
-        let plain = match [parts.next(), parts.next(), parts.next(), parts.next(), parts.next()] {
-            [Some("v2"), Some(id), Some(nonce), Some(data), None] if !id.is_empty() => {
+        // Every replay opens one: its parts are read in place, with no list of them, and the
+        // ciphertext is not searched for a dot (base64 has none: one there fails to decode).
+        let mut parts = sealed.splitn(4, '.');
+        let plain = match [parts.next(), parts.next(), parts.next(), parts.next()] {
+            [Some("v2"), Some(id), Some(nonce), Some(data)] if !id.is_empty() => {
                 let key = self.keys().find(|key| key.id == id);
                 let key = key.ok_or_else(|| Unopenable::UnknownKey(id.to_owned()))?;
                 let aad = binding.associated_data();
                 decrypt(key, nonce, data, &aad)
             }
             // The first format names no key: try each.
-            [Some("v1"), Some(nonce), Some(data), None, _] => {
+            [Some("v1"), Some(nonce), Some(data), None] => {
                 self.keys().find_map(|key| decrypt(key, nonce, data, b""))
             }
             _ => None,

@@ -21,6 +21,7 @@ pub(crate) mod sso_token;
 use std::sync::Arc;
 
 use addon_manifest::DigitalOceanListing;
+use axum::handler::Handler;
 use axum::routing::{post, put};
 use axum::Router;
 use tower::ServiceBuilder;
@@ -37,15 +38,13 @@ pub(crate) fn routes<A: Addon>(core: Arc<Core<A>>, listing: DigitalOceanListing<
     let slug = listing.slug_or(A::SPEC.id);
     let authenticated = auth::gate(slug, &secrets.password, core.settings.body_limit);
     let base = listing.base_path;
-    // Each stack is one `route_layer`: every call of it boxes the route once more, per request.
-    let provision = post(resources::provision::<A>).route_layer(authenticated.clone());
-    let resource = put(resources::plan_change::<A>)
-        .delete(resources::deprovision::<A>)
-        .route_layer(authenticated.clone());
-    let notification = post(notifications::receive::<A>).route_layer(authenticated);
-    let sso = post(sso::form_post::<A>).route_layer(
-        ServiceBuilder::new().layer(pages::MarkPage).layer(Gate::body(core.settings.body_limit)),
-    );
+    // Each stack layers the handler, not the route, as Heroku's do (`heroku::routes`).
+    let provision = post(resources::provision::<A>.layer(authenticated.clone()));
+    let resource = put(resources::plan_change::<A>.layer(authenticated.clone()))
+        .delete(resources::deprovision::<A>.layer(authenticated.clone()));
+    let notification = post(notifications::receive::<A>.layer(authenticated));
+    let page = ServiceBuilder::new().layer(pages::MarkPage).layer(Gate::body(core.settings.body_limit));
+    let sso = post(sso::form_post::<A>.layer(page));
     Router::new()
         .route(&format!("{base}/resources"), provision)
         .route(&format!("{base}/resources/{{uuid}}"), resource)

@@ -25,16 +25,16 @@ pub(crate) fn routes<A: Addon>(core: Arc<Core<A>>) -> Router {
     let authenticated = auth::gate(spec.id, &core.settings.password, core.settings.body_limit);
     // The same path serves plan change and deprovision (authenticated) and the legacy SSO
     // link (signed by its token instead): auth is layered onto the first two only.
-    // Each stack is one `route_layer`: every call of it boxes the route once more, per request.
+    // Each stack layers the handler, not the route: a `route_layer` boxes the route once more
+    // (two allocations per request), and the layered route once more when the gate calls it.
     let page = ServiceBuilder::new().layer(pages::MarkPage).layer(Gate::body(core.settings.body_limit));
-    let resource = put(resources::plan_change::<A>)
-        .delete(resources::deprovision::<A>)
-        .route_layer(authenticated.clone())
+    let resource = put(resources::plan_change::<A>.layer(authenticated.clone()))
+        .delete(resources::deprovision::<A>.layer(authenticated.clone()))
         .get(sso::legacy_get::<A>.layer(pages::MarkPage));
-    let provision = post(resources::provision::<A>).route_layer(authenticated);
+    let provision = post(resources::provision::<A>.layer(authenticated));
     Router::new()
         .route(spec.base_path, provision)
         .route(&format!("{}/{{id}}", spec.base_path), resource)
-        .route(spec.sso_path, post(sso::form_post::<A>).route_layer(page))
+        .route(spec.sso_path, post(sso::form_post::<A>.layer(page)))
         .with_state(core)
 }

@@ -25,6 +25,7 @@ pub(crate) mod trace;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
 use axum::routing::post;
 use axum::Router;
 use tower::ServiceBuilder;
@@ -43,8 +44,8 @@ pub(crate) fn around(
     body_limit: usize,
     pages: PageHeaders,
 ) -> Router {
-    let sign_out = post(logout::logout)
-        .route_layer(ServiceBuilder::new().layer(MarkPage).layer(gate::Gate::body(body_limit)));
+    let sign_out =
+        post(logout::logout.layer(ServiceBuilder::new().layer(MarkPage).layer(gate::Gate::body(body_limit))));
     // One `layer` call: each wraps every route in a boxed service of its own, which costs two
     // allocations per request and layer.
     let shared = ServiceBuilder::new()
