@@ -68,7 +68,7 @@ impl Store {
     }
 
     /// The state of `uuid`'s row and its recorded answer (opened), if it has one: a replay is
-    /// this one read and one open.
+    /// this one read and, the first time this process answers it, one open (`opened.rs`).
     pub(crate) async fn provision_answer(&self, uuid: &str) -> Result<Option<ProvisionAnswer>, StoreError> {
         let row = sqlx::query(
             "SELECT state, lease_until, response_status, response, marketplace FROM addon_resources WHERE uuid = $1",
@@ -78,14 +78,19 @@ impl Store {
         .await?;
         let answer = row.map(|row| -> Result<ProvisionAnswer, sqlx::Error> {
             // Borrowed from the row: a replay copies the answer once, as it opens it.
-            let state: &str = row.try_get("state")?;
+            let state = ResourceState::parse(row.try_get("state")?)?;
             let response: Option<&str> = row.try_get("response")?;
-            let body = response.map(|text| self.open_sealed(uuid, field::RESPONSE, text)).transpose();
+            // A removed resource's answer is never given again: not opened, not kept.
+            let response = response.filter(|_| state != ResourceState::Deprovisioned);
+            if state == ResourceState::Deprovisioned {
+                self.opened.forget(uuid);
+            }
+            let body = response.map(|sealed| self.open_answer(uuid, sealed)).transpose();
             if let Err(why) = &body {
                 tracing::warn!(uuid = %uuid, field = field::RESPONSE, "a sealed value in the registry did not open: {why}");
             }
             Ok(ProvisionAnswer {
-                state: ResourceState::parse(state)?,
+                state,
                 lease_until: row.try_get("lease_until")?,
                 status: row.try_get("response_status")?,
                 body,
@@ -93,5 +98,66 @@ impl Store {
             })
         });
         Ok(answer.transpose()?)
+    }
+
+    /// A recorded answer opened, or as this process opened that very text before.
+    fn open_answer(&self, uuid: &str, sealed: &str) -> Result<String, String> {
+        if let Some(plain) = self.opened.get(uuid, sealed) {
+            return Ok(plain);
+        }
+        let plain = self.open_sealed(uuid, field::RESPONSE, sealed)?;
+        self.opened.keep(uuid, sealed, &plain);
+        Ok(plain)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::base::cipher::Keyring;
+    use crate::base::protocol::ProvisionRequest;
+    use crate::services::store::Claim;
+
+    const UUID: &str = "01234567-89ab-cdef-0123-456789abcdef";
+
+    async fn store() -> Store {
+        let name = format!("addon-runtime-glance-{}.db", addon_manifest::random_secret());
+        let store =
+            Store::open(&format!("sqlite://{}", std::env::temp_dir().join(name).display())).await.unwrap();
+        store.use_keyring(Keyring::new(b"a key", &[]));
+        store
+    }
+
+    async fn replay(store: &Store) -> (ResourceState, Option<String>) {
+        let answer = store.provision_answer(UUID).await.unwrap().expect("the row");
+        (answer.state, answer.body.unwrap())
+    }
+
+    /// A replay answers what the row holds at that moment, though this process opened an earlier
+    /// text of it: the answer sealed anew is opened anew, and a removed resource has none.
+    #[tokio::test]
+    async fn a_replay_answers_the_row_as_it_is_now() {
+        let store = store().await;
+        let request = ProvisionRequest::new(UUID, "test");
+        assert!(matches!(
+            store.claim_provision(&request, Duration::from_secs(60)).await.unwrap(),
+            Claim::Owned
+        ));
+        store.complete_provision(UUID, UUID, (200, r#"{"n":1}"#), &BTreeMap::new(), None).await.unwrap();
+        assert_eq!(replay(&store).await, (ResourceState::Provisioned, Some(r#"{"n":1}"#.to_owned())));
+        assert_eq!(replay(&store).await.1.as_deref(), Some(r#"{"n":1}"#), "answered again as kept");
+
+        let resealed = store.seal(UUID, field::RESPONSE, r#"{"n":2}"#).unwrap();
+        let rewrite = "UPDATE addon_resources SET response = $1 WHERE uuid = $2";
+        sqlx::query(rewrite).bind(&resealed).bind(UUID).execute(store.pool()).await.unwrap();
+        assert_eq!(replay(&store).await.1.as_deref(), Some(r#"{"n":2}"#));
+
+        let remove = "UPDATE addon_resources SET state = 'deprovisioned' WHERE uuid = $1";
+        sqlx::query(remove).bind(UUID).execute(store.pool()).await.unwrap();
+        assert_eq!(replay(&store).await, (ResourceState::Deprovisioned, None));
+        assert_eq!(store.opened.get(UUID, &resealed), None, "a removed resource's answer is not kept");
     }
 }

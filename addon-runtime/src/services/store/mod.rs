@@ -23,6 +23,7 @@ mod group;
 mod jobs;
 mod lease;
 mod migrations;
+mod opened;
 mod osb;
 mod pool;
 mod record;
@@ -79,6 +80,8 @@ pub struct Store {
     /// Seals config and answers before they are written, opens them when read. Shared by every
     /// clone, so a clone taken before the app installed its keys reads them too.
     keyring: Arc<RwLock<Option<Keyring>>>,
+    /// Recorded answers already opened, for provisions replayed again (`opened.rs`).
+    opened: Arc<opened::Opened>,
     /// Commits provisions' claims and answers together (group commit).
     writer: Arc<group::GroupWriter>,
 }
@@ -169,6 +172,7 @@ impl Store {
             backend,
             clock: clock::system(),
             keyring: Arc::default(),
+            opened: Arc::default(),
             writer,
         };
         schema::migrate(&store).await.map_err(|e| Error::Store(format!("could not migrate: {e}")))?;
@@ -185,6 +189,7 @@ impl Store {
     /// The keys that seal what the registry keeps secret (the app installs them from its settings).
     pub(crate) fn use_keyring(&self, keyring: Keyring) {
         *self.keyring.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(keyring);
+        self.opened.clear();
     }
 
     /// `text` sealed for `field` of resource `uuid`.
