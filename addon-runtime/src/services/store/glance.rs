@@ -155,9 +155,8 @@ mod tests {
         sqlx::query(rewrite).bind(&resealed).bind(UUID).execute(store.pool()).await.unwrap();
         assert_eq!(replay(&store).await.1.as_deref(), Some(r#"{"n":2}"#));
 
-        let remove = "UPDATE addon_resources SET state = 'deprovisioned' WHERE uuid = $1";
-        sqlx::query(remove).bind(UUID).execute(store.pool()).await.unwrap();
-        assert_eq!(replay(&store).await, (ResourceState::Deprovisioned, None));
+        store.mark_deprovisioned(UUID, None).await.unwrap();
         assert_eq!(store.opened.get(UUID, &resealed), None, "a removed resource's answer is not kept");
+        assert_eq!(replay(&store).await, (ResourceState::Deprovisioned, None));
     }
 }

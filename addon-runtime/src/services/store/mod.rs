@@ -508,6 +508,8 @@ impl Store {
         .await?;
         tx.commit().await?;
         lent.done();
+        // Scrubbed from memory too, where this process kept it for replays (`opened.rs`).
+        self.opened.forget(uuid);
         Ok(())
     }
 

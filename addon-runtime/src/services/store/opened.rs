@@ -11,8 +11,9 @@
 //!   state no longer takes an answer.
 //! - **No exposure the keys do not already have.** What is kept here is in this process's memory,
 //!   beside the keys that open every sealed value of the registry; at rest (the database, its
-//!   backups) nothing changes. Entries are dropped with their resource's deprovision as read here,
-//!   when the keys change, and all at once when [`MOST`] are held.
+//!   backups) nothing changes. An entry is dropped when this process deprovisions its resource
+//!   or reads it deprovisioned, every entry when the keys change, and all at once when [`MOST`]
+//!   are held.
 //! - **Bounded.** At most [`MOST`] answers of a few hundred bytes each.
 
 use std::collections::HashMap;
