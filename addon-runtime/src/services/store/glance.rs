@@ -77,15 +77,16 @@ impl Store {
         .fetch_optional(&self.connections)
         .await?;
         let answer = row.map(|row| -> Result<ProvisionAnswer, sqlx::Error> {
-            // Borrowed from the row: a replay copies the answer once, as it opens it.
             let state = ResourceState::parse(row.try_get("state")?)?;
-            let response: Option<&str> = row.try_get("response")?;
-            // A removed resource's answer is never given again: not opened, not kept.
-            let response = response.filter(|_| state != ResourceState::Deprovisioned);
-            if state == ResourceState::Deprovisioned {
+            // A removed resource's answer is never given again: not opened, and not kept.
+            let sealed: Option<&str> = if state == ResourceState::Deprovisioned {
                 self.opened.forget(uuid);
-            }
-            let body = response.map(|sealed| self.open_answer(uuid, sealed)).transpose();
+                None
+            } else {
+                // Borrowed from the row: the sealed text is compared or opened where it lies.
+                row.try_get("response")?
+            };
+            let body = sealed.map(|sealed| self.open_answer(uuid, sealed)).transpose();
             if let Err(why) = &body {
                 tracing::warn!(uuid = %uuid, field = field::RESPONSE, "a sealed value in the registry did not open: {why}");
             }
