@@ -61,6 +61,9 @@ impl Drop for Running {
 struct Sample {
     measured: Measured,
     cpu_us_per_request: f64,
+    /// The database server's CPU per request: PostgreSQL's processes on this machine, `None`
+    /// on SQLite (it runs inside the server, in `cpu_us_per_request`) or with none here.
+    db_us_per_request: Option<f64>,
 }
 
 pub async fn compare(options: &Options) {
@@ -84,14 +87,15 @@ pub async fn compare(options: &Options) {
                 // Interleaved: each round starts with another server, so drift hits all alike.
                 for k in 0..servers.len() {
                     let (name, server) = &servers[(k + round) % servers.len()];
-                    let sample = measure(server, endpoint, options, tick).await;
+                    let sample = measure(server, endpoint, database, options, tick).await;
                     eprintln!(
-                        "{database} round {} {endpoint:>16} {name:>14}: {:>8.0} req/s p50 {:.2} ms p99 {:.2} ms {:.1} us/req",
+                        "{database} round {} {endpoint:>16} {name:>14}: {:>8.0} req/s p50 {:.2} ms p99 {:.2} ms {:.1} us/req{}",
                         round + 1,
                         sample.measured.per_second(),
                         sample.measured.p50_ms,
                         sample.measured.p99_ms,
-                        sample.cpu_us_per_request
+                        sample.cpu_us_per_request,
+                        sample.db_us_per_request.map(|db| format!(", database {db:.1} us/req")).unwrap_or_default()
                     );
                     samples.entry((endpoint.clone(), name.clone())).or_default().push(sample);
                 }
@@ -113,12 +117,35 @@ fn clock_ticks() -> f64 {
     String::from_utf8_lossy(&out.stdout).trim().parse().expect("CLK_TCK")
 }
 
-/// User and system CPU time of a process, in clock ticks (`/proc/<pid>/stat` fields 14 and 15).
+/// User and system CPU time of one of the servers' processes, in clock ticks.
 fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("the server's stat");
-    let after_name = &stat[stat.rfind(')').expect("a stat line") + 2..];
+    process_ticks(pid).expect("the server's /proc/<pid>/stat")
+}
+
+/// User and system CPU time of a process, in clock ticks (`/proc/<pid>/stat` fields 14 and 15);
+/// `None` if it is gone.
+fn process_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = stat.get(stat.rfind(')')? + 2..)?;
     let fields: Vec<&str> = after_name.split_whitespace().collect();
-    fields[11].parse::<u64>().unwrap_or(0) + fields[12].parse::<u64>().unwrap_or(0)
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// User and system CPU time of every PostgreSQL process on this machine (its backends, WAL
+/// writer, checkpointer), in clock ticks; `None` if there is none (a server elsewhere). A
+/// backend that exits during a measurement takes its ticks along: the servers keep theirs open.
+fn postgres_ticks() -> Option<u64> {
+    let mut found = None;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if comm.trim_end() == "postgres" {
+            // One that exited since it was listed counts nothing.
+            found = Some(found.unwrap_or(0) + process_ticks(pid).unwrap_or(0));
+        }
+    }
+    found
 }
 
 /// Resident and peak resident memory in KiB (`VmRSS`, `VmHWM`).
@@ -213,7 +240,7 @@ fn spawn(bin: &Path, name: &str, instance: usize, port: u16, database: &str, scr
     command.spawn().unwrap_or_else(|e| panic!("starting {}: {e}", program.display()))
 }
 
-async fn measure(server: &Running, endpoint: &str, options: &Options, tick: f64) -> Sample {
+async fn measure(server: &Running, endpoint: &str, database: &str, options: &Options, tick: f64) -> Sample {
     // The Host header names the first instance; no server routes on it.
     let port = server.ports[0];
     let (make, expect): (load::MakeRequest, u16) = match endpoint {
@@ -235,14 +262,19 @@ async fn measure(server: &Running, endpoint: &str, options: &Options, tick: f64)
     let pids = server.pids();
     let sampler = options.rss_every.map(|every| tokio::spawn(trace_rss(pids[0], every)));
     let cpu = || pids.iter().map(|&pid| cpu_ticks(pid)).sum::<u64>();
-    let before = cpu();
+    let db = || if database == "postgres" { postgres_ticks() } else { None };
+    let (before, db_before) = (cpu(), db());
     let measured =
         load::run(ports, c, Duration::ZERO, Duration::from_secs(options.seconds), expect, make).await;
-    let cpu_us = (cpu() - before) as f64 / tick * 1e6;
+    let (cpu_us, db_after) = ((cpu() - before) as f64 / tick * 1e6, db());
     if let Some(sampler) = sampler {
         sampler.abort();
     }
-    Sample { cpu_us_per_request: cpu_us / measured.requests.max(1) as f64, measured }
+    let requests = measured.requests.max(1) as f64;
+    let db_us_per_request = db_before
+        .zip(db_after)
+        .map(|(before, after)| after.saturating_sub(before) as f64 / tick * 1e6 / requests);
+    Sample { cpu_us_per_request: cpu_us / requests, db_us_per_request, measured }
 }
 
 /// Prints the server's resident memory every `every` during a measurement (`BENCH_RSS_EVERY`),
@@ -350,8 +382,10 @@ fn report(
         options.rounds
     );
     println!();
-    println!("| endpoint | server | req/s | ratio | p50 ms | p99 ms | CPU µs/req | CPU ratio |");
-    println!("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let with_db = samples.values().flatten().any(|s| s.db_us_per_request.is_some());
+    let (db_head, db_rule) = if with_db { (" database CPU µs/req |", " ---: |") } else { ("", "") };
+    println!("| endpoint | server | req/s | ratio | p50 ms | p99 ms | CPU µs/req | CPU ratio |{db_head}");
+    println!("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |{db_rule}");
     for endpoint in &options.endpoints {
         let base = &samples[&(endpoint.clone(), reference.clone())];
         for name in &options.servers {
@@ -360,8 +394,13 @@ fn report(
             let paired = |f: &dyn Fn(&Sample) -> f64| {
                 median(ours.iter().zip(base).map(|(o, b)| f(o) / f(b)).collect())
             };
+            let db = if with_db {
+                format!(" {:.1} |", pick(&|s| s.db_us_per_request.unwrap_or(f64::NAN)))
+            } else {
+                String::new()
+            };
             println!(
-                "| {endpoint} | {name} | {:.0} | {:.2} | {:.2} | {:.2} | {:.1} | {:.2} |",
+                "| {endpoint} | {name} | {:.0} | {:.2} | {:.2} | {:.2} | {:.1} | {:.2} |{db}",
                 pick(&|s| s.measured.per_second()),
                 paired(&|s| s.measured.per_second()),
                 pick(&|s| s.measured.p50_ms),
