@@ -99,6 +99,11 @@ async fn provision_once<A: Addon>(
             _ => match core.store.claim_provision(&request, core.lease()).await? {
                 Claim::Owned => break,
                 Claim::Existing(answer) => answer,
+                // One drain token names one resource: a second owner would read the first one's logs.
+                Claim::DrainTokenTaken => {
+                    core.store.abandon_provision(&request.uuid).await?;
+                    return Err(AddonError::drain_token_taken());
+                }
             },
         };
         let answer = ours(&request, answer)?;
@@ -110,13 +115,7 @@ async fn provision_once<A: Addon>(
         }
     }
     let uuid = request.uuid.clone();
-    // One drain token names one resource: a second owner would read the first one's logs.
-    let result = match request.log_drain_token.as_deref() {
-        Some(token) if core.store.drain_token_taken(token, &uuid).await? => {
-            Err(AddonError::drain_token_taken())
-        }
-        _ => call_provision(core, request).await,
-    };
+    let result = call_provision(core, request).await;
     if result.is_err() {
         core.store.abandon_provision(&uuid).await?;
     }

@@ -11,10 +11,16 @@
 //!   fails, each write is committed alone;
 //! - on PostgreSQL a batch's claims are one statement and its answers another (`bulk.rs`), each
 //!   atomic on its own, so a batch costs two round trips however many writes it holds.
+//!
+//! A claim that went through is checked, right after its commit and in the writer, for a drain
+//! token another resource holds (one statement a batch on PostgreSQL): one token names one
+//! resource, and only a check made after the commit sees a claim of the same token committed at
+//! the same moment.
 
 mod bulk;
 mod checkpoints;
 
+use std::collections::HashSet;
 use std::sync::Mutex;
 
 use sqlx::any::AnyArguments;
@@ -68,6 +74,9 @@ pub(super) struct AnswerWrite {
 pub(super) enum Claimed {
     Inserted,
     TakenOver,
+    /// Inserted or taken over, but its drain token is held by another resource that is live or
+    /// on its way to it: the caller abandons the claim and refuses the provision.
+    TokenTaken,
     /// The uuid has a row this claim may not take: the caller reads it.
     Known,
 }
@@ -181,7 +190,7 @@ async fn gather_more(receiver: &mut mpsc::UnboundedReceiver<Pending>, batch: &mu
 /// SQLite: every write of the batch in one transaction; if a statement fails, each alone.
 async fn in_one_transaction(connections: &Connections, writes: &[Write]) -> Vec<Outcome> {
     match commit_together(connections, writes).await {
-        Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+        Ok(outcomes) => outcomes,
         // Whether a commit that failed took effect is unknown: retrying could add a follow-up
         // job twice, so every write of it fails, as one write alone would (a 503 to retry).
         Err(Failed { error, at_commit }) if at_commit || writes.len() == 1 => all_failed(error, writes.len()),
@@ -218,11 +227,9 @@ struct Failed {
     at_commit: bool,
 }
 
-/// Every write of the batch in one transaction; their outcomes once it committed.
-async fn commit_together(
-    connections: &Connections,
-    writes: &[Write],
-) -> Result<Vec<Option<Claimed>>, Failed> {
+/// Every write of the batch in one transaction; their outcomes once it committed and its claims'
+/// drain tokens were checked.
+async fn commit_together(connections: &Connections, writes: &[Write]) -> Result<Vec<Outcome>, Failed> {
     let before = |error| Failed { error, at_commit: false };
     let mut lent = connections.lend().await.map_err(before)?;
     let mut tx = lent.begin().await.map_err(before)?;
@@ -231,8 +238,81 @@ async fn commit_together(
         outcomes.push(apply(&mut tx, write).await.map_err(before)?);
     }
     tx.commit().await.map_err(|error| Failed { error, at_commit: true })?;
-    lent.done();
+    let mut outcomes: Vec<Outcome> = outcomes.into_iter().map(Ok).collect();
+    let claims = writes.iter().zip(&mut outcomes).filter_map(|(write, outcome)| match write {
+        Write::Claim(claim) => Some((claim, outcome)),
+        Write::Answer(_) => None,
+    });
+    if check_tokens(&mut lent, Backend::Sqlite, claims.collect()).await {
+        lent.done();
+    }
     Ok(outcomes)
+}
+
+/// Turns each committed claim that went through into [`Claimed::TokenTaken`] if another
+/// resource that is live, or on its way to it, holds its drain token. Run after the claims'
+/// commit, so two claims of one token committed at the same moment each see the other, and both
+/// are refused. If the check fails, so do those claims (their rows stay leased, as after a
+/// failed commit). `false` if a statement failed.
+async fn check_tokens(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    claims: Vec<(&ClaimWrite, &mut Outcome)>,
+) -> bool {
+    let (to_check, outcomes): (Vec<&ClaimWrite>, Vec<&mut Outcome>) = claims
+        .into_iter()
+        .filter(|(claim, outcome)| matches!(outcome, Ok(claimed) if needs_check(claim, *claimed)))
+        .unzip();
+    if to_check.is_empty() {
+        return true;
+    }
+    let taken = match backend {
+        Backend::Postgres if to_check.len() > 1 => bulk::tokens_taken(conn, &to_check).await,
+        _ => tokens_taken_each(conn, &to_check).await,
+    };
+    match taken {
+        Ok(taken) => {
+            for (claim, outcome) in to_check.iter().zip(outcomes) {
+                if taken.contains(claim.uuid.as_str()) {
+                    *outcome = Ok(Some(Claimed::TokenTaken));
+                }
+            }
+            true
+        }
+        Err(error) => {
+            for (outcome, failed) in outcomes.into_iter().zip(all_failed(error, to_check.len())) {
+                *outcome = failed;
+            }
+            false
+        }
+    }
+}
+
+/// Whether a claim that did `claimed` has a drain token to check: one that went through.
+fn needs_check(claim: &ClaimWrite, claimed: Option<Claimed>) -> bool {
+    claim.log_drain_token.is_some() && matches!(claimed, Some(Claimed::Inserted | Claimed::TakenOver))
+}
+
+/// The uuids among `claims` whose drain token is taken (see [`check_tokens`]), a statement each.
+async fn tokens_taken_each(
+    conn: &mut AnyConnection,
+    claims: &[&ClaimWrite],
+) -> Result<HashSet<String>, sqlx::Error> {
+    let mut taken = HashSet::new();
+    for claim in claims {
+        let row: (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM addon_resources WHERE log_drain_token = $1 AND uuid <> $2 \
+             AND state IN ('provisioned', 'pending', 'provisioning')",
+        )
+        .bind(claim.log_drain_token.as_deref())
+        .bind(&claim.uuid)
+        .fetch_one(&mut *conn)
+        .await?;
+        if row.0 > 0 {
+            taken.insert(claim.uuid.clone());
+        }
+    }
+    Ok(taken)
 }
 
 /// One write committed on its own, on a connection lent for it (and kept for the next statement
@@ -243,7 +323,12 @@ pub(super) async fn alone(
     write: &Write,
 ) -> Result<Option<Claimed>, sqlx::Error> {
     let mut lent = connections.lend().await?;
-    let outcome = alone_on(&mut lent, backend, write).await?;
+    let mut outcome = alone_on(&mut lent, backend, write).await?;
+    if let Write::Claim(claim) = write {
+        if needs_check(claim, outcome) && !tokens_taken_each(&mut lent, &[claim]).await?.is_empty() {
+            outcome = Some(Claimed::TokenTaken);
+        }
+    }
     lent.done();
     Ok(outcome)
 }
@@ -369,4 +454,102 @@ async fn apply_answer(conn: &mut AnyConnection, answer: &AnswerWrite) -> Result<
 /// slow, not dead): nothing of it is written.
 pub(super) fn came_late(uuid: &str) {
     tracing::warn!(uuid = %uuid, "a provision's answer came after the resource was answered; it was not recorded");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::store::Store;
+
+    fn claim(uuid: &str, token: Option<&str>, now: i64) -> Write {
+        Write::Claim(ClaimWrite {
+            uuid: uuid.to_owned(),
+            plan: "basic".to_owned(),
+            region: None,
+            name: None,
+            options: "{}".to_owned(),
+            callback_url: None,
+            log_drain_token: token.map(str::to_owned),
+            marketplace: "heroku",
+            lease_until: now + 60_000,
+            now,
+        })
+    }
+
+    fn answer(uuid: &str, now: i64) -> Write {
+        Write::Answer(AnswerWrite {
+            uuid: uuid.to_owned(),
+            id: uuid.to_owned(),
+            state: "provisioned",
+            status: 200,
+            sealed_response: "{}".to_owned(),
+            sealed_config: "{}".to_owned(),
+            entries: Vec::new(),
+            follow_up: None,
+            now,
+        })
+    }
+
+    /// A batch as the writer commits it on `store`'s backend.
+    async fn batch(store: &Store, writes: &[Write]) -> Vec<Option<Claimed>> {
+        let outcomes = match store.backend() {
+            Backend::Sqlite => in_one_transaction(&store.connections, writes).await,
+            Backend::Postgres => bulk::commit(&store.connections, writes).await,
+        };
+        outcomes.into_iter().map(|outcome| outcome.expect("the write commits")).collect()
+    }
+
+    /// One drain token names one resource: a claim of a token a live resource holds, or one that
+    /// another claim of the same batch holds, is refused; a claim of a new token, or of none, and
+    /// a claim that found its uuid known are not; a write alone is checked the same way.
+    async fn drain_tokens_are_checked_after_the_claims_commit(store: &Store) {
+        use Claimed::*;
+        let prefix = &addon_manifest::random_secret()[..12];
+        let uuid = |name: &str| format!("{prefix}-{name}");
+        let token = |name: &str| Some(format!("{prefix}-token-{name}"));
+        let now = store.now_ms();
+        let live = uuid("live");
+        assert_eq!(batch(store, &[claim(&live, token("live").as_deref(), now)]).await, [Some(Inserted)]);
+        assert_eq!(batch(store, &[answer(&live, now)]).await, [None]);
+
+        let claims = [
+            claim(&uuid("a"), token("live").as_deref(), now),
+            claim(&uuid("b"), token("b").as_deref(), now),
+            claim(&uuid("c"), token("shared").as_deref(), now),
+            claim(&uuid("d"), token("shared").as_deref(), now),
+            claim(&uuid("e"), None, now),
+            claim(&live, token("live").as_deref(), now),
+        ];
+        assert_eq!(
+            batch(store, &claims).await,
+            [
+                Some(TokenTaken),
+                Some(Inserted),
+                Some(TokenTaken),
+                Some(TokenTaken),
+                Some(Inserted),
+                Some(Known)
+            ]
+        );
+        let alone_claim = claim(&uuid("f"), token("b").as_deref(), now);
+        let alone =
+            alone(&store.connections, store.backend(), &alone_claim).await.expect("the claim commits");
+        assert_eq!(alone, Some(TokenTaken), "b's claim holds its token");
+    }
+
+    #[tokio::test]
+    async fn sqlite_checks_drain_tokens_after_the_claims_commit() {
+        let name = format!("addon-runtime-group-{}.db", addon_manifest::random_secret());
+        let url = format!("sqlite://{}", std::env::temp_dir().join(&name).display());
+        let store = Store::open(&url).await.expect("the registry opens");
+        drain_tokens_are_checked_after_the_claims_commit(&store).await;
+    }
+
+    #[tokio::test]
+    async fn postgres_checks_drain_tokens_after_the_claims_commit() {
+        let url = std::env::var("TEST_DATABASE_URL")
+            .expect("TEST_DATABASE_URL is not set: run the tests through scripts/with-postgres.sh");
+        let store = Store::open(&url).await.expect("the registry opens");
+        drain_tokens_are_checked_after_the_claims_commit(&store).await;
+    }
 }

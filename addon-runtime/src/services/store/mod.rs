@@ -118,6 +118,9 @@ pub(crate) enum Claim {
     Owned,
     /// The uuid is already known: replay, refuse or wait, depending on its state.
     Existing(ProvisionAnswer),
+    /// This request holds the claim, but its drain token names another resource that is live or
+    /// on its way to it: it abandons the claim.
+    DrainTokenTaken,
 }
 
 const COLUMNS: &str =
@@ -273,21 +276,9 @@ impl Store {
         Ok(row.map(|row| record::from_row(self, &row)).transpose()?)
     }
 
-    /// Whether a resource other than `uuid` that is live, or on its way to it, has this drain token.
-    pub(crate) async fn drain_token_taken(&self, token: &str, uuid: &str) -> Result<bool, StoreError> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n FROM addon_resources WHERE log_drain_token = $1 AND uuid <> $2 \
-             AND state IN ('provisioned', 'pending', 'provisioning')",
-        )
-        .bind(token)
-        .bind(uuid)
-        .fetch_one(&self.connections)
-        .await?;
-        Ok(row.try_get::<i64, _>("n")? > 0)
-    }
-
     /// Inserts a `provisioning` row holding a lease, unless the uuid is known. An expired claim
-    /// (its process died mid-provision) is taken over.
+    /// (its process died mid-provision) is taken over. A claim whose drain token another live
+    /// resource holds is [`Claim::DrainTokenTaken`]: the row is the caller's to abandon.
     pub(crate) async fn claim_provision(
         &self,
         request: &ProvisionRequest,
@@ -308,6 +299,7 @@ impl Store {
         };
         match self.write(group::Write::Claim(write)).await? {
             Some(group::Claimed::Inserted) => return Ok(Claim::Owned),
+            Some(group::Claimed::TokenTaken) => return Ok(Claim::DrainTokenTaken),
             Some(group::Claimed::TakenOver) => {
                 tracing::warn!(uuid = %request.uuid, "took over a provision whose previous attempt never finished");
                 return Ok(Claim::Owned);
