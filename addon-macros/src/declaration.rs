@@ -69,6 +69,7 @@ pub(crate) fn declaration<'a>(args: &'a Args, lists: &'a Lists<'a>) -> Option<De
             (Key::ConfigVarsPrefix, Value::Str(s)) => declaration.config_vars_prefix(&s.value),
             (Key::BasePath, Value::Str(s)) => declaration.base_path(&s.value),
             (Key::SsoPath, Value::Str(s)) => declaration.sso_path(&s.value),
+            (Key::ApiKeyVar, Value::Str(s)) => declaration.api_key(&s.value),
             (Key::Port, Value::Port(port, _)) => declaration.port(*port),
             (Key::DigitalOcean, Value::Group(settings)) => declaration.digitalocean(listing(settings)),
             (Key::Osb, Value::Osb(osb)) => {
@@ -128,6 +129,7 @@ fn span_of(field: Field, args: &Args) -> Option<Span> {
         Field::Plan(i) => args.item_span(Key::Plans, i),
         Field::BasePath => args.span(Key::BasePath),
         Field::SsoPath => args.span(Key::SsoPath),
+        Field::ApiKey => args.span(Key::ApiKeyVar),
         Field::DigitalOceanBasePath => digitalocean_span(args, "base_path"),
         Field::DigitalOceanSlug => digitalocean_span(args, "slug"),
         Field::OsbServiceId => osb(args)?.service_id.as_ref().map(|s| s.span),

@@ -20,6 +20,7 @@ pub(crate) enum Key {
     Crate,
     DigitalOcean,
     Osb,
+    ApiKeyVar,
 }
 
 /// What a key takes.
@@ -34,7 +35,7 @@ pub(crate) enum Shape {
 }
 
 impl Key {
-    pub(crate) const ALL: [Key; 15] = [
+    pub(crate) const ALL: [Key; 16] = [
         Key::Id,
         Key::Name,
         Key::ConfigVars,
@@ -50,6 +51,7 @@ impl Key {
         Key::Crate,
         Key::DigitalOcean,
         Key::Osb,
+        Key::ApiKeyVar,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -69,6 +71,7 @@ impl Key {
             Key::Crate => "crate",
             Key::DigitalOcean => "digitalocean",
             Key::Osb => "osb",
+            Key::ApiKeyVar => "api_key",
         }
     }
 

@@ -54,6 +54,11 @@ pub struct Declaration<'a> {
     pub digitalocean: Option<DigitalOceanListing<'a>>,
     /// The Open Service Broker service this add-on also offers; `None`: Heroku only.
     pub osb: Option<OsbService<'a>>,
+    /// The config var that is the app's API key (what `ApiKey` looks resources up by), one of
+    /// `config_vars`. The registry then indexes this var alone, as a keyed digest in the
+    /// resource's own row, which makes each provision's write smaller. `None`: every config var
+    /// can open its resource, each through a row of an index table.
+    pub api_key: Option<&'a str>,
 }
 
 /// The default route for provisioning calls, as Heroku's documentation names it.
@@ -84,6 +89,7 @@ impl<'a> Declaration<'a> {
             manifest_path: None,
             digitalocean: None,
             osb: None,
+            api_key: None,
         }
     }
 
@@ -152,6 +158,12 @@ impl<'a> Declaration<'a> {
     /// Serves the Open Service Broker API too, offering `service` (see [`OsbService`]).
     pub const fn osb(mut self, service: OsbService<'a>) -> Self {
         self.osb = Some(service);
+        self
+    }
+
+    /// Declares which config var is the app's API key (see [`Declaration::api_key`]).
+    pub const fn api_key(mut self, var: &'a str) -> Self {
+        self.api_key = Some(var);
         self
     }
 
@@ -230,6 +242,13 @@ impl<'a> Declaration<'a> {
         if let Some(osb) = &self.osb {
             problems.extend(osb.problems(self.plans));
         }
+        if let Some(var) = self.api_key.filter(|var| !self.config_vars.contains(var)) {
+            let message = format!(
+                "the API key `{var}` is not one of the config vars ({}): name the var the app sends",
+                self.config_vars.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+            );
+            problems.push(Problem { field: Field::ApiKey, message });
+        }
         problems
     }
 }
@@ -286,5 +305,17 @@ mod tests {
         let json = good.manifest("p", "s").to_json();
         assert!(!json.contains("plans") && !json.contains("hobby"), "{json}");
         assert_eq!(Field::Plan(1).to_string(), "plans[1]");
+    }
+
+    #[test]
+    fn the_api_key_is_one_of_the_config_vars() {
+        let base = Declaration::new("acme", "Acme", "https://acme.example")
+            .config_vars(&["ACME_URL", "ACME_KEY"])
+            .plans(&["hobby"]);
+        assert!(base.api_key("ACME_KEY").problems().is_empty());
+        let problems = base.api_key("ACME_TOKEN").problems();
+        assert_eq!(problems.iter().map(|p| p.field).collect::<Vec<_>>(), [Field::ApiKey]);
+        assert!(problems[0].message.contains("`ACME_TOKEN`") && problems[0].message.contains("`ACME_KEY`"));
+        assert_eq!(Field::ApiKey.to_string(), "api_key");
     }
 }

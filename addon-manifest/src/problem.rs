@@ -65,6 +65,8 @@ pub enum Field {
     OsbServiceId,
     /// One of the declaration's `osb(plan_ids = [...])`, by index.
     OsbPlanId(usize),
+    /// The declaration's `api_key`.
+    ApiKey,
 }
 
 impl fmt::Display for Field {
@@ -93,6 +95,7 @@ impl fmt::Display for Field {
             Field::DigitalOceanSlug => "digitalocean.slug",
             Field::OsbServiceId => "osb.service_id",
             Field::OsbPlanId(i) => return write!(f, "osb.plan_ids[{i}]"),
+            Field::ApiKey => "api_key",
         };
         f.write_str(path)
     }

@@ -53,6 +53,7 @@ impl<A: Addon> App<A> {
         for (name, value) in [("password", &settings.password), ("sso_salt", &settings.sso_salt)] {
             addon_manifest::rules::check_secret(name, value).map_err(Error::Config)?;
         }
+        store.use_api_key(A::SPEC.api_key);
         Ok(Self {
             core: Arc::new(Core::new(addon, settings, store, clock::system())),
             vendor_routes: Router::new(),

@@ -1,7 +1,9 @@
 //! The app's own API, authenticated by a config var: `ApiKey<K>` finds the live resource whose
 //! key was sent (Bearer, or Basic with the key as password) through a keyed digest of the value,
 //! so the registry never holds the key in the clear; a wrong key, a replaced key and a
-//! deprovisioned resource's key get a JSON 401.
+//! deprovisioned resource's key get a JSON 401. Both ways of keeping the digests are tested: a
+//! row per var in the index table, and, when the add-on declares its `api_key`, that var's digest
+//! in the resource's own row.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,21 +19,29 @@ use axum::routing::get;
 use axum::Router;
 use base64::Engine;
 use reqwest::StatusCode;
+use sqlx::Row;
 
 const URL: ConfigVar = ConfigVar::new("KEYED_URL");
 const KEY: ConfigVar = ConfigVar::new("KEYED_API_KEY");
 
 /// An add-on that gives each resource a random API key, and a new one on a plan change to
-/// `rotate`.
+/// `rotate`; with `DECLARED`, it declares `KEYED_API_KEY` as its `api_key`.
 #[derive(Debug)]
-struct Keyed {
+struct Keyed<const DECLARED: bool = false> {
     store: Store,
 }
 
-impl Addon for Keyed {
-    const SPEC: AddonSpec = AddonSpec::new("keyed", "Keyed", "https://keyed.example")
-        .config_vars(&["KEYED_URL", "KEYED_API_KEY"])
-        .plans(&["basic", "rotate"]);
+impl<const DECLARED: bool> Addon for Keyed<DECLARED> {
+    const SPEC: AddonSpec = {
+        let spec = AddonSpec::new("keyed", "Keyed", "https://keyed.example")
+            .config_vars(&["KEYED_URL", "KEYED_API_KEY"])
+            .plans(&["basic", "rotate"]);
+        if DECLARED {
+            spec.api_key("KEYED_API_KEY")
+        } else {
+            spec
+        }
+    };
 
     async fn provision(&self, request: ProvisionRequest) -> Result<Provisioned, AddonError> {
         let config = Config::new()
@@ -52,16 +62,16 @@ impl Addon for Keyed {
     }
 }
 
-impl ApiKeyVar<Arc<Keyed>> for Keyed {
+impl<const DECLARED: bool> ApiKeyVar<Arc<Keyed<DECLARED>>> for Keyed<DECLARED> {
     const VAR: ConfigVar = KEY;
 
-    fn store(state: &Arc<Keyed>) -> &Store {
+    fn store(state: &Arc<Keyed<DECLARED>>) -> &Store {
         &state.store
     }
 }
 
 /// `GET /api/whoami`: the uuid the key opened.
-async fn whoami(key: ApiKey<Keyed>) -> String {
+async fn whoami<const DECLARED: bool>(key: ApiKey<Keyed<DECLARED>>) -> String {
     key.resource().uuid.clone()
 }
 
@@ -81,10 +91,15 @@ async fn start() -> Server {
 
 /// A server on `database` (a second instance, or a restart, when another server used it).
 async fn start_on(database: TestDatabase) -> Server {
+    start_as::<false>(database).await
+}
+
+/// A server of `Keyed<DECLARED>` on `database`.
+async fn start_as<const DECLARED: bool>(database: TestDatabase) -> Server {
     let path = PathBuf::from(database.url().trim_start_matches("sqlite://"));
     let store = database.store().await;
-    let addon = Arc::new(Keyed { store: store.clone() });
-    let routes = Router::new().route("/api/whoami", get(whoami)).with_state(addon.clone());
+    let addon = Arc::new(Keyed::<DECLARED> { store: store.clone() });
+    let routes = Router::new().route("/api/whoami", get(whoami::<DECLARED>)).with_state(addon.clone());
     let app = App::new(addon, Settings::development(PASSWORD, SALT), store).unwrap().with_routes(routes);
     let served = TestApp::serve(app).await;
     let url = served.url.clone();
@@ -232,4 +247,86 @@ async fn resources_recorded_before_the_index_are_indexed_when_the_app_starts() {
     assert!(opened, "the older resource's key opens it after a start");
     assert_eq!(restarted.call_ok(bearer(&key)).await, uuid);
     assert!(!holds(&restarted.path, &key), "indexed by digest, not by value");
+}
+
+/// Where a resource's key is indexed: its row's key digest, and its rows in the index table.
+async fn indexed(store: &Store, uuid: &str) -> (Option<String>, i64) {
+    let row = sqlx::query(
+        "SELECT key_digest, (SELECT COUNT(*) FROM addon_config_index i WHERE i.uuid = r.uuid) AS rows \
+         FROM addon_resources r WHERE uuid = $1",
+    )
+    .bind(uuid)
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    (row.get("key_digest"), row.get("rows"))
+}
+
+/// With `api_key` declared, a key is found through its resource's row alone, on both databases:
+/// it opens its resource, a key a plan change replaced does not, and deprovisioning scrubs it.
+#[tokio::test]
+async fn a_declared_key_is_indexed_in_its_resource_s_row() {
+    for database in [TestDatabase::sqlite(), TestDatabase::postgres().await] {
+        let server = start_as::<true>(database).await;
+        let store = &server._served.store;
+        let (first, first_key) = server.provision().await;
+        let (second, second_key) = server.provision().await;
+        assert_eq!(server.call_ok(bearer(&first_key)).await, first);
+        assert_eq!(server.call_ok(basic("anyone", &second_key)).await, second);
+        server.refused(Some(bearer(&format!("{first_key}x")))).await;
+        let (digest, rows) = indexed(store, &first).await;
+        assert!(digest.is_some_and(|d| !d.contains(&first_key)), "the row holds the key's digest");
+        assert_eq!(rows, 0, "no index table rows for a declared key");
+
+        let response = server.heroku.plan_change(&first, "rotate").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: serde_json::Value = response.json().await.unwrap();
+        let new_key = body["config"]["KEYED_API_KEY"].as_str().expect("the new key").to_owned();
+        server.refused(Some(bearer(&first_key))).await;
+        assert_eq!(server.call_ok(bearer(&new_key)).await, first);
+
+        assert_eq!(server.heroku.deprovision(&second).await.status(), StatusCode::NO_CONTENT);
+        server.refused(Some(bearer(&second_key))).await;
+        assert_eq!(indexed(store, &second).await, (None, 0), "deprovisioning scrubs the digest");
+    }
+}
+
+/// Declaring `api_key` on a registry that has resources indexed the other way keeps their keys
+/// working, and taking the declaration back keeps the keys of resources provisioned under it
+/// working: each start indexes what the other way left out.
+#[tokio::test]
+async fn declaring_the_key_and_taking_it_back_keeps_every_key_working() {
+    let before = start_as::<false>(TestDatabase::sqlite()).await;
+    let (old, old_key) = before.provision().await;
+    assert_eq!(indexed(&before._served.store, &old).await.1, 2, "a row per var");
+
+    let declared = start_as::<true>(before._database.clone()).await;
+    assert_eq!(declared.call_ok(bearer(&old_key)).await, old, "an older resource's key still opens it");
+    let (new, new_key) = declared.provision().await;
+    assert_eq!(declared.call_ok(bearer(&new_key)).await, new);
+    assert!(matches!(indexed(&declared._served.store, &new).await, (Some(_), 0)));
+
+    // A resource with neither (recorded before any index) gets its key digest at a start.
+    let store = &declared._served.store;
+    sqlx::query("UPDATE addon_resources SET key_digest = NULL WHERE uuid = $1")
+        .bind(&new)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    declared.refused(Some(bearer(&new_key))).await;
+    let restarted = start_as::<true>(before._database.clone()).await;
+    let opened = eventually(Duration::from_secs(10), async || {
+        restarted.call(Some(bearer(&new_key))).await.status() == StatusCode::OK
+    })
+    .await;
+    assert!(opened, "the key is indexed again at the start");
+    assert!(matches!(indexed(store, &new).await, (Some(_), 0)));
+
+    // Without the declaration, every var of every resource is indexed in the table again.
+    let after = start_as::<false>(before._database.clone()).await;
+    let indexed_again = eventually(Duration::from_secs(10), async || indexed(store, &new).await.1 == 2).await;
+    assert!(indexed_again, "the resource provisioned under the declaration gets its table rows");
+    assert_eq!(after.call_ok(bearer(&new_key)).await, new);
+    assert_eq!(after.call_ok(bearer(&old_key)).await, old);
+    assert!(!holds(&after.path, &new_key) && !holds(&after.path, &old_key));
 }

@@ -134,6 +134,7 @@ pub fn routes(logs: Shared) -> Router {
     id = "acme-logs",
     name = "Acme Logs",
     config_vars = ["ACME_LOGS_URL", "ACME_LOGS_TOKEN"],
+    api_key = "ACME_LOGS_TOKEN",
     plans = ["test", "basic", "pro"],
     regions = ["us", "eu"],
     requires = ["syslog_drain"],

@@ -93,6 +93,7 @@ pub fn routes(pingly: Arc<Pingly>) -> Router {
     id = "pingly",
     name = "Pingly",
     config_vars = ["PINGLY_URL", "PINGLY_API_KEY"],
+    api_key = "PINGLY_API_KEY",
     plans = ["hobby", "pro"],
     regions = ["us", "eu"],
     production = "https://pingly.example",

@@ -9,6 +9,7 @@ struct Logs;
     name = "Acme Logs",
     config_vars = ["ACME_URL", "ACME_TOKEN"], plans = ["basic", "pro"],
     config_vars_prefix = "ACME",
+    api_key = "ACME_TOKEN",
     regions = ["us", "eu"],
     requires = ["syslog_drain", "attachable"],
     production = "https://logs.acme.example",
@@ -55,6 +56,7 @@ async fn main() {
     assert_eq!(spec.name, "Acme Logs");
     assert_eq!(spec.config_vars, ["ACME_URL", "ACME_TOKEN"]);
     assert_eq!(spec.config_vars_prefix, Some("ACME"));
+    assert_eq!(spec.api_key, Some("ACME_TOKEN"));
     assert_eq!(spec.regions, ["us", "eu"]);
     assert_eq!(
         spec.requires,

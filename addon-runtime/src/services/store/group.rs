@@ -28,7 +28,7 @@ use sqlx::query::Query;
 use sqlx::{Any, AnyConnection};
 use tokio::sync::{mpsc, oneshot};
 
-use super::config_index::{self, Entry};
+use super::config_index::{self, Index};
 use super::connections::Connections;
 use super::jobs::{self, FollowUp};
 use super::{Backend, StoreError};
@@ -64,7 +64,7 @@ pub(super) struct AnswerWrite {
     pub(super) status: i64,
     pub(super) sealed_response: String,
     pub(super) sealed_config: String,
-    pub(super) entries: Vec<Entry>,
+    pub(super) index: Index,
     pub(super) follow_up: Option<FollowUp>,
     pub(super) now: i64,
 }
@@ -418,10 +418,10 @@ fn bind_claim<'q>(sql: &'q str, claim: &'q ClaimWrite) -> Query<'q, Any, AnyArgu
 /// The answer recorded on its claimed row, if the row is still `provisioning`; its parameters
 /// are bound by [`bind_answer`].
 const UPDATE_ANSWER: &str = "UPDATE addon_resources SET state = $6, id = $2, response = $3, \
-     response_status = $7, config = $4, lease_until = NULL, updated_at = $5 \
+     response_status = $7, config = $4, lease_until = NULL, updated_at = $5, key_digest = $8 \
      WHERE uuid = $1 AND state = 'provisioning'";
 
-/// `sql` with the answer's fields as $1..$7, as [`UPDATE_ANSWER`] takes them.
+/// `sql` with the answer's fields as $1..$8, as [`UPDATE_ANSWER`] takes them.
 fn bind_answer<'q>(sql: &'q str, answer: &'q AnswerWrite) -> Query<'q, Any, AnyArguments<'q>> {
     sqlx::query(sql)
         .bind(&answer.uuid)
@@ -431,6 +431,7 @@ fn bind_answer<'q>(sql: &'q str, answer: &'q AnswerWrite) -> Query<'q, Any, AnyA
         .bind(answer.now)
         .bind(answer.state)
         .bind(answer.status)
+        .bind(answer.index.key_digest.as_deref())
 }
 
 /// The answer and config recorded, the resource live (or pending), its follow-up job added.
@@ -447,7 +448,7 @@ async fn apply_answer(conn: &mut AnyConnection, answer: &AnswerWrite) -> Result<
         jobs::add(&mut *conn, &answer.uuid, follow_up).await?;
     }
     // A provisioning row has no index rows yet: they are only written here, with its answer.
-    config_index::insert(&mut *conn, &answer.uuid, &answer.entries).await
+    config_index::insert(&mut *conn, &answer.uuid, &answer.index.rows).await
 }
 
 /// An answer for a resource answered already (its claim was taken over from a process that was
@@ -484,7 +485,7 @@ mod tests {
             status: 200,
             sealed_response: "{}".to_owned(),
             sealed_config: "{}".to_owned(),
-            entries: Vec::new(),
+            index: Index::default(),
             follow_up: None,
             now,
         })

@@ -80,6 +80,9 @@ pub struct Store {
     /// Seals config and answers before they are written, opens them when read. Shared by every
     /// clone, so a clone taken before the app installed its keys reads them too.
     keyring: Arc<RwLock<Option<Keyring>>>,
+    /// The config var the add-on declares as its API key (`config_index.rs`), installed by the
+    /// app with its keys.
+    api_key: Arc<RwLock<Option<&'static str>>>,
     /// Recorded answers already opened, for provisions replayed again (`opened.rs`).
     opened: Arc<opened::Opened>,
     /// Commits provisions' claims and answers together (group commit).
@@ -175,6 +178,7 @@ impl Store {
             backend,
             clock: clock::system(),
             keyring: Arc::default(),
+            api_key: Arc::default(),
             opened: Arc::default(),
             writer,
         };
@@ -193,6 +197,16 @@ impl Store {
     pub(crate) fn use_keyring(&self, keyring: Keyring) {
         *self.keyring.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(keyring);
         self.opened.clear();
+    }
+
+    /// Indexes `var` alone, in the resource row, as the API key (`None`: every var, in the index
+    /// table). The app installs its declaration's `api_key` here.
+    pub(crate) fn use_api_key(&self, var: Option<&'static str>) {
+        *self.api_key.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = var;
+    }
+
+    fn api_key_var(&self) -> Option<&'static str> {
+        *self.api_key.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// `text` sealed for `field` of resource `uuid`.
@@ -336,7 +350,7 @@ impl Store {
             status: i64::from(response.0),
             sealed_response: self.seal(uuid, field::RESPONSE, response.1)?,
             sealed_config: self.sealed_config(uuid, config)?,
-            entries: self.index_entries(config)?,
+            index: self.index_of(config)?,
             follow_up,
             now: self.now_ms(),
         };
@@ -352,21 +366,22 @@ impl Store {
         uuid: &str,
         config: &BTreeMap<String, String>,
     ) -> Result<bool, StoreError> {
-        let entries = self.index_entries(config)?;
+        let index = self.index_of(config)?;
         let mut lent = self.connections.lend().await?;
         let mut tx = lent.begin().await?;
         let result = sqlx::query(
-            "UPDATE addon_resources SET state = 'provisioned', config = $2, updated_at = $3 \
+            "UPDATE addon_resources SET state = 'provisioned', config = $2, updated_at = $3, key_digest = $4 \
              WHERE uuid = $1 AND state IN ('pending', 'provisioned')",
         )
         .bind(uuid)
         .bind(self.sealed_config(uuid, config)?)
         .bind(self.now_ms())
+        .bind(index.key_digest.as_deref())
         .execute(&mut *tx)
         .await?;
         let live = result.rows_affected() == 1;
         if live {
-            config_index::replace(&mut tx, uuid, &entries).await?;
+            config_index::replace(&mut tx, uuid, &index.rows).await?;
         }
         tx.commit().await?;
         lent.done();
@@ -387,18 +402,20 @@ impl Store {
         }
         let mut merged = self.resource_by_uuid(uuid).await?.map(|record| record.config).unwrap_or_default();
         merged.extend(config.iter().map(|(var, value)| (var.clone(), value.clone())));
-        let entries = self.index_entries(&merged)?;
+        let index = self.index_of(&merged)?;
         let mut lent = self.connections.lend().await?;
         let mut tx = lent.begin().await?;
         sqlx::query(
-            "UPDATE addon_resources SET config = $2, lease_until = NULL, updated_at = $3 WHERE uuid = $1",
+            "UPDATE addon_resources SET config = $2, lease_until = NULL, updated_at = $3, key_digest = $4 \
+             WHERE uuid = $1",
         )
         .bind(uuid)
         .bind(self.sealed_config(uuid, &merged)?)
         .bind(self.now_ms())
+        .bind(index.key_digest.as_deref())
         .execute(&mut *tx)
         .await?;
-        config_index::replace(&mut tx, uuid, &entries).await?;
+        config_index::replace(&mut tx, uuid, &index.rows).await?;
         tx.commit().await?;
         lent.done();
         Ok(true)
@@ -451,20 +468,22 @@ impl Store {
         config: &BTreeMap<String, String>,
         follow_up: Option<FollowUp>,
     ) -> Result<(), StoreError> {
-        let entries = self.index_entries(config)?;
+        let index = self.index_of(config)?;
         let mut lent = self.connections.lend().await?;
         let mut tx = lent.begin().await?;
         if let Some(follow_up) = &follow_up {
             jobs::add(&mut tx, uuid, follow_up).await?;
         }
-        config_index::replace(&mut tx, uuid, &entries).await?;
+        config_index::replace(&mut tx, uuid, &index.rows).await?;
         sqlx::query(
-            "UPDATE addon_resources SET plan = $2, config = $3, lease_until = NULL, updated_at = $4 WHERE uuid = $1",
+            "UPDATE addon_resources SET plan = $2, config = $3, lease_until = NULL, updated_at = $4, \
+             key_digest = $5 WHERE uuid = $1",
         )
         .bind(uuid)
         .bind(plan)
         .bind(self.sealed_config(uuid, config)?)
         .bind(self.now_ms())
+        .bind(index.key_digest.as_deref())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -474,7 +493,7 @@ impl Store {
 
     /// The resource is gone for good: its jobs still to run are cancelled, the job that finishes
     /// the deprovision is added if there is one, and the lease is released. One transaction.
-    /// Its secrets are scrubbed (config, recorded answer, options, drain token): a 410 needs only
+    /// Its secrets are scrubbed (config and its index, recorded answer, options, drain token): a 410 needs only
     /// the state, the plan and the stamps.
     pub(crate) async fn mark_deprovisioned(
         &self,
@@ -491,8 +510,8 @@ impl Store {
         }
         sqlx::query(
             "UPDATE addon_resources SET state = 'deprovisioned', lease_until = NULL, updated_at = $2, \
-             config = '{}', response = NULL, response_status = NULL, options = '{}', log_drain_token = NULL \
-             WHERE uuid = $1",
+             config = '{}', response = NULL, response_status = NULL, options = '{}', log_drain_token = NULL, \
+             key_digest = NULL WHERE uuid = $1",
         )
         .bind(uuid)
         .bind(now)

@@ -129,6 +129,15 @@ const MIGRATIONS: &[(i64, &str)] = &[
         "ALTER TABLE addon_resources ADD COLUMN suspended_at BIGINT;
     ALTER TABLE addon_resources ADD COLUMN deprovision_failed_at BIGINT",
     ),
+    // The keyed digest of the config var the add-on declares as its API key (`api_key`): found
+    // in the resource's own row, with one index entry, instead of a row per var in
+    // `addon_config_index` (`config_index.rs`). Only rows that have one are indexed.
+    (
+        10,
+        "ALTER TABLE addon_resources ADD COLUMN key_digest TEXT;
+    CREATE INDEX IF NOT EXISTS addon_resources_key_digest ON addon_resources (key_digest) \
+    WHERE key_digest IS NOT NULL",
+    ),
 ];
 
 /// An arbitrary constant that names this crate's migration lock on PostgreSQL.

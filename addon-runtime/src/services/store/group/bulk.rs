@@ -46,18 +46,32 @@ struct TokenRow<'a> {
     token: Option<&'a str>,
 }
 
-/// Every answer recorded on its claimed row, if the row is still `provisioning`, and the config
-/// index rows of the rows it answered (only theirs: a row answered already keeps its own). The
-/// uuids it answered come back.
-const RECORD_ANSWERS: &str = "WITH a AS (SELECT * FROM json_to_recordset($1::json) AS a (uuid TEXT, \
-     id TEXT, state TEXT, status BIGINT, response TEXT, config TEXT, now BIGINT)), \
-     answered AS (UPDATE addon_resources AS r SET state = a.state, id = a.id, response = a.response, \
-     response_status = a.status, config = a.config, lease_until = NULL, updated_at = a.now \
-     FROM a WHERE r.uuid = a.uuid AND r.state = 'provisioning' RETURNING r.uuid), \
-     indexed AS (INSERT INTO addon_config_index (var, digest, uuid) \
+/// Every answer recorded on its claimed row, if the row is still `provisioning`, with its config's
+/// key digest (see `config_index.rs`); the first part of [`RECORD_ANSWERS`] and
+/// [`RECORD_INDEXED_ANSWERS`].
+macro_rules! answered {
+    () => {
+        "WITH a AS (SELECT * FROM json_to_recordset($1::json) AS a (uuid TEXT, id TEXT, state TEXT, \
+         status BIGINT, response TEXT, config TEXT, key_digest TEXT, now BIGINT)), \
+         answered AS (UPDATE addon_resources AS r SET state = a.state, id = a.id, response = a.response, \
+         response_status = a.status, config = a.config, key_digest = a.key_digest, lease_until = NULL, \
+         updated_at = a.now FROM a WHERE r.uuid = a.uuid AND r.state = 'provisioning' RETURNING r.uuid) "
+    };
+}
+
+/// The answers (see [`answered!`]) when none has rows for the config index table (the add-on
+/// declares its API key). The uuids it answered come back.
+const RECORD_ANSWERS: &str = concat!(answered!(), "SELECT uuid FROM answered");
+
+/// The answers, and the config index table's rows of the rows they answered (only theirs: a row
+/// answered already keeps its own). The uuids it answered come back.
+const RECORD_INDEXED_ANSWERS: &str = concat!(
+    answered!(),
+    ", indexed AS (INSERT INTO addon_config_index (var, digest, uuid) \
      SELECT e.var, e.digest, e.uuid FROM json_to_recordset($2::json) AS e (uuid TEXT, var TEXT, digest TEXT) \
      WHERE e.uuid IN (SELECT uuid FROM answered) ON CONFLICT DO NOTHING) \
-     SELECT uuid FROM answered";
+     SELECT uuid FROM answered"
+);
 
 /// Answers recorded by this process, which tell when the statements that join a record set to
 /// `addon_resources` are prepared anew ([`planned_anew`]).
@@ -83,6 +97,7 @@ struct AnswerRow<'a> {
     status: i64,
     response: &'a str,
     config: &'a str,
+    key_digest: Option<&'a str>,
     now: i64,
 }
 
@@ -208,19 +223,25 @@ pub(super) async fn record_answers(
             status: answer.status,
             response: &answer.sealed_response,
             config: &answer.sealed_config,
+            key_digest: answer.index.key_digest.as_deref(),
             now: answer.now,
         })
         .collect();
     let index: Vec<IndexRow<'_>> = answers
         .iter()
         .flat_map(|answer| {
-            answer.entries.iter().map(|(var, digest)| IndexRow { uuid: &answer.uuid, var, digest })
+            answer.index.rows.iter().map(|(var, digest)| IndexRow { uuid: &answer.uuid, var, digest })
         })
         .collect();
     let rows = serde_json::to_string(&rows).expect("answers serialize");
-    let index = serde_json::to_string(&index).expect("index rows serialize");
-    let sql = planned_anew(RECORD_ANSWERS, RECORDED.fetch_add(answers.len() as u64, Ordering::Relaxed));
-    let answered = sqlx::query(&sql).bind(rows).bind(index).fetch_all(conn).await?;
+    let recorded = RECORDED.fetch_add(answers.len() as u64, Ordering::Relaxed);
+    let answered = if index.is_empty() {
+        sqlx::query(&planned_anew(RECORD_ANSWERS, recorded)).bind(rows).fetch_all(conn).await?
+    } else {
+        let index = serde_json::to_string(&index).expect("index rows serialize");
+        let sql = planned_anew(RECORD_INDEXED_ANSWERS, recorded);
+        sqlx::query(&sql).bind(rows).bind(index).fetch_all(conn).await?
+    };
     let answered: HashSet<&str> = answered.iter().map(|row| row.try_get("uuid")).collect::<Result<_, _>>()?;
     for answer in answers {
         if !answered.contains(answer.uuid.as_str()) {
@@ -254,6 +275,7 @@ mod tests {
     use sqlx::Row;
 
     use super::*;
+    use crate::services::store::config_index::Index;
     use crate::services::store::Store;
 
     /// The registry on the PostgreSQL server of `TEST_DATABASE_URL`, and a prefix that keeps this
@@ -289,10 +311,13 @@ mod tests {
             status: 200,
             sealed_response: format!("the answer for {uuid}"),
             sealed_config: format!("the config of {uuid}"),
-            entries: vec![
-                ("ACME_URL".to_owned(), format!("url {uuid}")),
-                ("ACME_TOKEN".to_owned(), format!("token {uuid}")),
-            ],
+            index: Index {
+                key_digest: None,
+                rows: vec![
+                    ("ACME_URL".to_owned(), format!("url {uuid}")),
+                    ("ACME_TOKEN".to_owned(), format!("token {uuid}")),
+                ],
+            },
             follow_up: None,
             now,
         })
@@ -315,6 +340,40 @@ mod tests {
         .await
         .expect("the row is there");
         (row.get("state"), row.get("id"), row.get("response"), row.get("name"), row.get("indexed"))
+    }
+
+    /// Answers whose config is indexed by a declared key: the digest goes in the row, and the
+    /// batch writes no index table rows (the statement without them).
+    #[tokio::test]
+    async fn a_batch_of_answers_keeps_declared_key_digests_in_their_rows() {
+        let (store, prefix) = open().await;
+        let uuid = |name: &str| format!("{prefix}-{name}");
+        let now = store.now_ms();
+        let connections = &store.connections;
+        let claims = [claim(&uuid("k1"), now + 60_000, now), claim(&uuid("k2"), now + 60_000, now)];
+        assert!(outcomes(commit(connections, &claims).await).iter().all(Result::is_ok));
+        let keyed = |name: &str| {
+            let Write::Answer(mut answer) = answer(&uuid(name), &uuid(&format!("{name}-id")), now) else {
+                unreachable!()
+            };
+            answer.index = Index { key_digest: Some(format!("digest of {name}")), rows: Vec::new() };
+            Write::Answer(answer)
+        };
+        assert_eq!(outcomes(commit(connections, &[keyed("k1"), keyed("k2")]).await), [Ok(None), Ok(None)]);
+        for name in ["k1", "k2"] {
+            let (state, _, _, _, indexed) = row(&store, &uuid(name)).await;
+            let digest: Option<String> =
+                sqlx::query("SELECT key_digest FROM addon_resources WHERE uuid = $1")
+                    .bind(uuid(name))
+                    .fetch_one(store.pool())
+                    .await
+                    .unwrap()
+                    .get("key_digest");
+            assert_eq!(
+                (state.as_str(), digest, indexed),
+                ("provisioned", Some(format!("digest of {name}")), 0)
+            );
+        }
     }
 
     #[test]
