@@ -117,6 +117,14 @@ impl Server {
         (uuid, body["config"]["KEYED_API_KEY"].as_str().expect("a key in the config").to_owned())
     }
 
+    /// Changes the resource's plan to `rotate`; the new API key it was given.
+    async fn rotate(&self, uuid: &str) -> String {
+        let response = self.heroku.plan_change(uuid, "rotate").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["config"]["KEYED_API_KEY"].as_str().expect("the new key").to_owned()
+    }
+
     async fn call(&self, authorization: Option<String>) -> reqwest::Response {
         let mut request = client().get(format!("{}/api/whoami", self.url));
         if let Some(value) = authorization {
@@ -205,10 +213,7 @@ async fn keys_open_their_resources_on_postgresql() {
     assert_eq!(server.call_ok(basic("anyone", &second_key)).await, second);
     server.refused(Some(bearer(&format!("{first_key}x")))).await;
 
-    let response = server.heroku.plan_change(&first, "rotate").await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: serde_json::Value = response.json().await.unwrap();
-    let new_key = body["config"]["KEYED_API_KEY"].as_str().expect("the new key").to_owned();
+    let new_key = server.rotate(&first).await;
     server.refused(Some(bearer(&first_key))).await;
     assert_eq!(server.call_ok(bearer(&new_key)).await, first);
 
@@ -220,10 +225,7 @@ async fn keys_open_their_resources_on_postgresql() {
 async fn a_key_replaced_by_a_plan_change_stops_working_and_the_new_one_works() {
     let server = start().await;
     let (uuid, old_key) = server.provision().await;
-    let response = server.heroku.plan_change(&uuid, "rotate").await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: serde_json::Value = response.json().await.unwrap();
-    let new_key = body["config"]["KEYED_API_KEY"].as_str().expect("the new key").to_owned();
+    let new_key = server.rotate(&uuid).await;
     assert_ne!(new_key, old_key);
 
     server.refused(Some(bearer(&old_key))).await;
@@ -278,10 +280,7 @@ async fn a_declared_key_is_indexed_in_its_resource_s_row() {
         assert!(digest.is_some_and(|d| !d.contains(&first_key)), "the row holds the key's digest");
         assert_eq!(rows, 0, "no index table rows for a declared key");
 
-        let response = server.heroku.plan_change(&first, "rotate").await;
-        assert_eq!(response.status(), StatusCode::OK);
-        let body: serde_json::Value = response.json().await.unwrap();
-        let new_key = body["config"]["KEYED_API_KEY"].as_str().expect("the new key").to_owned();
+        let new_key = server.rotate(&first).await;
         server.refused(Some(bearer(&first_key))).await;
         assert_eq!(server.call_ok(bearer(&new_key)).await, first);
 
