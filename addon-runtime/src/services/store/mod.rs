@@ -493,8 +493,8 @@ impl Store {
 
     /// The resource is gone for good: its jobs still to run are cancelled, the job that finishes
     /// the deprovision is added if there is one, and the lease is released. One transaction.
-    /// Its secrets are scrubbed (config and its index, recorded answer, options, drain token): a 410 needs only
-    /// the state, the plan and the stamps.
+    /// Its secrets are scrubbed (config and its index, recorded answer, options, drain token): a
+    /// 410 needs only the state, the plan and the stamps.
     pub(crate) async fn mark_deprovisioned(
         &self,
         uuid: &str,
