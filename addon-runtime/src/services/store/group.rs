@@ -17,6 +17,30 @@
 //! resource, and only a check made after the commit sees a claim of the same token committed at
 //! the same moment.
 
+/// The columns a claim inserts, in the order of both claim statements' values: `apply_claim`'s
+/// here and `bulk.rs`'s for a batch.
+macro_rules! claim_columns {
+    () => {
+        "INSERT INTO addon_resources (uuid, plan, region, name, options, callback_url, log_drain_token, \
+         state, config, lease_until, created_at, updated_at, marketplace) "
+    };
+}
+
+/// The condition that a row of `addon_resources r` other than claim `$uuid`'s holds the drain
+/// token `$token` and is live or on its way to it: one token names one resource. Both checks
+/// say it through here, `tokens_taken_each` here and `bulk.rs`'s for a batch.
+macro_rules! token_held {
+    ($token:literal, $uuid:literal) => {
+        concat!(
+            "r.log_drain_token = ",
+            $token,
+            " AND r.uuid <> ",
+            $uuid,
+            " AND r.state IN ('provisioned', 'pending', 'provisioning')"
+        )
+    };
+}
+
 mod bulk;
 mod checkpoints;
 
@@ -300,14 +324,12 @@ async fn tokens_taken_each(
 ) -> Result<HashSet<String>, sqlx::Error> {
     let mut taken = HashSet::new();
     for claim in claims {
-        let row: (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM addon_resources WHERE log_drain_token = $1 AND uuid <> $2 \
-             AND state IN ('provisioned', 'pending', 'provisioning')",
-        )
-        .bind(claim.log_drain_token.as_deref())
-        .bind(&claim.uuid)
-        .fetch_one(&mut *conn)
-        .await?;
+        let row: (i64,) =
+            sqlx::query_as(concat!("SELECT COUNT(*) FROM addon_resources r WHERE ", token_held!("$1", "$2")))
+                .bind(claim.log_drain_token.as_deref())
+                .bind(&claim.uuid)
+                .fetch_one(&mut *conn)
+                .await?;
         if row.0 > 0 {
             taken.insert(claim.uuid.clone());
         }
@@ -372,9 +394,10 @@ async fn apply(conn: &mut AnyConnection, write: &Write) -> Result<Option<Claimed
 /// whose lease expired; else the row is someone else's.
 async fn apply_claim(conn: &mut AnyConnection, claim: &ClaimWrite) -> Result<Claimed, sqlx::Error> {
     let inserted = bind_claim(
-        "INSERT INTO addon_resources (uuid, plan, region, name, options, callback_url, log_drain_token, \
-         state, config, lease_until, created_at, updated_at, marketplace) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'provisioning', '{}', $8, $9, $9, $10) ON CONFLICT DO NOTHING",
+        concat!(
+            claim_columns!(),
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, 'provisioning', '{}', $8, $9, $9, $10) ON CONFLICT DO NOTHING"
+        ),
         claim,
     )
     .execute(&mut *conn)

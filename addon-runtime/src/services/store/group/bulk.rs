@@ -22,22 +22,26 @@ use crate::services::store::{Backend, StoreError};
 
 /// Every claim of the batch: a `provisioning` row for each uuid that has none. The uuids it
 /// inserted come back; a claim that found a row is taken over only if its lease expired.
-const INSERT_CLAIMS: &str = "INSERT INTO addon_resources (uuid, plan, region, name, options, \
-     callback_url, log_drain_token, state, config, lease_until, created_at, updated_at, marketplace) \
-     SELECT c.uuid, c.plan, c.region, c.name, c.options, c.callback_url, c.log_drain_token, \
+const INSERT_CLAIMS: &str = concat!(
+    claim_columns!(),
+    "SELECT c.uuid, c.plan, c.region, c.name, c.options, c.callback_url, c.log_drain_token, \
      'provisioning', '{}', c.lease_until, c.now, c.now, c.marketplace \
      FROM json_to_recordset($1::json) AS c (uuid TEXT, plan TEXT, region TEXT, name TEXT, \
      options TEXT, callback_url TEXT, log_drain_token TEXT, marketplace TEXT, lease_until BIGINT, \
      now BIGINT) \
-     ON CONFLICT DO NOTHING RETURNING uuid";
+     ON CONFLICT DO NOTHING RETURNING uuid"
+);
 
 /// The claims, of those given, whose drain token another resource holds that is live or on its
 /// way to it (see `check_tokens`). Run after the claims' commit. `LATERAL .. LIMIT 1` makes it
 /// one index lookup per claim whatever the table's statistics say: as `EXISTS`, a plan made
 /// while they were stale hashed the whole table each batch.
-const TOKENS_TAKEN: &str = "SELECT c.uuid FROM json_to_recordset($1::json) AS c (uuid TEXT, token TEXT), \
-     LATERAL (SELECT 1 FROM addon_resources r WHERE r.log_drain_token = c.token \
-     AND r.uuid <> c.uuid AND r.state IN ('provisioned', 'pending', 'provisioning') LIMIT 1) AS holder";
+const TOKENS_TAKEN: &str = concat!(
+    "SELECT c.uuid FROM json_to_recordset($1::json) AS c (uuid TEXT, token TEXT), \
+     LATERAL (SELECT 1 FROM addon_resources r WHERE ",
+    token_held!("c.token", "c.uuid"),
+    " LIMIT 1) AS holder"
+);
 
 /// One row of [`TOKENS_TAKEN`]'s `c`.
 #[derive(Serialize)]
